@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The hot loops (GEMM, attention, LayerNorm, AdamW) are SIMD code that is ~150× slower unless the
+// compiler knows the target CPU (see PLATFORM_NOTES.md), so the numeric targets are optimised in
+// every configuration — `swift test` then runs the real kernels at full speed.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
+
+let package = Package(
+    name: "Nanoscope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nanoscope", targets: ["nanoscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        .target(name: "Kernels", swiftSettings: fast),
+        .target(name: "Tokenizers", swiftSettings: optimised),
+        .target(name: "GPT", dependencies: ["Kernels", "Tokenizers"], swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["GPT", "Kernels", "Tokenizers"], swiftSettings: optimised),
+        .target(name: "Dashboard", dependencies: ["CNcursesw", "Training", "GPT"]),
+        .executableTarget(
+            name: "nanoscope",
+            dependencies: [
+                "Training", "GPT", "Kernels", "Tokenizers", "Dashboard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "Training"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Tokenizers"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Training"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,88 @@
+/// What the trainer thread publishes after each step for whoever watches (the dashboard, tests).
+///
+/// A plain value: the watcher gets a consistent picture without ever holding a lock while it draws.
+public struct TrainingSnapshot: Sendable, Equatable {
+    public enum State: Sendable, Equatable {
+        case starting
+        case running
+        case paused
+        case evaluating
+        case finished
+        case failed(String)
+    }
+
+    /// One optimizer step.
+    public struct StepPoint: Sendable, Equatable {
+        public var step: Int
+        public var loss: Float
+        public var lr: Float
+        public var gradNorm: Float
+        public init(step: Int, loss: Float, lr: Float, gradNorm: Float) {
+            self.step = step; self.loss = loss; self.lr = lr; self.gradNorm = gradNorm
+        }
+    }
+
+    /// One evaluation (mean loss over `eval_iters` batches of each split).
+    public struct EvalPoint: Sendable, Equatable {
+        public var step: Int
+        public var trainLoss: Float
+        public var valLoss: Float
+        public init(step: Int, trainLoss: Float, valLoss: Float) {
+            self.step = step; self.trainLoss = trainLoss; self.valLoss = valLoss
+        }
+    }
+
+    public var runName: String
+    public var state: State
+    /// Optimizer steps completed so far.
+    public var step: Int
+    public var maxSteps: Int
+    public var steps: [StepPoint]
+    public var evals: [EvalPoint]
+    /// Training throughput over the last few steps.
+    public var tokensPerSecond: Double
+    /// Seconds spent training (pauses excluded).
+    public var elapsed: Double
+    /// Estimated seconds to `maxSteps`, nil before it can be estimated.
+    public var eta: Double?
+    /// Path of the newest checkpoint written, if any.
+    public var lastCheckpoint: String?
+    /// Recent notices for the user (checkpoint written, skipped non-finite step, …), newest last.
+    public var messages: [String]
+
+    public init(runName: String, maxSteps: Int) {
+        self.runName = runName
+        self.state = .starting
+        self.step = 0
+        self.maxSteps = maxSteps
+        self.steps = []
+        self.evals = []
+        self.tokensPerSecond = 0
+        self.elapsed = 0
+        self.eta = nil
+        self.lastCheckpoint = nil
+        self.messages = []
+    }
+
+    public var latestLoss: Float? { steps.last?.loss }
+    public var latestLR: Float? { steps.last?.lr }
+    public var latestValLoss: Float? { evals.last?.valLoss }
+}
+
+/// Requests from a watcher to the trainer; the trainer reads them between steps.
+public enum TrainerCommand: Sendable, Equatable {
+    case pause
+    case resume
+    /// Write a checkpoint at the next step boundary.
+    case saveCheckpoint
+    /// Checkpoint and end the run.
+    case stop
+}
+
+/// The handle a dashboard holds on a training run living on another thread.
+public protocol TrainingControl: AnyObject, Sendable {
+    /// The newest published snapshot (cheap: a copy of a value under a lock).
+    func snapshot() -> TrainingSnapshot
+    /// Queue a command for the trainer.
+    func send(_ command: TrainerCommand)
+}
