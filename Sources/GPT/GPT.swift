@@ -1,0 +1,328 @@
+import Foundation
+import Kernels
+
+/// nanoGPT's model (`model.py`), written out as explicit forward and backward passes over flat
+/// buffers in the manner of llm.c:
+///
+///     x = wte[idx] + pos                                   token + position embeddings
+///     x = dropout(x)
+///     for each block:                                       pre-LayerNorm transformer block
+///         x = x + dropout(c_proj(attention(c_attn(ln_1(x)))))
+///         x = x + dropout(mlp.c_proj(gelu(mlp.c_fc(ln_2(x)))))
+///     logits = ln_f(x) · wteᵀ                               output head tied to the embedding
+///     loss = cross_entropy(logits, targets)
+///
+/// Each line is one kernel from the `Kernels` module (Embedding, LayerNorm, Linear, Attention,
+/// GELU, Dropout, CrossEntropy) whose file states its math and its gradient. `backward()` walks
+/// the same lines in reverse, adding every parameter's gradient into `grads`.
+///
+/// The model owns three flat buffers: `params` (named views in `layout`), `grads` (same layout),
+/// and activations sized for the largest batch seen so far.
+public final class GPT {
+    public let config: GPTConfig
+    public let layout: ParameterLayout
+    public let params: FloatBuffer
+    public let grads: FloatBuffer
+    let pool: WorkerPool
+
+    /// Bump after every change to `params` (optimizer step, load): the transposed weights that the
+    /// forward pass multiplies with are rebuilt lazily when this moves.
+    public var parameterVersion = 0
+    private var transposedVersion = -1
+    private let weightsT: FloatBuffer
+    /// Fixed sinusoidal table when `posEncoding == .sinusoidal`.
+    private let sinusoids: FloatBuffer?
+
+    private var acts: Activations?
+    /// Shape and inputs of the last forward pass, kept for `backward()`.
+    private var lastBatch = 0, lastSeqLen = 0
+    private var lastTokens: [Int32] = []
+    private var lastTargets: [Int32] = []
+    private var lastDropoutSeed: UInt64 = 0
+    private var lastTraining = false
+
+    /// A model with nanoGPT's initialisation: N(0, 0.02) for weights and embeddings, N(0, 0.02/√(2·n_layer))
+    /// for the two projections that write into the residual stream, LayerNorm gains 1, biases 0.
+    public init(config: GPTConfig, seed: UInt64 = 1337, pool: WorkerPool = .shared) throws(ConfigError) {
+        try config.validate()
+        self.config = config
+        self.pool = pool
+        layout = ParameterLayout(config: config)
+        params = FloatBuffer(count: layout.totalCount)
+        grads = FloatBuffer(count: layout.totalCount)
+        weightsT = FloatBuffer(count: layout.totalCount)
+        if config.posEncoding == .sinusoidal {
+            let table = FloatBuffer(count: config.blockSize * config.nEmbd)
+            Embedding.sinusoidalTable(table.pointer, maxLen: config.blockSize, channels: config.nEmbd)
+            sinusoids = table
+        } else {
+            sinusoids = nil
+        }
+        var rng = RandomNumbers(seed: seed)
+        let projStd = 0.02 / Float(2 * config.nLayer).squareRoot()
+        for t in layout.tensors {
+            let p = params.pointer + t.offset
+            if t.shape.count >= 2 {
+                let std: Float = t.name.hasSuffix("c_proj.weight") ? projStd : 0.02
+                for i in 0..<t.count { p[i] = rng.nextGaussian() * std }
+            } else if t.name.hasSuffix(".weight") {
+                p.update(repeating: 1, count: t.count)
+            }
+        }
+    }
+
+    /// Number of parameters (the tied head counted once), and without position embeddings as
+    /// nanoGPT reports it.
+    public var parameterCount: Int { layout.totalCount }
+    public var nonEmbeddingParameterCount: Int {
+        layout.totalCount - (layout.wpe != nil ? config.blockSize * config.nEmbd : 0)
+    }
+
+    /// Pointer to a named tensor inside `params`.
+    public func parameter(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+        guard let t = layout.tensor(named: name) else { return nil }
+        return UnsafeMutableBufferPointer(start: params.pointer + t.offset, count: t.count)
+    }
+
+    /// Pointer to a named tensor's gradient inside `grads`.
+    public func gradient(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+        guard let t = layout.tensor(named: name) else { return nil }
+        return UnsafeMutableBufferPointer(start: grads.pointer + t.offset, count: t.count)
+    }
+
+    // MARK: - Forward
+
+    /// Runs the model on `batch` sequences of `seqLen` tokens (row-major `[batch, seqLen]`).
+    ///
+    /// With `targets`, returns the mean cross-entropy loss and keeps what `backward()` needs;
+    /// without, returns nil and leaves the logits readable through `logits(row:)`.
+    /// Dropout is active only when `training` is true (it is derived from `dropoutSeed`).
+    @discardableResult
+    public func forward(tokens: [Int32], targets: [Int32]?, batch: Int, seqLen: Int,
+                        training: Bool = false, dropoutSeed: UInt64 = 0) -> Float? {
+        precondition(seqLen >= 1 && seqLen <= config.blockSize, "sequence longer than block_size")
+        precondition(tokens.count == batch * seqLen && (targets == nil || targets!.count == batch * seqLen))
+        prepareTransposedWeights()
+        let a = activations(batch: batch, seqLen: seqLen)
+        let c = config.nEmbd, v = config.vocabSize, nh = config.nHead
+        let bt = batch * seqLen
+        let p = params.pointer, wT = UnsafePointer(weightsT.pointer)
+        let dropout: Float = training ? config.dropout : 0
+        lastBatch = batch; lastSeqLen = seqLen
+        lastTokens = tokens
+        lastTargets = targets ?? []
+        lastDropoutSeed = dropoutSeed
+        lastTraining = training
+
+        tokens.withUnsafeBufferPointer { tok in
+            Embedding.forward(out: a.encoded, tokens: tok.baseAddress!, wte: p + layout.wte,
+                              pos: positionTable, batch: batch, seqLen: seqLen, channels: c, pool: pool)
+        }
+        Dropout.apply(a.encoded, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 0), pool: pool)
+
+        var residual = UnsafePointer(a.encoded)
+        for (l, blk) in layout.blocks.enumerated() {
+            let la = a.layers[l]
+            LayerNorm.forward(out: la.ln1, mean: la.ln1Mean, rstd: la.ln1Rstd, inp: residual,
+                              weight: p + blk.ln1Weight, bias: blk.ln1Bias.map { UnsafePointer(p + $0) },
+                              rows: bt, channels: c, pool: pool)
+            Linear.forward(out: la.qkv, inp: la.ln1, weightT: wT + blk.attnWeight,
+                           bias: blk.attnBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
+            Attention.forward(out: la.atty, att: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                              dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                              scratch: a.attentionScratch, pool: pool)
+            Linear.forward(out: a.branch, inp: la.atty, weightT: wT + blk.attnProjWeight,
+                           bias: blk.attnProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: c, pool: pool)
+            Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 2 + 3 * l), pool: pool)
+            Buffers.addParallel(out: la.residual2, residual, a.branch, count: bt * c, pool: pool)
+
+            LayerNorm.forward(out: la.ln2, mean: la.ln2Mean, rstd: la.ln2Rstd, inp: la.residual2,
+                              weight: p + blk.ln2Weight, bias: blk.ln2Bias.map { UnsafePointer(p + $0) },
+                              rows: bt, channels: c, pool: pool)
+            Linear.forward(out: la.fch, inp: la.ln2, weightT: wT + blk.fcWeight,
+                           bias: blk.fcBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 4 * c, pool: pool)
+            GELU.forward(out: la.fchGelu, inp: la.fch, count: bt * 4 * c, pool: pool)
+            Linear.forward(out: a.branch, inp: la.fchGelu, weightT: wT + blk.fcProjWeight,
+                           bias: blk.fcProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
+            Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 3 + 3 * l), pool: pool)
+            Buffers.addParallel(out: la.residual3, la.residual2, a.branch, count: bt * c, pool: pool)
+            residual = UnsafePointer(la.residual3)
+        }
+        LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: residual,
+                          weight: p + layout.lnfWeight, bias: layout.lnfBias.map { UnsafePointer(p + $0) },
+                          rows: bt, channels: c, pool: pool)
+        Linear.forward(out: a.logits, inp: a.lnf, weightT: wT + layout.wte, bias: nil,
+                       rows: bt, inFeatures: c, outFeatures: v, pool: pool)
+        guard let targets else { return nil }
+        return targets.withUnsafeBufferPointer { tg in
+            CrossEntropy.forward(probs: a.probs, losses: a.losses, logits: a.logits, targets: tg.baseAddress!,
+                                 rows: bt, vocab: v, pool: pool)
+        }
+    }
+
+    /// The logits of one position of the last forward pass (before any softmax).
+    /// Valid after a forward pass without targets.
+    public func logits(row: Int) -> UnsafeBufferPointer<Float> {
+        let a = acts!
+        return UnsafeBufferPointer(start: a.logits + row * config.vocabSize, count: config.vocabSize)
+    }
+
+    /// Softmax attention weights of the last forward pass: `[batch, head, T, T]` for `layer`.
+    public func attentionWeights(layer: Int) -> UnsafeBufferPointer<Float> {
+        let a = acts!
+        return UnsafeBufferPointer(start: a.layers[layer].att, count: lastBatch * config.nHead * lastSeqLen * lastSeqLen)
+    }
+
+    // MARK: - Backward
+
+    /// Adds ∂(lossScale · loss)/∂θ of the last forward pass into `grads`.
+    ///
+    /// `lossScale` = 1 for a plain step; 1/k when the gradient is accumulated over k micro-batches.
+    public func backward(lossScale: Float = 1) {
+        precondition(!lastTargets.isEmpty, "backward() needs a forward pass with targets")
+        let a = acts!
+        let batch = lastBatch, seqLen = lastSeqLen, bt = batch * seqLen
+        let c = config.nEmbd, v = config.vocabSize, nh = config.nHead
+        let p = params.pointer, g = grads.pointer
+        let dropout: Float = lastTraining ? config.dropout : 0
+        let seed = lastDropoutSeed
+
+        // Head: ∂L/∂logits overwrites the probabilities.
+        lastTargets.withUnsafeBufferPointer { tg in
+            CrossEntropy.backward(dlogits: a.probs, probs: a.probs, targets: tg.baseAddress!, rows: bt, vocab: v,
+                                  scale: lossScale / Float(bt), pool: pool)
+        }
+        Linear.backward(dinp: a.dln, dweight: g + layout.wte, dbias: nil, dout: a.probs, inp: a.lnf,
+                        weight: p + layout.wte, rows: bt, inFeatures: c, outFeatures: v, pool: pool)
+        let lastResidual = layout.blocks.isEmpty ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[config.nLayer - 1].residual3)
+        a.dresidual.update(repeating: 0, count: bt * c)
+        LayerNorm.backward(dinp: a.dresidual, dweight: g + layout.lnfWeight, dbias: layout.lnfBias.map { g + $0 },
+                           dout: a.dln, inp: lastResidual, weight: p + layout.lnfWeight, mean: a.lnfMean, rstd: a.lnfRstd,
+                           rows: bt, channels: c, scratch: a.paramScratch, pool: pool)
+
+        for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
+            let blk = layout.blocks[l], la = a.layers[l]
+            let blockInput = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
+            // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
+            let dBranch = branchGradient(a, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
+            Linear.backward(dinp: a.dfch, dweight: g + blk.fcProjWeight, dbias: blk.fcProjBias.map { g + $0 },
+                            dout: dBranch, inp: la.fchGelu, weight: p + blk.fcProjWeight,
+                            rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
+            GELU.backward(dinp: a.dfch, inp: la.fch, dout: a.dfch, count: bt * 4 * c, pool: pool)
+            Linear.backward(dinp: a.dln, dweight: g + blk.fcWeight, dbias: blk.fcBias.map { g + $0 },
+                            dout: a.dfch, inp: la.ln2, weight: p + blk.fcWeight,
+                            rows: bt, inFeatures: c, outFeatures: 4 * c, pool: pool)
+            LayerNorm.backward(dinp: a.dresidual, dweight: g + blk.ln2Weight, dbias: blk.ln2Bias.map { g + $0 },
+                               dout: a.dln, inp: la.residual2, weight: p + blk.ln2Weight, mean: la.ln2Mean, rstd: la.ln2Rstd,
+                               rows: bt, channels: c, scratch: a.paramScratch, pool: pool)
+            // Attention branch: residual2 = input + dropout(c_proj(attention(c_attn(ln_1(input))))).
+            let dAttnBranch = branchGradient(a, count: bt * c, p: dropout, seed: siteSeed(seed, 2 + 3 * l))
+            Linear.backward(dinp: a.datty, dweight: g + blk.attnProjWeight, dbias: blk.attnProjBias.map { g + $0 },
+                            dout: dAttnBranch, inp: la.atty, weight: p + blk.attnProjWeight,
+                            rows: bt, inFeatures: c, outFeatures: c, pool: pool)
+            Attention.backward(dqkv: a.dqkv, dout: a.datty, qkv: la.qkv, att: la.att,
+                               batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                               dropout: dropout, dropoutSeed: siteSeed(seed, 1 + 3 * l),
+                               scratch: a.attentionScratch, pool: pool)
+            Linear.backward(dinp: a.dln, dweight: g + blk.attnWeight, dbias: blk.attnBias.map { g + $0 },
+                            dout: a.dqkv, inp: la.ln1, weight: p + blk.attnWeight,
+                            rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
+            LayerNorm.backward(dinp: a.dresidual, dweight: g + blk.ln1Weight, dbias: blk.ln1Bias.map { g + $0 },
+                               dout: a.dln, inp: blockInput, weight: p + blk.ln1Weight, mean: la.ln1Mean, rstd: la.ln1Rstd,
+                               rows: bt, channels: c, scratch: a.paramScratch, pool: pool)
+        }
+        Dropout.apply(a.dresidual, count: bt * c, p: dropout, seed: siteSeed(seed, 0), pool: pool)
+        lastTokens.withUnsafeBufferPointer { tok in
+            Embedding.backward(dwte: g + layout.wte, dwpe: layout.wpe.map { g + $0 }, dout: a.dresidual,
+                               tokens: tok.baseAddress!, batch: batch, seqLen: seqLen, channels: c, pool: pool)
+        }
+    }
+
+    /// The gradient entering a residual branch: ∂L/∂(residual out) passed through the branch's
+    /// dropout. Without dropout that is the residual gradient itself, with no copy.
+    private func branchGradient(_ a: Activations, count: Int, p: Float, seed: UInt64) -> UnsafePointer<Float> {
+        if p <= 0 { return UnsafePointer(a.dresidual) }
+        a.branch.update(from: a.dresidual, count: count)
+        Dropout.apply(a.branch, count: count, p: p, seed: seed, pool: pool)
+        return UnsafePointer(a.branch)
+    }
+
+    public func zeroGradients() { grads.zero() }
+
+    // MARK: - Internals
+
+    private var positionTable: UnsafePointer<Float> {
+        if let wpe = layout.wpe { return UnsafePointer(params.pointer + wpe) }
+        return UnsafePointer(sinusoids!.pointer)
+    }
+
+    /// Each dropout site (embedding, and per layer attention / attention residual / MLP residual)
+    /// gets its own stream derived from the step's seed.
+    private func siteSeed(_ seed: UInt64, _ site: Int) -> UInt64 {
+        Dropout.hash(seed, UInt64(site) &+ 0x5EED)
+    }
+
+    /// Rebuilds Wᵀ for every matrix the forward pass multiplies by, if the weights changed.
+    private func prepareTransposedWeights() {
+        guard transposedVersion != parameterVersion else { return }
+        let matrices = layout.tensors.filter { $0.shape.count == 2 && $0.name != "transformer.wpe.weight" }
+        let src = UnsafePointer(params.pointer), dst = weightsT.pointer
+        pool.parallelRanges(matrices.count) { range in
+            for t in matrices[range] {
+                GEMM.transpose(rows: t.shape[0], cols: t.shape[1], src: src + t.offset, lds: t.shape[1],
+                               dst: dst + t.offset, ldd: t.shape[0])
+            }
+        }
+        transposedVersion = parameterVersion
+    }
+
+    private func activations(batch: Int, seqLen: Int) -> Activations {
+        if let a = acts, a.batch == batch, a.seqLen == seqLen { return a }
+        acts = nil  // release the old buffers before allocating the new ones
+        let a = Activations(config: config, batch: batch, seqLen: seqLen, workers: pool.workers)
+        acts = a
+        return a
+    }
+}
+
+/// Every intermediate tensor of one forward pass, and the gradient scratch of the backward pass,
+/// carved out of a single allocation.
+final class Activations {
+    struct Layer {
+        var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
+        var ln2, ln2Mean, ln2Rstd, fch, fchGelu, residual3: UnsafeMutablePointer<Float>
+    }
+    let batch: Int, seqLen: Int
+    let memory: FloatBuffer
+    var layers: [Layer] = []
+    let encoded, lnf, lnfMean, lnfRstd, logits, probs, losses: UnsafeMutablePointer<Float>
+    let branch, dresidual, dln, dqkv, datty, dfch: UnsafeMutablePointer<Float>
+    let attentionScratch, paramScratch: UnsafeMutablePointer<Float>
+
+    init(config: GPTConfig, batch: Int, seqLen: Int, workers: Int) {
+        self.batch = batch
+        self.seqLen = seqLen
+        let c = config.nEmbd, v = config.vocabSize, bt = batch * seqLen
+        let att = batch * config.nHead * seqLen * seqLen
+        let perLayer = bt * c * 3 + bt * 2 * 2 + bt * 3 * c + att + bt * c * 2 + bt * 4 * c * 2
+        let attScratch = workers * (config.headSize * seqLen + 2 * seqLen * seqLen)
+        let total = perLayer * config.nLayer + bt * c * 2 + bt * 2 + bt * v * 2 + bt
+            + bt * c * 4 + bt * 3 * c + bt * 4 * c + attScratch + workers * 2 * c
+        memory = FloatBuffer(count: total)
+        var cursor = memory.pointer
+        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
+        for _ in 0..<config.nLayer {
+            layers.append(Layer(ln1: take(bt * c), ln1Mean: take(bt), ln1Rstd: take(bt), qkv: take(bt * 3 * c),
+                                att: take(att), atty: take(bt * c), residual2: take(bt * c),
+                                ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
+                                fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: take(bt * c)))
+        }
+        encoded = take(bt * c); lnf = take(bt * c); lnfMean = take(bt); lnfRstd = take(bt)
+        logits = take(bt * v); probs = take(bt * v); losses = take(bt)
+        branch = take(bt * c); dresidual = take(bt * c); dln = take(bt * c); datty = take(bt * c)
+        dqkv = take(bt * 3 * c); dfch = take(bt * 4 * c)
+        attentionScratch = take(attScratch)
+        paramScratch = take(workers * 2 * c)
+        precondition(cursor - memory.pointer <= total)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+/// Causal multi-head self-attention (Vaswani et al. 2017), the core of every block:
+///
+///     for each batch row b and head h, with Q, K, V the head's [T, hs] slices of `qkv`:
+///     S = Q·Kᵀ / √hs                      scores, [T, T]
+///     P = softmax(S + M)                   M[t,s] = −∞ for s > t: a token sees only the past
+///     Y = dropout(P)·V                     the head's output, written to channels h·hs ..< (h+1)·hs
+///
+/// Backward, with G = ∂L/∂Y and D the dropout mask scaled by 1/(1−p) (all ones without dropout):
+///
+///     ∂L/∂V = (P⊙D)ᵀ·G
+///     ∂L/∂P = (G·Vᵀ) ⊙ D
+///     ∂L/∂S[t,s] = P[t,s] · (∂L/∂P[t,s] − Σ_s' P[t,s']·∂L/∂P[t,s'])      (softmax backward)
+///     ∂L/∂Q = ∂L/∂S·K / √hs          ∂L/∂K = ∂L/∂Sᵀ·Q / √hs
+///
+/// Every product is a small GEMM on strided views of `qkv`. Because of the causal mask, rows are
+/// processed in blocks of 32 and each block only multiplies the columns at or left of its last
+/// row — nearly half the work of the full T×T products for long contexts.
+///
+/// `att` keeps P (before dropout) for the backward pass and for the dashboard's attention maps.
+public enum Attention {
+    static let block = 32
+
+    /// Floats of scratch space the forward and backward passes need (per pool).
+    public static func scratchCount(seqLen t: Int, headSize hs: Int, pool: WorkerPool = .shared) -> Int {
+        pool.workers * (hs * t + 2 * t * t)
+    }
+
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+        batch: Int, seqLen t: Int, channels c: Int, heads nh: Int,
+        dropout p: Float = 0, dropoutSeed: UInt64 = 0,
+        scratch: UnsafeMutablePointer<Float>, pool: WorkerPool = .shared
+    ) {
+        let hs = c / nh, ld = 3 * c
+        let scale = 1 / Float(hs).squareRoot()
+        let tasks = batch * nh
+        let parts = pool.workers
+        pool.run { w in
+            let kT = scratch + w * (hs * t + 2 * t * t)
+            let dropped = kT + hs * t
+            for task in (tasks * w / parts)..<(tasks * (w + 1) / parts) {
+                let b = task / nh, h = task % nh
+                let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
+                let probs = att + task * t * t
+                GEMM.transpose(rows: t, cols: hs, src: k, lds: ld, dst: kT, ldd: t)
+                forEachBlock(t) { i0, rb in
+                    GEMM.serial(m: rb, n: i0 + rb, k: hs, a: q + i0 * ld, aRowStride: ld, b: kT, ldb: t,
+                                c: probs + i0 * t, ldc: t, accumulate: false)
+                }
+                for row in 0..<t { causalSoftmax(probs + row * t, valid: row + 1, width: t, scale: scale) }
+                var pv = UnsafePointer(probs)
+                if p > 0 {
+                    dropped.update(from: probs, count: t * t)
+                    Dropout.apply(dropped, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool)
+                    pv = UnsafePointer(dropped)
+                }
+                let y = out + b * t * c + h * hs
+                forEachBlock(t) { i0, rb in
+                    GEMM.serial(m: rb, n: hs, k: i0 + rb, a: pv + i0 * t, aRowStride: t, b: v, ldb: ld,
+                                c: y + i0 * c, ldc: c, accumulate: false)
+                }
+            }
+        }
+    }
+
+    /// Writes ∂L/∂qkv (all three parts) from ∂L/∂out.
+    public static func backward(
+        dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+        qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
+        batch: Int, seqLen t: Int, channels c: Int, heads nh: Int,
+        dropout p: Float = 0, dropoutSeed: UInt64 = 0,
+        scratch: UnsafeMutablePointer<Float>, pool: WorkerPool = .shared
+    ) {
+        let hs = c / nh, ld = 3 * c
+        let scale = 1 / Float(hs).squareRoot()
+        let tasks = batch * nh
+        let parts = pool.workers
+        pool.run { w in
+            let vT = scratch + w * (hs * t + 2 * t * t)
+            let dropped = vT + hs * t
+            let dP = dropped + t * t
+            for task in (tasks * w / parts)..<(tasks * (w + 1) / parts) {
+                let b = task / nh, h = task % nh
+                let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
+                let dq = dqkv + b * t * ld + h * hs, dk = dq + c, dv = dq + 2 * c
+                let g = dout + b * t * c + h * hs
+                let probs = att + task * t * t
+                var pv = probs
+                if p > 0 {
+                    dropped.update(from: probs, count: t * t)
+                    Dropout.apply(dropped, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool)
+                    pv = UnsafePointer(dropped)
+                }
+                // ∂L/∂(dropped P) = G·Vᵀ, only at or left of the diagonal.
+                GEMM.transpose(rows: t, cols: hs, src: v, lds: ld, dst: vT, ldd: t)
+                forEachBlock(t) { i0, rb in
+                    GEMM.serial(m: rb, n: i0 + rb, k: hs, a: g + i0 * c, aRowStride: c, b: vT, ldb: t,
+                                c: dP + i0 * t, ldc: t, accumulate: false)
+                }
+                // ∂L/∂V[s] = Σ_{t ≥ s} P'[t,s]·G[t]: rows s0 ..< s0+sb of ∂L/∂V only need t ≥ s0.
+                forEachBlock(t) { s0, sb in
+                    GEMM.serial(m: sb, n: hs, k: t - s0, a: pv + s0 * t + s0, aRowStride: 1, aColStride: t,
+                                b: g + s0 * c, ldb: c, c: dv + s0 * ld, ldc: ld, accumulate: false)
+                }
+                if p > 0 { Dropout.apply(dP, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool) }
+                for row in 0..<t {
+                    softmaxBackward(dP + row * t, probs: probs + row * t, valid: row + 1, width: t, scale: scale)
+                }
+                forEachBlock(t) { i0, rb in
+                    GEMM.serial(m: rb, n: hs, k: i0 + rb, a: dP + i0 * t, aRowStride: t, b: k, ldb: ld,
+                                c: dq + i0 * ld, ldc: ld, accumulate: false)
+                }
+                forEachBlock(t) { s0, sb in
+                    GEMM.serial(m: sb, n: hs, k: t - s0, a: dP + s0 * t + s0, aRowStride: 1, aColStride: t,
+                                b: q + s0 * ld, ldb: ld, c: dk + s0 * ld, ldc: ld, accumulate: false)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func forEachBlock(_ t: Int, _ body: (Int, Int) -> Void) {
+        var i0 = 0
+        while i0 < t {
+            body(i0, min(block, t - i0))
+            i0 += block
+        }
+    }
+
+    /// In place over one row of scores: the first `valid` entries become
+    /// softmax(scale · row[0..<valid]); the rest (masked, s > t) become exactly 0.
+    @inline(__always)
+    public static func causalSoftmax(_ row: UnsafeMutablePointer<Float>, valid n: Int, width: Int, scale: Float) {
+        typealias V = SIMD16<Float>
+        var maxV = V(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= n { maxV = pointwiseMax(maxV, V.load(row + i)); i += 16 }
+        var mx = maxV.max()
+        while i < n { mx = max(mx, row[i]); i += 1 }
+        var sumV = V()
+        i = 0
+        while i + 16 <= n {
+            let e = VectorMath.exp((V.load(row + i) - mx) * scale)
+            e.store(row + i)
+            sumV += e
+            i += 16
+        }
+        var sum = sumV.sum()
+        while i < n { let e = expf((row[i] - mx) * scale); row[i] = e; sum += e; i += 1 }
+        Buffers.scale(row, 1 / sum, n)
+        if width > n { (row + n).update(repeating: 0, count: width - n) }
+    }
+
+    /// In place: `grad[s] ← scale · P[s]·(grad[s] − Σ P·grad)` for s < valid, and 0 beyond.
+    @inline(__always)
+    static func softmaxBackward(_ grad: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>,
+                                valid n: Int, width: Int, scale: Float) {
+        typealias V = SIMD16<Float>
+        let dot = Buffers.dot(grad, probs, n)
+        var i = 0
+        while i + 16 <= n {
+            ((V.load(grad + i) - dot) * V.load(probs + i) * scale).store(grad + i)
+            i += 16
+        }
+        while i < n { grad[i] = (grad[i] - dot) * probs[i] * scale; i += 1 }
+        if width > n { (grad + n).update(repeating: 0, count: width - n) }
+    }
+}
+
+extension WorkerPool {
+    /// A pool of one: runs everything on the caller. For kernels called inside parallel loops.
+    public static let serialPool = WorkerPool(workers: 1)
+}

@@ -1,0 +1,44 @@
+/// A fully connected layer as `nn.Linear(IC, OC)` computes it, over `rows` tokens at once:
+///
+///     y = x · Wᵀ + b          x: [rows, IC]   W: [OC, IC] (PyTorch's layout)   y: [rows, OC]
+///
+/// Backward, with G = ∂L/∂y:
+///
+///     ∂L/∂x  = G · W          [rows, OC]·[OC, IC]
+///     ∂L/∂W += Gᵀ · x         [OC, rows]·[rows, IC]
+///     ∂L/∂b += Σ_rows G
+///
+/// The forward pass takes Wᵀ (`[IC, OC]`, prepared once per optimizer step by the model) so that
+/// all three products are plain row-major GEMMs with contiguous rows of B.
+public enum Linear {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+        weightT: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        rows: Int, inFeatures ic: Int, outFeatures oc: Int, pool: WorkerPool = .shared
+    ) {
+        if let bias {
+            for r in 0..<rows { (out + r * oc).update(from: bias, count: oc) }
+        }
+        GEMM.multiply(m: rows, n: oc, k: ic, a: inp, aRowStride: ic, b: weightT, ldb: oc,
+                      c: out, ldc: oc, accumulate: bias != nil, pool: pool)
+    }
+
+    /// Writes (or, with `accumulateInput`, adds) ∂L/∂x into `dinp`; always adds into ∂L/∂W, ∂L/∂b.
+    public static func backward(
+        dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+        dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        rows: Int, inFeatures ic: Int, outFeatures oc: Int, accumulateInput: Bool = false,
+        pool: WorkerPool = .shared
+    ) {
+        if let dinp {
+            GEMM.multiply(m: rows, n: ic, k: oc, a: dout, aRowStride: oc, b: weight, ldb: ic,
+                          c: dinp, ldc: ic, accumulate: accumulateInput, pool: pool)
+        }
+        // Gᵀ·x: A = G read column-wise (row stride 1, column stride OC).
+        GEMM.multiply(m: oc, n: ic, k: rows, a: dout, aRowStride: 1, aColStride: oc, b: inp, ldb: ic,
+                      c: dweight, ldc: ic, accumulate: true, pool: pool)
+        if let dbias {
+            for r in 0..<rows { Buffers.add(dbias, dout + r * oc, oc) }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Kernels
+import GPT
+
+/// AdamW (Loshchilov & Hutter 2019), step for step as `torch.optim.AdamW` computes it:
+///
+///     θ ← θ · (1 − lr·λ)                         decoupled weight decay (decay group only)
+///     m ← β₁m + (1 − β₁)g                        first moment
+///     v ← β₂v + (1 − β₂)g²                       second moment
+///     θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// nanoGPT's decay groups: λ applies to tensors with two or more dimensions (matmul weights and
+/// embeddings), never to biases or LayerNorm gains (`ParameterLayout.Tensor.decays`).
+public final class AdamW {
+    public var beta1: Float
+    public var beta2: Float
+    public var eps: Float
+    public var weightDecay: Float
+    /// Steps taken so far (t in the bias corrections).
+    public private(set) var step: Int = 0
+    /// First and second moments, laid out like the parameters.
+    public let m: FloatBuffer
+    public let v: FloatBuffer
+    /// Contiguous runs of parameters that share a decay setting.
+    private let groups: [(range: Range<Int>, decays: Bool)]
+
+    public init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.95, eps: Float = 1e-8, weightDecay: Float = 0.1) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        m = FloatBuffer(count: layout.totalCount)
+        v = FloatBuffer(count: layout.totalCount)
+        var g: [(Range<Int>, Bool)] = []
+        for t in layout.tensors {
+            let r = t.offset..<(t.offset + t.count)
+            if let last = g.last, last.1 == t.decays, last.0.upperBound == r.lowerBound {
+                g[g.count - 1].0 = last.0.lowerBound..<r.upperBound
+            } else {
+                g.append((r, t.decays))
+            }
+        }
+        groups = g.map { (range: $0.0, decays: $0.1) }
+    }
+
+    /// Restores the step counter (moments are restored by writing into `m` and `v`).
+    public func restore(step: Int) { self.step = step }
+
+    /// One update of `params` from `grads` at learning rate `lr`.
+    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, pool: WorkerPool = .shared) {
+        step += 1
+        let b1 = beta1, b2 = beta2, eps = eps
+        let bc1 = 1 - Float(Double(b1).power(step))
+        let bc2Sqrt = (1 - Float(Double(b2).power(step))).squareRoot()
+        let stepSize = lr / bc1
+        let p = params.pointer, g = grads.pointer, m = m.pointer, v = v.pointer
+        for group in groups {
+            let decay: Float = group.decays ? 1 - lr * weightDecay : 1
+            let base = group.range.lowerBound
+            let n = group.range.count
+            pool.parallelRanges(n, serialBelow: 8192) { r in
+                typealias V = SIMD16<Float>
+                var i = base + r.lowerBound
+                let end = base + r.upperBound
+                while i + 16 <= end {
+                    let gi = V.loadUnaligned(g + i)
+                    let mi = V.loadUnaligned(m + i) * b1 + gi * (1 - b1)
+                    let vi = V.loadUnaligned(v + i) * b2 + gi * gi * (1 - b2)
+                    let denom = vi.squareRoot() / bc2Sqrt + eps
+                    let pi = V.loadUnaligned(p + i) * decay - stepSize * mi / denom
+                    mi.storeUnaligned(m + i); vi.storeUnaligned(v + i); pi.storeUnaligned(p + i)
+                    i += 16
+                }
+                while i < end {
+                    m[i] = m[i] * b1 + g[i] * (1 - b1)
+                    v[i] = v[i] * b2 + g[i] * g[i] * (1 - b2)
+                    p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
+                    i += 1
+                }
+            }
+        }
+    }
+}
+
+/// Global-norm gradient clipping, as `torch.nn.utils.clip_grad_norm_`:
+///
+///     ‖g‖ = √(Σ g²) over every parameter;   if ‖g‖ > max:  g ← g · max / (‖g‖ + 1e-6)
+public enum GradientClipping {
+    /// The global L2 norm of `grads` (partial sums in Double so a million squares lose nothing).
+    public static func norm(_ grads: FloatBuffer, pool: WorkerPool = .shared) -> Float {
+        let parts = pool.workers
+        var partial = [Double](repeating: 0, count: parts)
+        partial.withUnsafeMutableBufferPointer { acc in
+            let accp = acc.baseAddress!
+            pool.run { w in
+                let lo = grads.count * w / parts, hi = grads.count * (w + 1) / parts
+                var s: Double = 0
+                var i = lo
+                while i < hi {
+                    let n = min(4096, hi - i)
+                    s += Double(Buffers.dot(grads.pointer + i, grads.pointer + i, n))
+                    i += n
+                }
+                accp[w] = s
+            }
+        }
+        return Float(partial.reduce(0, +).squareRoot())
+    }
+
+    /// Scales `grads` down to `maxNorm` if their norm exceeds it; returns the norm before clipping.
+    @discardableResult
+    public static func clip(_ grads: FloatBuffer, maxNorm: Float, pool: WorkerPool = .shared) -> Float {
+        let total = norm(grads, pool: pool)
+        guard maxNorm > 0, total.isFinite else { return total }
+        let coef = maxNorm / (total + 1e-6)
+        if coef < 1 {
+            pool.parallelRanges(grads.count, serialBelow: 8192) { r in
+                Buffers.scale(grads.pointer + r.lowerBound, coef, r.count)
+            }
+        }
+        return total
+    }
+}
+
+extension Double {
+    fileprivate func power(_ n: Int) -> Double {
+        var r = 1.0
+        for _ in 0..<n { r *= self }
+        return r
+    }
+}
+
+extension SIMD16 where Scalar == Float {
+    @inline(__always) fileprivate static func loadUnaligned(_ p: UnsafeMutablePointer<Float>) -> Self {
+        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
+    }
+    @inline(__always) fileprivate func storeUnaligned(_ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
+    }
+}
