@@ -307,7 +307,7 @@ final class Activations {
         let perLayer = bt * c * 3 + bt * 2 * 2 + bt * 3 * c + att + bt * c * 2 + bt * 4 * c * 2
         let attScratch = workers * (config.headSize * seqLen + 2 * seqLen * seqLen)
         let total = perLayer * config.nLayer + bt * c * 2 + bt * 2 + bt * v * 2 + bt
-            + bt * c * 4 + bt * 3 * c + bt * 4 * c + attScratch + workers * 2 * c
+            + bt * c * 4 + bt * 3 * c + bt * 4 * c + attScratch + LayerNorm.backwardChunks * 2 * c
         memory = FloatBuffer(count: total)
         var cursor = memory.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
@@ -322,7 +322,7 @@ final class Activations {
         branch = take(bt * c); dresidual = take(bt * c); dln = take(bt * c); datty = take(bt * c)
         dqkv = take(bt * 3 * c); dfch = take(bt * 4 * c)
         attentionScratch = take(attScratch)
-        paramScratch = take(workers * 2 * c)
+        paramScratch = take(LayerNorm.backwardChunks * 2 * c)
         precondition(cursor - memory.pointer <= total)
     }
 }

@@ -36,11 +36,10 @@ public enum Attention {
         let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
         let tasks = batch * nh
-        let parts = pool.workers
-        pool.run { w in
+        pool.parallelFor(tasks) { task, w in
             let kT = scratch + w * (hs * t + 2 * t * t)
             let dropped = kT + hs * t
-            for task in (tasks * w / parts)..<(tasks * (w + 1) / parts) {
+            do {
                 let b = task / nh, h = task % nh
                 let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
                 let probs = att + task * t * t
@@ -76,12 +75,11 @@ public enum Attention {
         let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
         let tasks = batch * nh
-        let parts = pool.workers
-        pool.run { w in
+        pool.parallelFor(tasks) { task, w in
             let vT = scratch + w * (hs * t + 2 * t * t)
             let dropped = vT + hs * t
             let dP = dropped + t * t
-            for task in (tasks * w / parts)..<(tasks * (w + 1) / parts) {
+            do {
                 let b = task / nh, h = task % nh
                 let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
                 let dq = dqkv + b * t * ld + h * hs, dk = dq + c, dv = dq + 2 * c
@@ -136,7 +134,7 @@ public enum Attention {
         typealias V = SIMD16<Float>
         var maxV = V(repeating: -.infinity)
         var i = 0
-        while i + 16 <= n { maxV = pointwiseMax(maxV, V.load(row + i)); i += 16 }
+        while i + 16 <= n { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }
         var mx = maxV.max()
         while i < n { mx = max(mx, row[i]); i += 1 }
         var sumV = V()

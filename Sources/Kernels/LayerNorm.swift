@@ -13,6 +13,8 @@
 /// time; a channel count that is not a multiple of 16 finishes with a scalar tail.
 public enum LayerNorm {
     public static let eps: Float = 1e-5
+    /// Row chunks of the backward pass (its scratch holds `backwardChunks · 2C` floats).
+    public static let backwardChunks = 8
     typealias V = SIMD16<Float>
 
     public static func forward(
@@ -51,19 +53,20 @@ public enum LayerNorm {
 
     /// Adds ∂L/∂x into `dinp` and accumulates ∂L/∂γ, ∂L/∂β.
     ///
-    /// The parameter gradients are sums over all tokens; each worker sums its rows into its own
-    /// slice of `scratch` (size `pool.workers · 2C`), and the slices are added at the end in a
-    /// fixed order, so the result does not depend on thread timing.
+    /// The parameter gradients are sums over all tokens; the rows are cut into
+    /// `backwardChunks` fixed chunks, each summed into its own slice of `scratch`
+    /// (`backwardChunks · 2C` floats), and the slices are added in chunk order — so the result
+    /// is the same whichever threads ran which chunks.
     public static func backward(
         dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
         dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
         rows: Int, channels c: Int, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool = .shared
     ) {
-        let parts = pool.workers
+        let parts = backwardChunks
         let cv = c / 16 * 16
         scratch.update(repeating: 0, count: parts * 2 * c)
-        pool.run { w in
+        pool.parallelFor(parts) { w, _ in
             let lo = rows * w / parts, hi = rows * (w + 1) / parts
             let dw = scratch + w * 2 * c
             let db = dw + c

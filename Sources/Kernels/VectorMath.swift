@@ -13,7 +13,9 @@ public enum VectorMath {
     @inline(__always)
     public static func exp(_ x: V) -> V {
         let hi = V(repeating: 88.0), lo = V(repeating: -87.33654)
-        let xc = x.clamped(lowerBound: lo, upperBound: hi)
+        // (`clamped` is generic and not vectorised; masked selects are single instructions.)
+        var xc = x.replacing(with: hi, where: x .> hi)
+        xc.replace(with: lo, where: xc .< lo)
         // n = round(x / ln2): adding 1.5·2²³ rounds to an integer held in the low mantissa bits.
         let shifter = V(repeating: 12582912.0)
         let shifted = shifter.addingProduct(xc, V(repeating: 1.44269504088896341))

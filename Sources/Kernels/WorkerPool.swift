@@ -9,8 +9,14 @@ import Synchronization
 /// short while after finishing a job (the next job is usually microseconds away inside a
 /// training step), and only parks on a condition variable when work stops coming.
 ///
-/// `run` is re-entrancy safe: when the pool is busy (another thread is using it, or a job calls
-/// `run` again), the caller simply does all the work itself.
+/// Work is cut into chunks that threads claim one at a time from an atomic counter, so a helper
+/// that the OS has not scheduled (a busy machine, the dashboard drawing) simply gets fewer
+/// chunks instead of making the caller wait for its fixed share. Results never depend on which
+/// thread ran which chunk: chunks write disjoint outputs, and partial sums are kept per chunk
+/// and combined in chunk order.
+///
+/// Re-entrancy safe: when the pool is busy (another thread is using it, or a job calls it
+/// again), the caller simply runs every chunk itself.
 public final class WorkerPool: @unchecked Sendable {
     /// One pool for the process, with one worker per core (the caller counts as worker 0).
     public static let shared = WorkerPool(workers: ProcessInfo.processInfo.activeProcessorCount)
@@ -19,15 +25,18 @@ public final class WorkerPool: @unchecked Sendable {
     public let workers: Int
 
     private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
+    private let closedGeneration = Atomic<Int>(0)
+    private let nextChunk = Atomic<Int>(0)
+    private let doneChunks = Atomic<Int>(0)
+    private let activeHelpers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private let condition = NSCondition()
     // Both guarded by `condition`.
     nonisolated(unsafe) private var sleepers = 0
-    nonisolated(unsafe) private var shuttingDown = false
-    // Written by the caller before the generation bump (release), read by helpers after they
-    // observe it (acquire).
-    nonisolated(unsafe) private var job: ((Int) -> Void)?
+    // Written by the caller before the generation bump, read by helpers after they observe it
+    // and have registered as active (see `helperLoop`).
+    nonisolated(unsafe) private var job: ((Int, Int) -> Void)?
+    nonisolated(unsafe) private var chunkCount = 0
 
     /// How long an idle helper keeps spinning before it parks.
     private let spinNanoseconds: UInt64 = 300_000
@@ -42,38 +51,62 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Calls `body(w)` once for every worker index `w` in `0..<workers`, in parallel, and returns
-    /// when all calls have returned. The calling thread runs `body(0)`.
-    public func run(_ body: (Int) -> Void) {
-        if workers == 1 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            for w in 0..<workers { body(w) }
+    /// Calls `body(chunk, worker)` for every chunk in `0..<chunks`, spread over the pool, and
+    /// returns when all have returned. `worker` (in `0..<workers`) identifies the thread running
+    /// the chunk, for per-thread scratch space; no two chunks run at once with the same `worker`.
+    public func parallelFor(_ chunks: Int, _ body: (_ chunk: Int, _ worker: Int) -> Void) {
+        if chunks <= 0 { return }
+        if workers == 1 || chunks == 1 || !busy.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged {
+            for i in 0..<chunks { body(i, 0) }
             return
         }
         withoutActuallyEscaping(body) { escaping in
             job = escaping
-            pending.store(workers - 1, ordering: .relaxed)
-            generation.wrappingAdd(1, ordering: .releasing)
+            chunkCount = chunks
+            nextChunk.store(0, ordering: .sequentiallyConsistent)
+            doneChunks.store(0, ordering: .sequentiallyConsistent)
+            let gen = generation.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
             condition.lock()
             if sleepers > 0 { condition.broadcast() }
             condition.unlock()
-            escaping(0)
-            while pending.load(ordering: .acquiring) != 0 {}
+            while true {
+                let i = nextChunk.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
+                if i >= chunks { break }
+                escaping(i, 0)
+                doneChunks.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            }
+            Self.spin(until: { doneChunks.load(ordering: .sequentiallyConsistent) == chunks })
+            // Close the job, then wait out any helper that registered before it saw the close.
+            closedGeneration.store(gen, ordering: .sequentiallyConsistent)
+            Self.spin(until: { activeHelpers.load(ordering: .sequentiallyConsistent) == 0 })
             job = nil
         }
-        busy.store(false, ordering: .releasing)
+        busy.store(false, ordering: .sequentiallyConsistent)
     }
 
-    /// Splits `0..<count` into one contiguous range per worker (ranges may be empty) and runs
-    /// `body` on each in parallel. Work smaller than `serialBelow` items runs on the caller only.
+    /// Splits `0..<count` into contiguous ranges (a few per worker) and runs `body` on each in
+    /// parallel. Work smaller than `serialBelow` items runs on the caller only.
     public func parallelRanges(_ count: Int, serialBelow: Int = 1, _ body: (Range<Int>) -> Void) {
+        if count <= 0 { return }
         if count < serialBelow || workers == 1 || count < 2 {
-            if count > 0 { body(0..<count) }
+            body(0..<count)
             return
         }
-        let parts = workers
-        run { w in
-            let lo = count * w / parts, hi = count * (w + 1) / parts
+        let chunks = min(count, workers * 4)
+        parallelFor(chunks) { i, _ in
+            let lo = count * i / chunks, hi = count * (i + 1) / chunks
             if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Busy-waits for `condition`, yielding the core after a while so that a thread we are
+    /// waiting for can run on it when the machine is oversubscribed.
+    @inline(__always)
+    private static func spin(until condition: () -> Bool) {
+        var spins = 0
+        while !condition() {
+            spins += 1
+            if spins > 2000 { sched_yield() }
         }
     }
 
@@ -82,26 +115,36 @@ public final class WorkerPool: @unchecked Sendable {
         while true {
             var spinStart: UInt64 = 0
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while generation.load(ordering: .sequentiallyConsistent) == seen {
                 spins += 1
                 if spins & 255 != 0 { continue }
+                sched_yield()
                 let now = DispatchTime.now().uptimeNanoseconds
                 if spinStart == 0 { spinStart = now; continue }
                 if now - spinStart < spinNanoseconds { continue }
                 condition.lock()
-                while generation.load(ordering: .acquiring) == seen && !shuttingDown {
+                while generation.load(ordering: .sequentiallyConsistent) == seen {
                     sleepers += 1
                     condition.wait()
                     sleepers -= 1
                 }
-                let stop = shuttingDown
                 condition.unlock()
-                if stop { return }
                 spinStart = 0
             }
-            seen = generation.load(ordering: .acquiring)
-            job?(index)
-            pending.subtract(1, ordering: .releasing)
+            seen = generation.load(ordering: .sequentiallyConsistent)
+            // Register first, then check that the job is still open: the caller closes first,
+            // then waits for registered helpers, so a job is never read after it was released.
+            activeHelpers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            if closedGeneration.load(ordering: .sequentiallyConsistent) < seen, let job {
+                let chunks = chunkCount
+                while true {
+                    let i = nextChunk.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
+                    if i >= chunks { break }
+                    job(i, index)
+                    doneChunks.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                }
+            }
+            activeHelpers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         }
     }
 }

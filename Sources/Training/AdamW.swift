@@ -87,11 +87,11 @@ public final class AdamW {
 public enum GradientClipping {
     /// The global L2 norm of `grads` (partial sums in Double so a million squares lose nothing).
     public static func norm(_ grads: FloatBuffer, pool: WorkerPool = .shared) -> Float {
-        let parts = pool.workers
+        let parts = 8  // fixed, so the sum's rounding does not depend on the machine
         var partial = [Double](repeating: 0, count: parts)
         partial.withUnsafeMutableBufferPointer { acc in
             let accp = acc.baseAddress!
-            pool.run { w in
+            pool.parallelFor(parts) { w, _ in
                 let lo = grads.count * w / parts, hi = grads.count * (w + 1) / parts
                 var s: Double = 0
                 var i = lo

@@ -1,0 +1,123 @@
+import Foundation
+import GPT
+import Tokenizers
+
+/// A tokenized corpus split for training, as nanoGPT's `prepare.py` + `get_batch` do it:
+///
+///     ids = encode(text);  n = ⌊0.9 · len(ids)⌋;  train = ids[:n];  val = ids[n:]
+///     a batch: B offsets i ~ U[0, len − T);  x = ids[i : i+T],  y = ids[i+1 : i+1+T]
+///
+/// The targets are the inputs shifted by one token: at every position the model learns to
+/// predict the next token.
+public struct Dataset: Sendable {
+    public let train: [Int32]
+    public let val: [Int32]
+    public let tokenizer: any Tokenizer
+
+    public enum Split: String, Sendable { case train, val }
+
+    public struct Batch: Sendable {
+        public var inputs: [Int32]
+        public var targets: [Int32]
+    }
+
+    /// Splits already-encoded ids 90/10.
+    public init(ids: [Int32], tokenizer: any Tokenizer, blockSize: Int) throws(ConfigError) {
+        let n = Int(Double(ids.count) * 0.9)
+        self.train = Array(ids[..<n])
+        self.val = Array(ids[n...])
+        self.tokenizer = tokenizer
+        let need = blockSize + 2
+        if val.count < need || train.count < need {
+            throw ConfigError("the corpus has \(ids.count) tokens: its 10% validation split (\(val.count) tokens) needs at least block_size + 2 = \(need); use a longer corpus (≥ \(need * 10) tokens) or a smaller block_size")
+        }
+    }
+
+    /// Reads and encodes a corpus file with the given tokenizer (or, with nil, a character
+    /// tokenizer built from the corpus itself).
+    public static func load(path: String, tokenizer: (any Tokenizer)?, blockSize: Int) throws(ConfigError) -> Dataset {
+        let text = try readCorpus(path: path)
+        let tok: any Tokenizer
+        do {
+            tok = try tokenizer ?? CharTokenizer(corpus: text)
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+        let ids: [Int32]
+        do { ids = try tok.encode(text) } catch {
+            throw ConfigError("\(path): cannot encode the corpus with the checkpoint's tokenizer: \(error)")
+        }
+        return try Dataset(ids: ids, tokenizer: tok, blockSize: blockSize)
+    }
+
+    /// A corpus as text, with one clear error for each way it can be unusable.
+    public static func readCorpus(path: String) throws(ConfigError) -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ConfigError("corpus \(path) does not exist: set `data` in the config or pass --data FILE")
+        }
+        if isDir.boolValue { throw ConfigError("corpus \(path) is a folder: point `data` at a text file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("corpus \(path) cannot be read (check its permissions)")
+        }
+        if data.isEmpty { throw ConfigError("corpus \(path) is empty: a model needs text to learn from") }
+        guard let text = String(validatingUTF8Data: data) else {
+            let offset = firstInvalidUTF8Offset(data) ?? 0
+            throw ConfigError("corpus \(path) is not UTF-8 text (invalid byte at offset \(offset)); convert it, e.g. `iconv -f latin1 -t utf-8`")
+        }
+        return text
+    }
+
+    /// B random windows of T tokens from a split, and their next-token targets.
+    public func batch(_ split: Split, batchSize: Int, blockSize: Int, rng: inout RandomNumbers) -> Batch {
+        let ids = split == .train ? train : val
+        var x = [Int32](repeating: 0, count: batchSize * blockSize)
+        var y = x
+        ids.withUnsafeBufferPointer { src in
+            for b in 0..<batchSize {
+                let i = rng.nextInt(below: ids.count - blockSize)
+                for t in 0..<blockSize {
+                    x[b * blockSize + t] = src[i + t]
+                    y[b * blockSize + t] = src[i + t + 1]
+                }
+            }
+        }
+        return Batch(inputs: x, targets: y)
+    }
+
+    private static func firstInvalidUTF8Offset(_ data: Data) -> Int? {
+        var offset = 0
+        var it = data.makeIterator()
+        var decoder = UTF8()
+        var iterator = AnyIterator { () -> UInt8? in let b = it.next(); if b != nil { offset += 1 }; return b }
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return nil
+            case .error: return max(0, offset - 1)
+            }
+        }
+    }
+}
+
+extension String {
+    /// Strict UTF-8 decoding: nil if any byte sequence is invalid (Foundation's initialiser
+    /// would substitute replacement characters on some platforms).
+    init?(validatingUTF8Data data: Data) {
+        guard let s = String(bytes: data, encoding: .utf8) else { return nil }
+        var valid = true
+        data.withUnsafeBytes { raw in
+            var it = raw.bindMemory(to: UInt8.self).makeIterator()
+            var decoder = UTF8()
+            loop: while true {
+                switch decoder.decode(&it) {
+                case .scalarValue: continue
+                case .emptyInput: break loop
+                case .error: valid = false; break loop
+                }
+            }
+        }
+        guard valid else { return nil }
+        self = s
+    }
+}

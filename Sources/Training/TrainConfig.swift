@@ -1,0 +1,215 @@
+import Foundation
+import GPT
+
+/// Everything a run needs, with nanoGPT's hyperparameter names. Defaults are nanoGPT's CPU
+/// "baby" Shakespeare config (README of nanoGPT: 4 layers, 4 heads, 128 wide, block 64, batch 12,
+/// 2000 iterations, lr 1e-3 → 1e-4, warmup 100, β₂ 0.99, no dropout, no bias).
+public struct TrainConfig: Sendable, Equatable {
+    // Data
+    /// Path of a UTF-8 text corpus.
+    public var data: String = ""
+    /// `"char"` or `"bpe"`.
+    public var tokenizer: String = "char"
+    /// Vocabulary size for `tokenizer = "bpe"` (ignored for characters: the corpus decides).
+    public var vocabSize: Int = 512
+    // Model
+    public var nLayer = 4
+    public var nHead = 4
+    public var nEmbd = 128
+    public var blockSize = 64
+    public var bias = false
+    public var dropout: Float = 0
+    public var posEncoding: GPTConfig.PositionalEncoding = .learned
+    // Optimisation
+    public var batchSize = 12
+    public var gradientAccumulationSteps = 1
+    public var maxIters = 2000
+    public var learningRate: Float = 1e-3
+    public var minLR: Float = 1e-4
+    public var warmupIters = 100
+    public var lrDecayIters = 2000
+    public var decayLR = true
+    public var weightDecay: Float = 0.1
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.99
+    public var gradClip: Float = 1.0
+    // Evaluation, logging, checkpoints
+    public var evalInterval = 250
+    public var evalIters = 20
+    public var logInterval = 10
+    public var checkpointInterval = 500
+    public var keepCheckpoints = 3
+    /// Consecutive non-finite steps after which the run stops.
+    public var maxBadSteps = 5
+    // Bookkeeping
+    public var seed = 1337
+    public var runName = ""
+    public var runsDir = "runs"
+
+    public init() {}
+
+    /// The model shape, once the tokenizer has fixed the vocabulary size.
+    public func modelConfig(vocabSize: Int) -> GPTConfig {
+        GPTConfig(vocabSize: vocabSize, blockSize: blockSize, nLayer: nLayer, nHead: nHead, nEmbd: nEmbd,
+                  bias: bias, dropout: dropout, posEncoding: posEncoding)
+    }
+
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(maxLR: learningRate, minLR: minLR, warmupIters: warmupIters,
+                             decayIters: lrDecayIters, decays: decayLR)
+    }
+
+    /// Tokens consumed by one optimizer step.
+    public var tokensPerStep: Int { batchSize * blockSize * gradientAccumulationSteps }
+
+    // MARK: - Keys
+
+    /// One settable field: its nanoGPT name, a help line, and how to read and write it.
+    public struct Key: Sendable {
+        public let name: String
+        public let help: String
+        let set: @Sendable (inout TrainConfig, TOML.Value) throws(ConfigError) -> Void
+        let get: @Sendable (TrainConfig) -> TOML.Value
+    }
+
+    /// Every key a config file or `--set` may name, in the order `config.toml` is written.
+    public static let keys: [Key] = [
+        .string("data", "path of a UTF-8 text corpus", \.data),
+        .string("tokenizer", "\"char\" or \"bpe\"", \.tokenizer),
+        .int("vocab_size", "BPE vocabulary size (tokenizer = \"bpe\")", \.vocabSize),
+        .int("n_layer", "transformer blocks", \.nLayer),
+        .int("n_head", "attention heads per block", \.nHead),
+        .int("n_embd", "embedding width (a multiple of n_head)", \.nEmbd),
+        .int("block_size", "context length in tokens", \.blockSize),
+        .bool("bias", "biases in Linear and LayerNorm layers", \.bias),
+        .float("dropout", "dropout probability while training", \.dropout),
+        Key(name: "pos_encoding", help: "\"learned\" or \"sinusoidal\"",
+            set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+                guard case .string(let s) = v, let p = GPTConfig.PositionalEncoding(rawValue: s) else {
+                    throw ConfigError("pos_encoding must be \"learned\" or \"sinusoidal\", not \(v)")
+                }
+                c.posEncoding = p
+            }, get: { .string($0.posEncoding.rawValue) }),
+        .int("batch_size", "sequences per micro-batch", \.batchSize),
+        .int("gradient_accumulation_steps", "micro-batches per optimizer step", \.gradientAccumulationSteps),
+        .int("max_iters", "optimizer steps in the run", \.maxIters),
+        .float("learning_rate", "peak learning rate", \.learningRate),
+        .float("min_lr", "learning rate at the end of the cosine decay", \.minLR),
+        .int("warmup_iters", "steps of linear warmup", \.warmupIters),
+        .int("lr_decay_iters", "step at which the cosine decay reaches min_lr", \.lrDecayIters),
+        .bool("decay_lr", "use warmup + cosine decay (false: constant learning_rate)", \.decayLR),
+        .float("weight_decay", "AdamW weight decay for ≥2-D tensors", \.weightDecay),
+        .float("beta1", "AdamW β₁", \.beta1),
+        .float("beta2", "AdamW β₂", \.beta2),
+        .float("grad_clip", "clip the global gradient norm to this (0 = off)", \.gradClip),
+        .int("eval_interval", "steps between evaluations", \.evalInterval),
+        .int("eval_iters", "batches per split in each evaluation", \.evalIters),
+        .int("log_interval", "steps between progress lines in headless logs", \.logInterval),
+        .int("checkpoint_interval", "steps between checkpoints (0 = only at the end)", \.checkpointInterval),
+        .int("keep_checkpoints", "keep the newest N checkpoints (and always the best)", \.keepCheckpoints),
+        .int("max_bad_steps", "stop after this many non-finite steps in a row", \.maxBadSteps),
+        .int("seed", "random seed (weights, batches, dropout)", \.seed),
+        .string("run_name", "name of the run folder (default: config name + time)", \.runName),
+        .string("runs_dir", "folder that holds the runs", \.runsDir),
+    ]
+
+    /// Sets one key from a TOML value (used for files and for command-line overrides).
+    public mutating func set(_ name: String, _ value: TOML.Value) throws(ConfigError) {
+        guard let key = Self.keys.first(where: { $0.name == name }) else {
+            let close = Self.keys.map(\.name).filter { $0.hasPrefix(String(name.prefix(3))) }
+            throw ConfigError("unknown config key \(name)" + (close.isEmpty ? "; see `nanoscope train --help` for the keys" : " (did you mean \(close.joined(separator: " or "))?)"))
+        }
+        try key.set(&self, value)
+    }
+
+    /// Reads a config file; every problem names the file, the line and the fix.
+    public static func load(path: String) throws(ConfigError) -> TrainConfig {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("config file \(path) does not exist (try Samples/shakespeare-char.toml)")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError("config file \(path) cannot be read as UTF-8 text")
+        }
+        var config = TrainConfig()
+        do {
+            for entry in try TOML.parse(text) {
+                do { try config.set(entry.key, entry.value) } catch {
+                    throw ConfigError("\(path):\(entry.line): \(error.message)")
+                }
+            }
+        } catch let e as TOML.ParseError {
+            throw ConfigError("\(path):\(e.line): \(e.message)")
+        } catch let e as ConfigError {
+            throw e
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+        // A relative data path in a config file is relative to the config file's folder if it
+        // exists there, so configs work from any working directory.
+        if !config.data.isEmpty && !config.data.hasPrefix("/") && !config.data.hasPrefix("~") {
+            let beside = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(config.data).path
+            if !FileManager.default.fileExists(atPath: config.data) && FileManager.default.fileExists(atPath: beside) {
+                config.data = beside
+            }
+        }
+        return config
+    }
+
+    /// The resolved configuration as TOML (the run folder's `config.toml`).
+    public var tomlText: String {
+        Self.keys.map { "\($0.name) = \($0.get(self))" }.joined(separator: "\n") + "\n"
+    }
+
+    /// Checks the training settings (the model shape is checked by `GPTConfig.validate`).
+    public func validate() throws(ConfigError) {
+        for (name, value) in [("batch_size", batchSize), ("gradient_accumulation_steps", gradientAccumulationSteps),
+                              ("max_iters", maxIters), ("eval_iters", evalIters), ("n_layer", nLayer),
+                              ("n_head", nHead), ("n_embd", nEmbd), ("block_size", blockSize)] where value <= 0 {
+            throw ConfigError("\(name) = \(value) must be a positive whole number")
+        }
+        for (name, value) in [("warmup_iters", warmupIters), ("lr_decay_iters", lrDecayIters), ("eval_interval", evalInterval),
+                              ("log_interval", logInterval), ("checkpoint_interval", checkpointInterval),
+                              ("keep_checkpoints", keepCheckpoints), ("max_bad_steps", maxBadSteps)] where value < 0 {
+            throw ConfigError("\(name) = \(value) must not be negative")
+        }
+        if nEmbd % nHead != 0 {
+            throw ConfigError("n_embd = \(nEmbd) is not divisible by n_head = \(nHead): pick n_embd a multiple of n_head (e.g. \(nHead * max(1, nEmbd / nHead)))")
+        }
+        if !(learningRate > 0) || !(minLR >= 0) { throw ConfigError("learning_rate must be > 0 and min_lr ≥ 0") }
+        if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta1 and beta2 must be in [0, 1)") }
+        if !(dropout >= 0 && dropout < 1) { throw ConfigError("dropout = \(dropout) must be in [0, 1)") }
+        if tokenizer != "char" && tokenizer != "bpe" { throw ConfigError("tokenizer = \"\(tokenizer)\" must be \"char\" or \"bpe\"") }
+        if tokenizer == "bpe" && vocabSize < 256 { throw ConfigError("vocab_size = \(vocabSize) is below 256: a byte-level BPE needs the 256 byte tokens") }
+        if posEncoding == .sinusoidal && nEmbd % 2 != 0 { throw ConfigError("sinusoidal positions need an even n_embd (got \(nEmbd))") }
+    }
+}
+
+extension TrainConfig.Key {
+    static func int(_ name: String, _ help: String, _ kp: WritableKeyPath<TrainConfig, Int> & Sendable) -> Self {
+        Self(name: name, help: help, set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+            guard case .integer(let i) = v else { throw ConfigError("\(name) must be a whole number, not \(v)") }
+            c[keyPath: kp] = i
+        }, get: { .integer($0[keyPath: kp]) })
+    }
+    static func float(_ name: String, _ help: String, _ kp: WritableKeyPath<TrainConfig, Float> & Sendable) -> Self {
+        Self(name: name, help: help, set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+            switch v {
+            case .float(let d): c[keyPath: kp] = Float(d)
+            case .integer(let i): c[keyPath: kp] = Float(i)
+            default: throw ConfigError("\(name) must be a number, not \(v)")
+            }
+        }, get: { .float(Double($0[keyPath: kp])) })
+    }
+    static func bool(_ name: String, _ help: String, _ kp: WritableKeyPath<TrainConfig, Bool> & Sendable) -> Self {
+        Self(name: name, help: help, set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+            guard case .bool(let b) = v else { throw ConfigError("\(name) must be true or false, not \(v)") }
+            c[keyPath: kp] = b
+        }, get: { .bool($0[keyPath: kp]) })
+    }
+    static func string(_ name: String, _ help: String, _ kp: WritableKeyPath<TrainConfig, String> & Sendable) -> Self {
+        Self(name: name, help: help, set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+            guard case .string(let s) = v else { throw ConfigError("\(name) must be a quoted string, not \(v)") }
+            c[keyPath: kp] = s
+        }, get: { .string($0[keyPath: kp]) })
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GPT
+import Kernels
+import Tokenizers
+
+/// The training loop of nanoGPT's `train.py`, one optimizer step at a time:
+///
+///     for each micro-batch (gradient_accumulation_steps of them):
+///         loss = model(x, y) / accumulation_steps;  loss.backward()
+///     clip the global gradient norm;  lr = schedule(step);  AdamW update;  zero the gradients
+///
+/// A step whose loss or gradient norm is not finite is skipped entirely (the weights and the
+/// optimizer's moments stay as they were) and reported; `max_bad_steps` of them in a row stop
+/// the run. All randomness (batches, dropout) is derived from seeds and the step number, so a
+/// run resumed from a checkpoint takes exactly the steps the uninterrupted run would have.
+public final class Trainer {
+    public let config: TrainConfig
+    public let model: GPT
+    public let optimizer: AdamW
+    public let dataset: Dataset
+    /// Optimizer steps completed.
+    public private(set) var step = 0
+    /// The stream that draws training batches (saved in checkpoints for exact resume).
+    public var batchRNG: RandomNumbers
+    public private(set) var consecutiveBadSteps = 0
+    /// Test seam: runs after the backward pass, before the gradient norm is taken.
+    public var afterBackward: ((GPT) -> Void)?
+
+    public struct StepResult: Sendable, Equatable {
+        public var step: Int
+        public var loss: Float
+        public var lr: Float
+        public var gradNorm: Float
+        /// The update was skipped because the loss or gradient norm was not finite.
+        public var skipped: Bool
+        public var seconds: Double
+    }
+
+    public struct Evaluation: Sendable, Equatable {
+        public var step: Int
+        public var trainLoss: Float
+        public var valLoss: Float
+    }
+
+    public init(config: TrainConfig, dataset: Dataset, model: GPT? = nil) throws(ConfigError) {
+        try config.validate()
+        self.config = config
+        self.dataset = dataset
+        let modelConfig = config.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
+        if let model { self.model = model } else { self.model = try GPT(config: modelConfig, seed: UInt64(config.seed)) }
+        if self.model.config != modelConfig {
+            throw ConfigError("the model's shape does not match the config")
+        }
+        optimizer = AdamW(layout: self.model.layout, beta1: config.beta1, beta2: config.beta2, weightDecay: config.weightDecay)
+        batchRNG = RandomNumbers(seed: UInt64(config.seed) &+ 1)
+    }
+
+    /// Restores the counters of a resumed run (weights and moments are loaded separately).
+    public func restore(step: Int, batchRNG: RandomNumbers) {
+        self.step = step
+        self.batchRNG = batchRNG
+        optimizer.restore(step: step)
+    }
+
+    /// Learning rate of the next step.
+    public var currentLR: Float { config.schedule.lr(at: step) }
+
+    /// One optimizer step. Throws only when too many steps in a row were not finite.
+    public func trainStep() throws(TrainingError) -> StepResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let accum = config.gradientAccumulationSteps
+        let lr = currentLR
+        model.zeroGradients()
+        var loss: Float = 0
+        for micro in 0..<accum {
+            let batch = dataset.batch(.train, batchSize: config.batchSize, blockSize: config.blockSize, rng: &batchRNG)
+            let seed = Dropout.hash(UInt64(config.seed), UInt64(step * accum + micro))
+            let l = model.forward(tokens: batch.inputs, targets: batch.targets, batch: config.batchSize,
+                                  seqLen: config.blockSize, training: true, dropoutSeed: seed) ?? .nan
+            loss += l / Float(accum)
+            model.backward(lossScale: 1 / Float(accum))
+        }
+        afterBackward?(model)
+        let norm = config.gradClip > 0 ? GradientClipping.clip(model.grads, maxNorm: config.gradClip)
+                                       : GradientClipping.norm(model.grads)
+        let skipped = !loss.isFinite || !norm.isFinite
+        if skipped {
+            consecutiveBadSteps += 1
+            if consecutiveBadSteps >= max(1, config.maxBadSteps) {
+                throw TrainingError.nonFinite(step: step, count: consecutiveBadSteps, loss: loss, gradNorm: norm)
+            }
+        } else {
+            consecutiveBadSteps = 0
+            optimizer.update(params: model.params, grads: model.grads, lr: lr)
+            model.parameterVersion += 1
+        }
+        step += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds)
+    }
+
+    /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,
+    /// without dropout. The batches come from a stream seeded by the step, so evaluating never
+    /// changes the training batches.
+    public func evaluate() -> Evaluation {
+        var rng = RandomNumbers(seed: Dropout.hash(UInt64(config.seed) &+ 2, UInt64(step)))
+        var means: [Float] = []
+        for split in [Dataset.Split.train, .val] {
+            var total: Double = 0
+            for _ in 0..<config.evalIters {
+                let b = dataset.batch(split, batchSize: config.batchSize, blockSize: config.blockSize, rng: &rng)
+                total += Double(model.forward(tokens: b.inputs, targets: b.targets, batch: config.batchSize,
+                                              seqLen: config.blockSize) ?? .nan)
+            }
+            means.append(Float(total / Double(config.evalIters)))
+        }
+        return Evaluation(step: step, trainLoss: means[0], valLoss: means[1])
+    }
+
+    public var isFinished: Bool { step >= config.maxIters }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFinite(step: Int, count: Int, loss: Float, gradNorm: Float)
+
+    public var description: String {
+        switch self {
+        case let .nonFinite(step, count, loss, norm):
+            return "training stopped at step \(step): \(count) steps in a row had a non-finite loss or gradient (last loss \(loss), gradient norm \(norm)); the weights were not updated by them. Try a lower learning_rate or a smaller grad_clip."
+        }
+    }
+}

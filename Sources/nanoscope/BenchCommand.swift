@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import GPT
+import Kernels
+import Tokenizers
+import Training
+
+/// Training throughput, measured the way the performance targets are stated: median ms per
+/// optimizer step after warm-up, tokens/s, achieved GFLOP/s — optionally side by side with the
+/// PyTorch reference (`torch_gpt.py train`) in the same run, alternating so both see the same
+/// machine load.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training speed (ms/iter, tokens/s, GFLOP/s), optionally against PyTorch.",
+        discussion: """
+        Examples:
+          nanoscope bench                                  # the baby Shakespeare config
+          nanoscope bench --reference ../shared/reference/torch_gpt.py --repeats 3
+          nanoscope bench --n_layer=6 --n_head=6 --n_embd=384 --block_size=256 --batch_size=64 --iters 6 --warmup 1
+          nanoscope bench --gemm                           # the GEMM kernel's own peak
+        """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Timed optimizer steps per measurement.")
+    var iters = 50
+
+    @Option(help: "Untimed steps before measuring.")
+    var warmup = 5
+
+    @Option(help: "Measurements of each side (the medians' median is reported).")
+    var repeats = 1
+
+    @Option(help: "Path of torch_gpt.py: also measure PyTorch on the same config, alternating with Nanoscope.")
+    var reference: String?
+
+    @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square.")
+    var gemm = false
+
+    func run() throws {
+        if gemm { benchGEMM(); return }
+        var (cfg, _) = try resolve()
+        cfg.evalInterval = 0
+        let dataset = try benchDataset(cfg)
+        let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
+        let flopsPerToken = Self.flopsPerToken(modelConfig)
+        print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
+        var ours: [Double] = [], theirs: [Double] = []
+        for r in 0..<max(1, repeats) {
+            let ms = try measureNanoscope(cfg, dataset: dataset)
+            ours.append(ms)
+            print(String(format: "  nanoscope  run %d: median %.2f ms/iter", r + 1, ms))
+            if let reference {
+                let t = try measureReference(reference, cfg: cfg)
+                theirs.append(t)
+                print(String(format: "  pytorch    run %d: median %.2f ms/iter", r + 1, t))
+            }
+        }
+        let med = median(ours)
+        let tps = Double(cfg.tokensPerStep) / (med / 1000)
+        let gflops = flopsPerToken * tps / 1e9
+        print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
+        print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
+        if !theirs.isEmpty {
+            let ref = median(theirs)
+            let rtps = Double(cfg.tokensPerStep) / (ref / 1000)
+            print(String(format: "pytorch:   %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s", ref, rtps, flopsPerToken * rtps / 1e9))
+            print(String(format: "speed-up:  %.2f× (tokens/s, Nanoscope / PyTorch)", tps / rtps))
+        }
+    }
+
+    func resolve() throws -> (TrainConfig, String) {
+        do { return try options.resolve() } catch let e as UserError { fail(e.message) }
+    }
+
+    /// The config's corpus if it has one, else random text over 65 symbols (speed does not
+    /// depend on what the tokens are).
+    func benchDataset(_ cfg: TrainConfig) throws -> Dataset {
+        if !cfg.data.isEmpty, FileManager.default.fileExists(atPath: cfg.data) {
+            do { return try Dataset.load(path: cfg.data, tokenizer: nil, blockSize: cfg.blockSize) } catch { fail(error.message) }
+        }
+        var rng = RandomNumbers(seed: 7)
+        let ids = (0..<max(200_000, cfg.blockSize * 40)).map { _ in Int32(rng.nextInt(below: 65)) }
+        let tok = try CharTokenizer(vocab: (0..<65).map { Unicode.Scalar(UInt8(48 + $0)) })
+        do { return try Dataset(ids: ids, tokenizer: tok, blockSize: cfg.blockSize) } catch { fail(error.message) }
+    }
+
+    func measureNanoscope(_ cfg: TrainConfig, dataset: Dataset) throws -> Double {
+        let trainer: Trainer
+        do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
+        var times: [Double] = []
+        for i in 0..<(warmup + iters) {
+            let r = try trainer.trainStep()
+            if i >= warmup { times.append(r.seconds * 1000) }
+        }
+        return median(times)
+    }
+
+    /// Runs `torch_gpt.py train` with the same shape for warmup+iters steps; returns its median.
+    func measureReference(_ script: String, cfg: TrainConfig) throws -> Double {
+        guard FileManager.default.fileExists(atPath: script) else { fail("reference script \(script) not found") }
+        var data = cfg.data
+        if data.isEmpty || !FileManager.default.fileExists(atPath: data) {
+            data = FileManager.default.temporaryDirectory.appendingPathComponent("nanoscope-bench.txt").path
+            var rng = RandomNumbers(seed: 7)
+            let text = String((0..<200_000).map { _ in Character(Unicode.Scalar(UInt8(48 + rng.nextInt(below: 65)))) })
+            try text.write(toFile: data, atomically: true, encoding: .utf8)
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var args = ["python3", script, "train", "--data", data,
+                    "--max_iters", String(warmup + iters + (warmup + iters > 20 ? 0 : 0)),
+                    "--eval_interval", "1000000", "--eval_iters", "1",
+                    "--block_size", String(cfg.blockSize), "--batch_size", String(cfg.batchSize),
+                    "--n_layer", String(cfg.nLayer), "--n_head", String(cfg.nHead), "--n_embd", String(cfg.nEmbd),
+                    "--lr", String(cfg.learningRate), "--dropout", String(cfg.dropout),
+                    "--threads", String(WorkerPool.shared.workers)]
+        if cfg.bias { args.append("--bias") }
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data2 = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data2, as: UTF8.self)
+        guard p.terminationStatus == 0,
+              let last = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let obj = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
+              let ms = obj["median_ms_per_iter"] as? Double else {
+            fail("the reference did not run (is torch installed? `pip install torch safetensors numpy`)\n\(text.suffix(500))")
+        }
+        return ms
+    }
+
+    /// nanoGPT's `estimate_mfu` numerator: 6N FLOPs per token for the weights (forward and
+    /// backward) plus 12·L·H·Q·T for attention, N excluding the position embeddings.
+    static func flopsPerToken(_ c: GPTConfig) -> Double {
+        let layout = ParameterLayout(config: c)
+        let n = Double(layout.totalCount - (layout.wpe != nil ? c.blockSize * c.nEmbd : 0))
+        return 6 * n + 12 * Double(c.nLayer * c.nHead * c.headSize * c.blockSize)
+    }
+
+    func benchGEMM() {
+        print("GEMM (C = A·B, single precision), best of 30, \(WorkerPool.shared.workers) threads:")
+        for (m, k, n) in [(768, 128, 384), (768, 128, 512), (768, 512, 128), (128, 768, 512), (1024, 1024, 1024), (16384, 384, 1152)] {
+            let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
+            for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
+            for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
+            func best(_ body: () -> Void) -> Double {
+                var t = Double.infinity
+                for _ in 0..<30 {
+                    let s = DispatchTime.now().uptimeNanoseconds
+                    body()
+                    t = min(t, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+                }
+                return 2 * Double(m * n * k) / t / 1e9
+            }
+            let one = best { GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false) }
+            let all = best { GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false) }
+            print(String(format: "  %5d×%4d×%4d   1 thread %6.1f GFLOP/s   all threads %6.1f GFLOP/s", m, k, n, one, all))
+        }
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    guard !xs.isEmpty else { return .nan }
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import GPT
+import Tokenizers
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GPT on a corpus (dashboard on a terminal, progress bar with --headless).",
+        discussion: ConfigOptions.keysHelp
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "No dashboard: a progress bar on stderr (also the case when stdout is not a terminal).")
+    var headless = false
+
+    func run() throws {
+        let (cfg, _) = try resolveOrFail()
+        let dataset: Dataset
+        do {
+            guard !cfg.data.isEmpty else { throw UserError("no corpus: set `data` in the config or pass --data FILE") }
+            dataset = try Dataset.load(path: cfg.data, tokenizer: nil, blockSize: cfg.blockSize)
+        } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
+        let trainer: Trainer
+        do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
+        try runHeadless(trainer: trainer, name: cfg.runName)
+    }
+
+    func resolveOrFail() throws -> (TrainConfig, String) {
+        do { return try options.resolve() } catch let e as UserError { fail(e.message) }
+    }
+
+    func runHeadless(trainer: Trainer, name: String) throws {
+        let cfg = trainer.config
+        Interrupts.shared.install()
+        printErr("run \(name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
+        var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
+        let run = TrainingRun(trainer: trainer, name: name)
+        do {
+            try run.run(next: { Interrupts.shared.count > 0 ? .stop : .proceed }) { event in
+                switch event {
+                case let .step(r, tps): progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
+                case let .evaluation(e): progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))
+                case let .checkpoint(path): progress.note("checkpoint \(path)")
+                case let .message(m): progress.note(m)
+                }
+            }
+        } catch {
+            progress.finish()
+            fail(error.description)
+        }
+        progress.finish()
+        if Interrupts.shared.count > 0 {
+            printErr("interrupted at step \(trainer.step)")
+            throw ExitCode(130)
+        }
+    }
+}
