@@ -80,13 +80,9 @@ public enum AtomicFile {
     /// Returns the paths removed.
     @discardableResult
     public static func removeAbandonedTemporaries(in folder: String) -> [String] {
-        guard let dir = opendir(folder) else { return [] }
-        defer { closedir(dir) }
+        guard let names = try? FileSystem.list(folder) else { return [] }
         var removed: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+        for name in names {
             // `.<name>.tmp.<pid>.<random>`
             let parts = name.split(separator: ".", omittingEmptySubsequences: false)
             guard name.hasPrefix("."), parts.count >= 5, parts[parts.count - 3] == "tmp",
