@@ -74,7 +74,8 @@ public enum MetricsLog {
 
     /// Appends records with a single `write`, so concurrent readers see whole lines.
     public static func append(_ records: [MetricsRecord], to path: String) throws(CheckpointError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Read access too, to look at the last byte.
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CheckpointError.system(path, "cannot open the metrics log", errno: errno) }
         defer { close(fd) }
         var text = records.map { $0.jsonLine + "\n" }.joined()
