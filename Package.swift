@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "Training"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Tokenizers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Training"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ],

@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+@testable import Training
+
+@Suite struct AtomicWrites {
+    @Test func replacesTheFileAndLeavesNoTemporary() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("config.toml")
+        try AtomicFile.write(text: "first\n", to: path)
+        try AtomicFile.write(text: "second\n", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
+        #expect(dir.contents() == ["config.toml"])
+        let mode = try #require(FileSystem.status(path)).st_mode & 0o777
+        #expect(mode & 0o600 == 0o600, "owner can read and write")
+    }
+
+    @Test func aFolderThatIsReallyAFileIsAClearError() throws {
+        let dir = TemporaryDirectory()
+        let blocker = dir.file("runs")
+        try AtomicFile.write(text: "I am a file", to: blocker)
+        let error = expectCheckpointError { try AtomicFile.write(text: "x", to: blocker + "/config.toml") }
+        #expect(error?.path == blocker + "/config.toml")
+        #expect(error?.problem == "cannot create a temporary file in \(blocker): Not a directory (errno \(ENOTDIR))")
+        #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "I am a file")
+        #expect(dir.contents() == ["runs"])
+        // Creating a run folder under it fails the same way.
+        let mkdirError = expectCheckpointError { try RunDirectory(blocker + "/baby").create() }
+        #expect(mkdirError == CheckpointError(blocker, "exists but is not a folder"))
+    }
+
+    @Test func missingAndUnwritableFoldersAreClearErrors() {
+        let missing = expectCheckpointError { try AtomicFile.write(text: "x", to: "/nonexistent-nanoscope/a/b.toml") }
+        #expect(missing?.problem.contains("No such file or directory") == true)
+        // Even root cannot create files in /proc.
+        let proc = expectCheckpointError { try AtomicFile.write(text: "x", to: "/proc/nanoscope-test.toml") }
+        #expect(proc?.problem.hasPrefix("cannot create a temporary file in /proc: ") == true, "\(proc?.problem ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: "/proc/nanoscope-test.toml"))
+    }
+
+    @Test func aDirectoryInTheWayIsNotReplaced() throws {
+        let dir = TemporaryDirectory()
+        let target = dir.file("step-000001.safetensors")
+        try FileManager.default.createDirectory(atPath: target + "/inner", withIntermediateDirectories: true)
+        let error = expectCheckpointError { try SafeTensors.write(sampleTensors, to: target) }
+        #expect(error?.problem.contains("cannot move the new file into place") == true, "\(error?.problem ?? "")")
+        #expect(dir.contents() == ["step-000001.safetensors"], "temporary removed")
+        #expect(dir.contents("step-000001.safetensors") == ["inner"])
+    }
+
+    @Test func aFailingProducerLeavesTheOldFile() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("w.safetensors")
+        try AtomicFile.write(text: "old", to: path)
+        let error = expectCheckpointError {
+            try AtomicFile.write(to: path) { sink throws(CheckpointError) in
+                try sink.write(Array(repeating: 1, count: 200_000))
+                throw CheckpointError(path, "producer gave up")
+            }
+        }
+        #expect(error?.problem == "producer gave up")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+        #expect(dir.contents() == ["w.safetensors"])
+    }
+
+    @Test func onlyTemporariesOfDeadWritersAreRemoved() throws {
+        let dir = TemporaryDirectory()
+        let dead = ".step-000001.safetensors.tmp.999999999.1a2b"
+        let mine = ".step-000002.safetensors.tmp.\(getpid()).3c4d"
+        let alive = ".step-000003.safetensors.tmp.1.5e6f"  // pid 1 always exists
+        for name in [dead, mine, alive, ".hidden", "step-000004.safetensors"] {
+            try AtomicFile.write(text: "x", to: dir.file(name))
+        }
+        #expect(AtomicFile.removeAbandonedTemporaries(in: dir.path) == [dir.file(dead)])
+        #expect(dir.contents() == [alive, mine, ".hidden", "step-000004.safetensors"].sorted())
+    }
+}
+
+// MARK: - Crash tests in child processes
+
+/// The crash tests need a process to kill and a process whose file-size limit can be lowered
+/// without affecting the other tests. They re-run this test binary with a filter that selects
+/// only `ChildProcess.entry` and an environment variable saying what to do.
+enum Child {
+    static let modeVariable = "NANOSCOPE_TEST_CHILD"
+    static let wrotePrefix = "NANOSCOPE-WROTE "
+    static let resultPrefix = "NANOSCOPE-RESULT "
+
+    static var mode: String? { ProcessInfo.processInfo.environment[modeVariable] }
+
+    /// The running test binary, when it can be found (Linux).
+    static var executable: String? {
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+              FileManager.default.isExecutableFile(atPath: path) else { return nil }
+        return path
+    }
+
+    static func start(_ mode: String, output: Pipe) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(executable))
+        process.arguments = ["--testing-library", "swift-testing", "--filter", "ChildProcess"]
+        process.environment = ProcessInfo.processInfo.environment.merging([modeVariable: mode]) { _, new in new }
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Unbuffered, so a line is out before the process can be killed.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func lines(_ data: Data, prefix: String) -> [String] {
+        String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+}
+
+@Suite struct ChildProcess {
+    @Test(.enabled(if: Child.mode != nil, "runs only inside a child process started by the crash tests"))
+    func entry() throws {
+        let mode = try #require(Child.mode)
+        let (kind, argument) = (mode.prefix { $0 != ":" }, String(mode.drop { $0 != ":" }.dropFirst()))
+        switch kind {
+        case "writer-loop":
+            let error = checkpointWriterLoop(run: RunDirectory(argument)) { Child.say(Child.wrotePrefix + String($0)) }
+            Child.say(Child.resultPrefix + error.description)
+        case "full-disk":
+            // Writes past 64 kB fail with EFBIG, as a full disk fails with ENOSPC: same code path.
+            var limit = rlimit(rlim_cur: 64 * 1024, rlim_max: 64 * 1024)
+            #expect(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0)
+            signal(SIGXFSZ, SIG_IGN)
+            let small = [NamedTensor(name: "w", shape: [1000], values: Array(repeating: 1, count: 1000))]
+            try SafeTensors.write(small, metadata: ["which": "small"], to: argument)
+            let big = [NamedTensor(name: "w", shape: [250_000], values: Array(repeating: 2, count: 250_000))]
+            do {
+                try SafeTensors.write(big, metadata: ["which": "big"], to: argument)
+                Child.say(Child.resultPrefix + "no error")
+            } catch {
+                Child.say(Child.resultPrefix + error.description)
+            }
+        default:
+            Issue.record("unknown child mode \(mode)")
+        }
+    }
+}
+
+@Suite struct CrashSafety {
+    @Test(.enabled(if: Child.executable != nil, "needs /proc/self/exe to re-run the test binary"))
+    func aFullDiskFailsCleanlyAndKeepsThePreviousFile() throws {
+        let dir = TemporaryDirectory()
+        let target = dir.file("step-000001.safetensors")
+        let output = Pipe()
+        let child = try Child.start("full-disk:" + target, output: output)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+
+        let result = try #require(Child.lines(data, prefix: Child.resultPrefix).first)
+        #expect(result == "\(target): cannot write: File too large (errno \(EFBIG))")
+        #expect(dir.contents() == ["step-000001.safetensors"], "temporary removed, nothing else written")
+        let survivor = try SafeTensors.read(target)
+        #expect(survivor.metadata == ["which": "small"])
+        #expect(survivor["w"]?.values == Array(repeating: 1, count: 1000))
+    }
+
+    /// A writer killed with SIGKILL at random moments (mid-write, mid-rename, mid-prune) must
+    /// always leave its checkpoints loadable and whole, the newest at least as new as the last one
+    /// it reported done.
+    @Test(.enabled(if: Child.executable != nil, "needs /proc/self/exe to re-run the test binary"))
+    func killingAWriterNeverLeavesATornCheckpoint() throws {
+        let dir = TemporaryDirectory()
+        let run = RunDirectory(dir.file("runs/crash"))
+        var rng = SeededGenerator(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        var lastReported = 0
+        var interrupted = 0
+
+        for round in 0..<12 {
+            let output = Pipe()
+            let child = try Child.start("writer-loop:" + run.path, output: output)
+            // Let it finish at least one checkpoint, then kill it somewhere in the next few.
+            var seen = Data()
+            while Child.lines(seen, prefix: Child.wrotePrefix).isEmpty {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += chunk
+            }
+            usleep(UInt32.random(in: 0...40_000, using: &rng))
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            seen += output.fileHandleForReading.readDataToEndOfFile()
+
+            let reported = Child.lines(seen, prefix: Child.wrotePrefix).compactMap { Int($0) }
+            #expect(!reported.isEmpty, "round \(round): the writer never finished a checkpoint: \(String(decoding: seen, as: UTF8.self))")
+            #expect(child.terminationReason == .uncaughtSignal)
+            lastReported = reported.last ?? lastReported
+
+            let checkpoints = try run.checkpoints()
+            // Evidence the kill interrupted a checkpoint: a temporary, or optimizer state without weights.
+            let names = dir.contents("runs/crash/checkpoints")
+            if names.contains(where: { $0.hasPrefix(".") }) || names.count > 2 * checkpoints.count { interrupted += 1 }
+            #expect(checkpoints.allSatisfy { $0.isLoadable }, "round \(round): \(checkpoints.compactMap(\.problem))")
+            let newest = try #require(checkpoints.last)
+            #expect(newest.step >= lastReported)
+            let loaded = try LoadedCheckpoint.load(newest.path)
+            #expect(loaded.file.tensors.allSatisfy { $0.values.allSatisfy { $0 == Float(newest.step) } }, "round \(round): mixed values")
+            if newest.hasOptimizerState {
+                let state = try LoadedOptimizerState.load(run.optimizerPath(step: newest.step))
+                #expect(state.metadata.step == newest.step)
+                #expect(state.secondMoments.values.allSatisfy { $0.values.allSatisfy { $0 == Float(newest.step) } })
+            }
+        }
+        // The writer spends nearly all its time inside a checkpoint write, so most kills land there;
+        // none at all would mean this test did not test anything.
+        #expect(interrupted > 0)
+        // Whatever the kills left behind, a prune clears it.
+        try run.prune(RetentionPolicy(keepLast: 2, keepBest: false))
+        #expect(dir.contents("runs/crash/checkpoints").allSatisfy { !$0.hasPrefix(".") })
+        let metrics = try MetricsLog.read(run.metricsPath)
+        #expect((metrics.last?.step ?? 0) >= lastReported)
+    }
+}
