@@ -85,18 +85,18 @@ public struct Dataset: Sendable {
         return Batch(inputs: x, targets: y)
     }
 
-    private static func firstInvalidUTF8Offset(_ data: Data) -> Int? {
-        var offset = 0
-        var it = data.makeIterator()
-        var decoder = UTF8()
-        var iterator = AnyIterator { () -> UInt8? in let b = it.next(); if b != nil { offset += 1 }; return b }
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return nil
-            case .error: return max(0, offset - 1)
-            }
+    /// Offset of the first byte that does not begin or continue a valid UTF-8 sequence.
+    static func firstInvalidUTF8Offset(_ data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let length = b < 0x80 ? 1 : b >> 5 == 0b110 ? 2 : b >> 4 == 0b1110 ? 3 : b >> 3 == 0b11110 ? 4 : 0
+            if length == 0 || i + length > bytes.count { return i }
+            for j in 1..<length where bytes[i + j] >> 6 != 0b10 { return i }
+            i += length
         }
+        return nil
     }
 }
 
