@@ -17,10 +17,11 @@ struct TrainCommand: ParsableCommand {
     var headless = false
 
     func run() throws {
-        let (cfg, _) = try resolveOrFail()
+        var (cfg, _) = try resolveOrFail()
         let dataset: Dataset
         do {
             guard !cfg.data.isEmpty else { throw UserError("no corpus: set `data` in the config or pass --data FILE") }
+            cfg.data = try CorpusRecipe.resolve(cfg.data, report: { printErr($0) })
             dataset = try Dataset.load(path: cfg.data, tokenizer: nil, blockSize: cfg.blockSize)
         } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
         let trainer: Trainer
