@@ -188,7 +188,7 @@ public struct LineChart: Widget {
         for x in plot.x..<plot.maxX { buffer.set(x, axisY, "─", axisStyle) }
         let ticks = scale.ticks(maxCount: max(1, plot.width / 10))
         let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
-        var freeFrom = plot.x - 1
+        var freeFrom = plot.x - 2
         for tick in ticks {
             let f = scale.fraction(tick)
             guard f.isFinite, f >= 0, f <= 1 else { continue }

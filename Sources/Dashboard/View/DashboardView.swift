@@ -1,0 +1,100 @@
+import Training
+
+/// Draws one frame: a pure function of the snapshot, the UI state, the theme and the size.
+public enum DashboardView {
+    public static func render(snapshot: TrainingSnapshot, ui: UIState, theme: Theme, colorMode: ColorMode,
+                              width: Int, height: Int) -> CellBuffer {
+        let palette = Palette(theme: theme, monochrome: colorMode == .monochrome)
+        var buffer = CellBuffer(width: width, height: height, fill: Cell(" ", fg: theme[.mainForeground], bg: theme[.mainBackground]))
+        let layout = DashboardLayout(width: width, height: height, ui: ui)
+        let screen = buffer.area
+
+        if layout.mode == .tooSmall {
+            Overlays.tooSmall(into: &buffer, screen: screen, ui: ui, palette: palette)
+            return buffer
+        }
+
+        StatusBar(snapshot: snapshot, shuttingDown: ui.shutdown == .waitingForTrainer, palette: palette)
+            .render(into: &buffer, area: layout.status)
+        if let tabs = layout.tabs {
+            TabStrip(focus: ui.focus, expanded: ui.expanded, palette: palette).render(into: &buffer, area: tabs)
+        }
+        for (pane, area) in layout.panes {
+            let focused = pane == ui.focus
+            switch pane {
+            case .loss:
+                LossPane(snapshot: snapshot, view: ui.loss, focused: focused, palette: palette).render(into: &buffer, area: area)
+            case .gradients, .attention, .sampling, .checkpoints:
+                PlaceholderPane(pane: pane, focused: focused, palette: palette).render(into: &buffer, area: area)
+            }
+        }
+        HintLine(snapshot: snapshot, notice: ui.notice, themeName: theme.name, palette: palette)
+            .render(into: &buffer, area: layout.hints)
+
+        if ui.shutdown == .waitingForTrainer {
+            Overlays.shuttingDown(into: &buffer, screen: layout.body, palette: palette)
+        } else if ui.confirmingQuit {
+            Overlays.quitPrompt(into: &buffer, screen: layout.body, palette: palette)
+        } else if ui.showHelp {
+            Overlays.help(into: &buffer, screen: layout.body, palette: palette)
+        }
+        return buffer
+    }
+}
+
+/// The pane names in a row, focused one highlighted: shown when only one pane fits on screen
+/// (or one is expanded), so the others are still known to exist and Tab has visible effect.
+struct TabStrip: Widget {
+    var focus: PaneID
+    var expanded: Bool
+    var palette: Palette
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        var x = area.x
+        for pane in PaneID.allCases {
+            let style = pane == focus ? palette.selected : palette.muted
+            x += buffer.write(" \(pane.title) ", x: x, y: area.y, maxWidth: area.maxX - x, style)
+            x += 1
+        }
+        if expanded {
+            buffer.write("e restores", in: area, alignment: .right, palette.muted)
+        }
+    }
+}
+
+/// The bottom line: the newest notice or trainer message on the left, key hints on the right.
+struct HintLine: Widget {
+    var snapshot: TrainingSnapshot
+    var notice: String?
+    var themeName: String
+    var palette: Palette
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        // Hints are generated from the keymap; drop from the end until they fit in half the line.
+        var hints = Keymap.hints()
+        func width(_ h: [(key: String, word: String)]) -> Int {
+            h.reduce(0) { $0 + $1.key.unicodeScalars.count + $1.word.unicodeScalars.count + 3 }
+        }
+        while !hints.isEmpty && width(hints) > area.width / 2 + 10 { hints.removeLast() }
+        let hintsWidth = width(hints)
+        var x = area.maxX - hintsWidth
+        for hint in hints {
+            x += buffer.write(hint.key, x: x, y: area.y, palette.highlight)
+            x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.muted)
+        }
+
+        let left: (String, Style)
+        if case .failed(let reason) = snapshot.state {
+            left = ("training failed: \(reason)", palette.error)
+        } else if let notice {
+            left = (notice, palette.warning)
+        } else if let message = snapshot.messages.last {
+            left = (message, palette.text)
+        } else {
+            left = ("theme \(themeName)", palette.muted)
+        }
+        buffer.write(left.0, x: area.x + 1, y: area.y, maxWidth: max(0, area.width - hintsWidth - 2), left.1)
+    }
+}

@@ -1,0 +1,99 @@
+import Training
+
+/// Train loss per step and val loss per eval over a shared step axis, with the learning-rate
+/// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own).
+struct LossPane: Widget {
+    var snapshot: TrainingSnapshot
+    var view: LossViewState
+    var focused: Bool
+    var palette: Palette
+
+    var trailingTitle: String {
+        var parts: [String] = []
+        if view.smoothing { parts.append("EMA") }
+        if view.logScale { parts.append("log") }
+        parts.append(view.follow ? "last \(view.windowSteps)" : "all")
+        return parts.joined(separator: " · ")
+    }
+
+    /// EMA weight for the smoothed train loss.
+    static let smoothingWeight = 0.9
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        palette.pane(PaneID.loss.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
+        let inner = Pane.inner(area)
+        guard !inner.isEmpty else { return }
+        let steps = snapshot.steps
+        guard !steps.isEmpty || !snapshot.evals.isEmpty else {
+            let message = snapshot.state == .starting ? "waiting for the first step…" : "no steps recorded"
+            buffer.write(message, in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            return
+        }
+
+        // The visible window: the newest `windowSteps` steps, or everything.
+        let lastStep = steps.last?.step ?? snapshot.evals.last?.step ?? 0
+        let firstStep = view.follow ? max(0, lastStep - view.windowSteps) : 0
+        let startIndex = Self.firstIndex(in: steps, atOrAfter: firstStep)
+        let visible = steps[startIndex...]
+        let xs = visible.map { Double($0.step) }
+        let raw = visible.map { Double($0.loss) }
+
+        var series: [LineChart.Series] = []
+        if view.smoothing {
+            // Smooth over the whole run so the curve at the window's left edge is already settled.
+            let smoothed = LineChart.exponentialMovingAverage(steps.map { Double($0.loss) }, weight: Self.smoothingWeight)
+            series.append(.init(name: "", xs: xs, ys: raw, color: palette.faded(.trainLoss)))
+            series.append(.init(name: "train", xs: xs, ys: Array(smoothed[startIndex...]), color: palette.color(.trainLoss)))
+        } else {
+            series.append(.init(name: "train", xs: xs, ys: raw, color: palette.color(.trainLoss)))
+        }
+        let evals = snapshot.evals.filter { $0.step >= firstStep }
+        if !evals.isEmpty {
+            series.append(.init(name: "val", xs: evals.map { Double($0.step) }, ys: evals.map { Double($0.valLoss) },
+                                color: palette.color(.valLoss), markers: true))
+        }
+        let xRange = Double(firstStep)...Double(max(lastStep, firstStep + 1))
+
+        // The lr strip needs a label row and a trend row; give it more once the chart has room.
+        let lrRows = inner.height >= 24 ? 4 : inner.height >= 10 ? 2 : 0
+        let (chartArea, lrArea) = inner.splitBottom(lrRows)
+        LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
+            .render(into: &buffer, area: chartArea)
+        if lrRows > 0 && !visible.isEmpty {
+            renderLearningRate(visible, into: &buffer, area: lrArea)
+        }
+    }
+
+    private func renderLearningRate(_ visible: ArraySlice<TrainingSnapshot.StepPoint>, into buffer: inout CellBuffer, area: Rect) {
+        let lrs = visible.map { Double($0.lr) }
+        let peak = lrs.max() ?? 0
+        let label = "lr \(Format.learningRate(visible.last?.lr))  max \(Format.learningRate(Float(peak)))"
+        buffer.write(label, in: area, palette.theme.text(.learningRate))
+        let strip = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
+        // One column per slice of the window, so the strip lines up with the chart's step axis.
+        let columns = Self.bucketMeans(lrs, count: strip.width)
+        Sparkline(values: columns, style: palette.theme.text(.learningRate))
+            .render(into: &buffer, area: strip)
+    }
+
+    static func firstIndex(in steps: [TrainingSnapshot.StepPoint], atOrAfter step: Int) -> Int {
+        var lo = 0, hi = steps.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if steps[mid].step < step { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Mean of each of `count` equal slices of `values` (fewer values than slices: one per slice).
+    static func bucketMeans(_ values: [Double], count: Int) -> [Double] {
+        guard count > 0, !values.isEmpty else { return [] }
+        if values.count <= count { return values }
+        var sums = [Double](repeating: 0, count: count), counts = [Int](repeating: 0, count: count)
+        for (i, v) in values.enumerated() {
+            let b = i * count / values.count
+            sums[b] += v; counts[b] += 1
+        }
+        return zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : 0 }
+    }
+}
