@@ -4,13 +4,18 @@ public final class MemoryBackend: TerminalBackend {
     public private(set) var screen: CellBuffer
     public private(set) var cellsWrittenLastFrame = 0
     public private(set) var framesPresented = 0
+    /// Every frame presented, oldest first.
+    public private(set) var frames: [CellBuffer] = []
     public let colorMode: ColorMode
+    /// Deliver one key per frame, as a person typing does, so each key's effect is drawn.
+    public var oneKeyPerFrame: Bool
     private var previous: CellBuffer?
     private var keys: [Key] = []
 
-    public init(width: Int, height: Int, colorMode: ColorMode = .truecolor) {
+    public init(width: Int, height: Int, colorMode: ColorMode = .truecolor, oneKeyPerFrame: Bool = true) {
         screen = CellBuffer(width: width, height: height)
         self.colorMode = colorMode
+        self.oneKeyPerFrame = oneKeyPerFrame
     }
 
     public var size: (width: Int, height: Int) { (screen.width, screen.height) }
@@ -35,11 +40,14 @@ public final class MemoryBackend: TerminalBackend {
         previous = buffer
         cellsWrittenLastFrame = written
         framesPresented += 1
+        frames.append(buffer)
     }
 
     public func invalidate() { previous = nil }
 
+    /// Never waits: with no key queued it returns nil at once.
     public func nextKey(timeoutMilliseconds: Int) -> Key? {
-        keys.isEmpty ? nil : keys.removeFirst()
+        if keys.isEmpty || (oneKeyPerFrame && timeoutMilliseconds == 0) { return nil }
+        return keys.removeFirst()
     }
 }

@@ -206,13 +206,19 @@ public struct LineChart: Widget {
     private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series]) {
         let named = series.filter { !$0.name.isEmpty }
         guard !named.isEmpty else { return }
-        let width = named.reduce(0) { $0 + $1.name.unicodeScalars.count + 3 }
+        // "━ train ━ val", flush with the plot's right edge.
+        let width = named.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + named.count - 1
         guard width <= plot.width else { return }
         var x = plot.maxX - width
-        for s in named {
+        for (i, s) in named.enumerated() {
             buffer.set(x, plot.y, "━", labelStyle.with(fg: s.color))
+            buffer.set(x + 1, plot.y, " ", labelStyle)
             x += 2
-            x += buffer.write(s.name, x: x, y: plot.y, labelStyle) + 1
+            x += buffer.write(s.name, x: x, y: plot.y, labelStyle)
+            if i < named.count - 1 {
+                buffer.set(x, plot.y, " ", labelStyle)
+                x += 1
+            }
         }
     }
 }
