@@ -52,7 +52,14 @@ struct LossPane: Widget {
             series.append(.init(name: "val", xs: evals.map { Double($0.step) }, ys: evals.map { Double($0.valLoss) },
                                 color: palette.color(.valLoss), markers: true))
         }
-        let xRange = Double(firstStep)...Double(max(lastStep, firstStep + 1))
+        // While following, the axis spans a whole window from the start, so early in a run the
+        // curve visibly grows rightwards instead of being stretched over the full width.
+        var xUpper = max(lastStep, firstStep + 1)
+        if view.follow {
+            let windowEnd = firstStep + view.windowSteps
+            xUpper = max(xUpper, snapshot.maxSteps > 0 ? min(windowEnd, snapshot.maxSteps) : windowEnd)
+        }
+        let xRange = Double(firstStep)...Double(xUpper)
 
         // The lr strip needs a label row and a trend row; give it more once the chart has room.
         let lrRows = inner.height >= 24 ? 4 : inner.height >= 10 ? 2 : 0
