@@ -10,7 +10,8 @@ public final class MemoryBackend: TerminalBackend {
     /// Deliver one key per frame, as a person typing does, so each key's effect is drawn.
     public var oneKeyPerFrame: Bool
     private var previous: CellBuffer?
-    private var keys: [Key] = []
+    private enum Event { case key(Key), resize(width: Int, height: Int) }
+    private var events: [Event] = []
 
     public init(width: Int, height: Int, colorMode: ColorMode = .truecolor, oneKeyPerFrame: Bool = true) {
         screen = CellBuffer(width: width, height: height)
@@ -20,13 +21,13 @@ public final class MemoryBackend: TerminalBackend {
 
     public var size: (width: Int, height: Int) { (screen.width, screen.height) }
 
-    /// Changes the size and queues the resize key, as a terminal emulator would.
+    /// Queues a size change: when the dashboard reads up to it, the size changes and it receives
+    /// the resize key, as from a terminal emulator.
     public func resize(width: Int, height: Int) {
-        screen = CellBuffer(width: width, height: height)
-        keys.append(.resize)
+        events.append(.resize(width: width, height: height))
     }
 
-    public func queue(_ newKeys: [Key]) { keys += newKeys }
+    public func queue(_ keys: [Key]) { events += keys.map(Event.key) }
 
     public func present(_ buffer: CellBuffer) {
         var written = 0
@@ -47,7 +48,13 @@ public final class MemoryBackend: TerminalBackend {
 
     /// Never waits: with no key queued it returns nil at once.
     public func nextKey(timeoutMilliseconds: Int) -> Key? {
-        if keys.isEmpty || (oneKeyPerFrame && timeoutMilliseconds == 0) { return nil }
-        return keys.removeFirst()
+        if events.isEmpty || (oneKeyPerFrame && timeoutMilliseconds == 0) { return nil }
+        switch events.removeFirst() {
+        case .key(let key):
+            return key
+        case .resize(let width, let height):
+            screen = CellBuffer(width: width, height: height)
+            return .resize
+        }
     }
 }
