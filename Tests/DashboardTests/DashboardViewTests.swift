@@ -105,6 +105,21 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         #expect(render(120, 40, s, ui: ui).lines[39].hasPrefix(" checkpoint requested"))
     }
 
+    @Test func longMessagesPushOutTheLeastEssentialHints() {
+        var s = sampleSnapshot()
+        s.messages = ["checkpoint written: runs/demo/checkpoints/step-000123.safetensors"]
+        let line = render(120, 40, s).lines[39]
+        #expect(line.contains("checkpoint written: runs/demo/checkpoints/step-000123.safetensors"))
+        #expect(line.contains("? help"))
+        #expect(line.contains("q quit"))
+        #expect(!line.contains("Tab focus"))
+        let narrow = render(40, 10, s).lines[9]
+        #expect(narrow.hasSuffix(" ? help  q quit  "))
+        #expect(narrow.hasPrefix(" checkpoint written"))
+        let idle = render(120, 40).lines[39]
+        #expect(idle.contains("Space pause  s save  Tab focus  e expand  t theme  ? help  q quit"))
+    }
+
     @Test func beforeTheFirstStepTheLossPaneWaits() {
         var s = TrainingSnapshot(runName: "r", maxSteps: 10)
         s.state = .starting

@@ -4,8 +4,9 @@ public final class MemoryBackend: TerminalBackend {
     public private(set) var screen: CellBuffer
     public private(set) var cellsWrittenLastFrame = 0
     public private(set) var framesPresented = 0
-    /// Every frame presented, oldest first.
+    /// Every frame presented, oldest first (when `keepsFrames`).
     public private(set) var frames: [CellBuffer] = []
+    public var keepsFrames = true
     public let colorMode: ColorMode
     /// Deliver one key per frame, as a person typing does, so each key's effect is drawn.
     public var oneKeyPerFrame: Bool
@@ -41,7 +42,7 @@ public final class MemoryBackend: TerminalBackend {
         previous = buffer
         cellsWrittenLastFrame = written
         framesPresented += 1
-        frames.append(buffer)
+        if keepsFrames { frames.append(buffer) }
     }
 
     public func invalidate() { previous = nil }

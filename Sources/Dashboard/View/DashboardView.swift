@@ -70,21 +70,11 @@ struct HintLine: Widget {
     var themeName: String
     var palette: Palette
 
+    /// Hints dropped first when space runs short; help and quit go last.
+    static let dropOrder = ["focus", "expand", "theme", "save", "pause", "quit", "help"]
+
     func render(into buffer: inout CellBuffer, area: Rect) {
         guard !area.isEmpty else { return }
-        // Hints are generated from the keymap; drop from the end until they fit in half the line.
-        var hints = Keymap.hints()
-        func width(_ h: [(key: String, word: String)]) -> Int {
-            h.reduce(0) { $0 + $1.key.unicodeScalars.count + $1.word.unicodeScalars.count + 3 }
-        }
-        while !hints.isEmpty && width(hints) > area.width / 2 + 10 { hints.removeLast() }
-        let hintsWidth = width(hints)
-        var x = area.maxX - hintsWidth
-        for hint in hints {
-            x += buffer.write(hint.key, x: x, y: area.y, palette.highlight)
-            x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.muted)
-        }
-
         let left: (String, Style)
         if case .failed(let reason) = snapshot.state {
             left = ("training failed: \(reason)", palette.error)
@@ -94,6 +84,24 @@ struct HintLine: Widget {
             left = (message, palette.text)
         } else {
             left = ("theme \(themeName)", palette.muted)
+        }
+
+        // The message gets up to 60% of the line; hints (from the keymap) fill what is left,
+        // losing the least essential first.
+        var hints = Keymap.hints()
+        func width(_ h: [(key: String, word: String)]) -> Int {
+            h.reduce(0) { $0 + $1.key.unicodeScalars.count + $1.word.unicodeScalars.count + 3 }
+        }
+        let messageRoom = min(left.0.unicodeScalars.count + 2, area.width * 3 / 5)
+        var drop = Self.dropOrder[...]
+        while !hints.isEmpty && width(hints) > area.width - messageRoom, let next = drop.popFirst() {
+            hints.removeAll { $0.word == next }
+        }
+        let hintsWidth = width(hints)
+        var x = area.maxX - hintsWidth
+        for hint in hints {
+            x += buffer.write(hint.key, x: x, y: area.y, palette.highlight)
+            x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.muted)
         }
         buffer.write(left.0, x: area.x + 1, y: area.y, maxWidth: max(0, area.width - hintsWidth - 2), left.1)
     }

@@ -67,18 +67,20 @@ struct LossPane: Widget {
         LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
             .render(into: &buffer, area: chartArea)
         if lrRows > 0 && !visible.isEmpty {
-            renderLearningRate(visible, into: &buffer, area: lrArea)
+            renderLearningRate(visible, xRange: xRange, into: &buffer, area: lrArea)
         }
     }
 
-    private func renderLearningRate(_ visible: ArraySlice<TrainingSnapshot.StepPoint>, into buffer: inout CellBuffer, area: Rect) {
+    private func renderLearningRate(_ visible: ArraySlice<TrainingSnapshot.StepPoint>, xRange: ClosedRange<Double>,
+                                    into buffer: inout CellBuffer, area: Rect) {
         let lrs = visible.map { Double($0.lr) }
         let peak = lrs.max() ?? 0
         let label = "lr \(Format.learningRate(visible.last?.lr))  max \(Format.learningRate(Float(peak)))"
         buffer.write(label, in: area, palette.theme.text(.learningRate))
         let strip = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
-        // One column per slice of the window, so the strip lines up with the chart's step axis.
-        let columns = Self.bucketMeans(lrs, count: strip.width)
+        // Columns cover the same steps as the chart above (leaving the chart's label gutter
+        // empty would misalign them by a few columns at most; the strip is a trend, not an axis).
+        let columns = Self.bucketMeans(steps: visible.map { Double($0.step) }, values: lrs, range: xRange, count: strip.width)
         Sparkline(values: columns, style: palette.theme.text(.learningRate))
             .render(into: &buffer, area: strip)
     }
@@ -92,15 +94,18 @@ struct LossPane: Widget {
         return lo
     }
 
-    /// Mean of each of `count` equal slices of `values` (fewer values than slices: one per slice).
-    static func bucketMeans(_ values: [Double], count: Int) -> [Double] {
-        guard count > 0, !values.isEmpty else { return [] }
-        if values.count <= count { return values }
+    /// Mean of the values whose steps fall in each of `count` equal slices of `range`; NaN (drawn
+    /// as nothing) for slices without steps.
+    static func bucketMeans(steps: [Double], values: [Double], range: ClosedRange<Double>, count: Int) -> [Double] {
+        guard count > 0 else { return [] }
         var sums = [Double](repeating: 0, count: count), counts = [Int](repeating: 0, count: count)
-        for (i, v) in values.enumerated() {
-            let b = i * count / values.count
+        let span = max(range.upperBound - range.lowerBound, .leastNonzeroMagnitude)
+        for (x, v) in zip(steps, values) where v.isFinite {
+            let f = (x - range.lowerBound) / span
+            guard f >= 0, f <= 1 else { continue }
+            let b = min(count - 1, Int(f * Double(count)))
             sums[b] += v; counts[b] += 1
         }
-        return zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : 0 }
+        return zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
     }
 }
