@@ -171,6 +171,19 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         }
     }
 
+    @Test func helpTallerThanTheScreenScrolls() {
+        var ui = UIState()
+        ui.showHelp = true
+        let top = render(80, 24, ui: ui)
+        #expect(top.lines.contains { $0.contains("↓ more · ? closes") })
+        #expect(!top.lines.contains { $0.contains("Quit prompt") })
+        for _ in 0..<40 { ui = reduce(ui, .down, training: .running).0 }
+        let bottom = render(80, 24, ui: ui)
+        #expect(bottom.lines.contains { $0.contains("Quit prompt") })
+        #expect(bottom.lines.contains { $0.contains("━ ? closes ┓") })
+        #expect(!bottom.lines.contains { $0.contains("↓ more") })
+    }
+
     @Test func quittingShowsPromptThenSaving() {
         var ui = UIState()
         ui.confirmingQuit = true

@@ -88,6 +88,14 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),
         #expect(!play([.character("?"), .escape]).0.showHelp)
     }
 
+    @Test func arrowsScrollHelpAndReopeningStartsAtTheTop() {
+        #expect(play([.character("?"), .down, .down, .character("j"), .up]).0.helpScroll == 2)
+        #expect(play([.character("?"), .up]).0.helpScroll == 0)
+        #expect(play([.character("?"), .down, .character("?"), .character("?")]).0.helpScroll == 0)
+        // Without help open the arrows belong to the loss pane, not to scrolling.
+        #expect(play([.down, .character("j")]).0.helpScroll == 0)
+    }
+
     @Test func globalKeysStillWorkUnderHelp() {
         let (state, effects) = play([.character("?"), .character(" ")])
         #expect(state.showHelp)

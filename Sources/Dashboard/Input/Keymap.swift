@@ -7,6 +7,8 @@ public enum Action: Hashable, Sendable {
     case interrupt
     case toggleHelp
     case closeOverlay
+    case scrollDown
+    case scrollUp
     case focusNext
     case focusPrevious
     case toggleExpand
@@ -56,6 +58,8 @@ public enum Keymap {
 
         KeyBinding(keys: [.character("?"), .function(1), .escape, .character("q"), .enter], action: .closeOverlay,
                    scope: .help, summary: "close this help"),
+        KeyBinding(keys: [.down, .character("j")], action: .scrollDown, scope: .help, summary: "scroll down"),
+        KeyBinding(keys: [.up, .character("k")], action: .scrollUp, scope: .help, summary: "scroll up"),
 
         KeyBinding(keys: [.character("m")], action: .toggleSmoothing, scope: .lossPane,
                    summary: "smooth the train loss (EMA) on/off"),

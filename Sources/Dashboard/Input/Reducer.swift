@@ -69,8 +69,14 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
         s.confirmingQuit = false
     case .toggleHelp:
         s.showHelp.toggle()
+        s.helpScroll = 0
     case .closeOverlay:
         if s.showHelp { s.showHelp = false } else { s.expanded = false }
+    case .scrollDown:
+        // The renderer stops at the last line; this bound only keeps the number sane.
+        s.helpScroll = min(s.helpScroll + 1, Keymap.bindings.count + KeyScope.allCases.count * 2)
+    case .scrollUp:
+        s.helpScroll = max(0, s.helpScroll - 1)
     case .focusNext:
         s.focus = PaneID(rawValue: (s.focus.rawValue + 1) % PaneID.allCases.count)!
     case .focusPrevious:

@@ -36,7 +36,7 @@ public enum DashboardView {
         } else if ui.confirmingQuit {
             Overlays.quitPrompt(into: &buffer, screen: layout.body, palette: palette)
         } else if ui.showHelp {
-            Overlays.help(into: &buffer, screen: layout.body, palette: palette)
+            Overlays.help(into: &buffer, screen: layout.body, scroll: ui.helpScroll, palette: palette)
         }
         return buffer
     }

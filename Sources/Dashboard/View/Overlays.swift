@@ -7,7 +7,7 @@ enum Overlays {
     }
 
     /// The help overlay, generated from the keymap table.
-    static func help(into buffer: inout CellBuffer, screen: Rect, palette: Palette) {
+    static func help(into buffer: inout CellBuffer, screen: Rect, scroll: Int, palette: Palette) {
         let sections = Keymap.helpSections()
         let keyWidth = sections.flatMap { $0.lines.map(\.keys.unicodeScalars.count) }.max() ?? 0
         var lines: [HelpLine] = []
@@ -18,9 +18,11 @@ enum Overlays {
         }
         let summaryWidth = sections.flatMap { $0.lines.map(\.summary.unicodeScalars.count) }.max() ?? 0
         let box = screen.centered(width: 2 + keyWidth + 2 + summaryWidth + 4, height: lines.count + 2)
-        palette.pane("Keys", trailing: "? closes", focused: true).render(into: &buffer, area: box)
         let inner = box.inset(dx: 2, dy: 1)
-        for (row, line) in lines.enumerated() where row < inner.height {
+        let first = min(max(0, scroll), max(0, lines.count - inner.height))
+        let more = first + inner.height < lines.count
+        palette.pane("Keys", trailing: more ? "↓ more · ? closes" : "? closes", focused: true).render(into: &buffer, area: box)
+        for (row, line) in lines.dropFirst(first).enumerated() where row < inner.height {
             switch line {
             case .blank:
                 break
