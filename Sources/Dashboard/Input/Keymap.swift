@@ -1,0 +1,129 @@
+/// What a key asks for. The reducer gives each action its meaning.
+public enum Action: Hashable, Sendable {
+    case togglePause
+    case saveCheckpoint
+    case quit
+    /// Ctrl-C: quit without the confirmation prompt (and, while saving, stop waiting).
+    case interrupt
+    case toggleHelp
+    case closeOverlay
+    case scrollDown
+    case scrollUp
+    case focusNext
+    case focusPrevious
+    case toggleExpand
+    case nextTheme
+    case redraw
+    case confirmQuit
+    case cancelQuit
+    case toggleSmoothing
+    case toggleLogScale
+    case toggleFollow
+    case widenWindow
+    case narrowWindow
+}
+
+/// Where a binding applies. Modal scopes (a prompt, the help overlay) are looked up first.
+public enum KeyScope: Sendable, CaseIterable {
+    case quitPrompt, help, lossPane, global
+
+    public var title: String {
+        switch self {
+        case .quitPrompt: "Quit prompt"
+        case .help: "Help"
+        case .lossPane: "Loss pane"
+        case .global: "Everywhere"
+        }
+    }
+}
+
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    public var action: Action
+    public var scope: KeyScope
+    /// A line of the help overlay.
+    public var summary: String
+    /// A word for the bottom hint line; nil keeps the binding out of it.
+    public var hint: String?
+}
+
+/// The one table of key bindings: the reducer resolves keys through it and the help overlay and
+/// hint line are drawn from it, so what the help says is what the keys do.
+public enum Keymap {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: [.character("y"), .character("Y"), .character("q"), .enter], action: .confirmQuit,
+                   scope: .quitPrompt, summary: "stop training (with a checkpoint) and quit"),
+        KeyBinding(keys: [.character("n"), .character("N"), .escape], action: .cancelQuit,
+                   scope: .quitPrompt, summary: "keep training"),
+
+        KeyBinding(keys: [.character("?"), .function(1), .escape, .character("q"), .enter], action: .closeOverlay,
+                   scope: .help, summary: "close this help"),
+        KeyBinding(keys: [.down, .character("j")], action: .scrollDown, scope: .help, summary: "scroll down"),
+        KeyBinding(keys: [.up, .character("k")], action: .scrollUp, scope: .help, summary: "scroll up"),
+
+        KeyBinding(keys: [.character("m")], action: .toggleSmoothing, scope: .lossPane,
+                   summary: "smooth the train loss (EMA) on/off"),
+        KeyBinding(keys: [.character("g")], action: .toggleLogScale, scope: .lossPane,
+                   summary: "logarithmic loss axis on/off"),
+        KeyBinding(keys: [.character("a")], action: .toggleFollow, scope: .lossPane,
+                   summary: "show the whole run / follow the newest steps"),
+        KeyBinding(keys: [.left, .character("h"), .character("-")], action: .widenWindow, scope: .lossPane,
+                   summary: "follow more steps (zoom out)"),
+        KeyBinding(keys: [.right, .character("l"), .character("+"), .character("=")], action: .narrowWindow,
+                   scope: .lossPane, summary: "follow fewer steps (zoom in)"),
+
+        KeyBinding(keys: [.character(" ")], action: .togglePause, scope: .global,
+                   summary: "pause / resume training", hint: "pause"),
+        KeyBinding(keys: [.character("s")], action: .saveCheckpoint, scope: .global,
+                   summary: "save a checkpoint now", hint: "save"),
+        KeyBinding(keys: [.tab], action: .focusNext, scope: .global, summary: "focus the next pane", hint: "focus"),
+        KeyBinding(keys: [.backTab], action: .focusPrevious, scope: .global, summary: "focus the previous pane"),
+        KeyBinding(keys: [.character("e")], action: .toggleExpand, scope: .global,
+                   summary: "expand / restore the focused pane", hint: "expand"),
+        KeyBinding(keys: [.character("t")], action: .nextTheme, scope: .global, summary: "next colour theme", hint: "theme"),
+        KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, scope: .global,
+                   summary: "show this help", hint: "help"),
+        KeyBinding(keys: [.escape], action: .closeOverlay, scope: .global, summary: "restore an expanded pane"),
+        KeyBinding(keys: [.control("l")], action: .redraw, scope: .global, summary: "redraw the screen"),
+        KeyBinding(keys: [.character("q")], action: .quit, scope: .global,
+                   summary: "quit (asks first while training)", hint: "quit"),
+        KeyBinding(keys: [.control("c")], action: .interrupt, scope: .global,
+                   summary: "quit now (checkpoints first; again to stop waiting)"),
+    ]
+
+    /// Scopes that apply in `state`, most specific first.
+    static func activeScopes(_ state: UIState) -> [KeyScope] {
+        if state.confirmingQuit { return [.quitPrompt] }
+        var scopes: [KeyScope] = []
+        if state.showHelp { scopes.append(.help) }
+        if state.focus == .loss { scopes.append(.lossPane) }
+        scopes.append(.global)
+        return scopes
+    }
+
+    /// The action bound to `key` in the current state; Ctrl-C works in every state.
+    public static func action(for key: Key, in state: UIState) -> Action? {
+        if key == .control("c") { return .interrupt }
+        for scope in activeScopes(state) {
+            if let binding = bindings.first(where: { $0.scope == scope && $0.keys.contains(key) }) {
+                return binding.action
+            }
+        }
+        return nil
+    }
+
+    /// `key label  summary` lines per scope, for the help overlay.
+    public static func helpSections() -> [(title: String, lines: [(keys: String, summary: String)])] {
+        KeyScope.allCases.reversed().compactMap { scope in
+            let lines = bindings.filter { $0.scope == scope }.map { binding in
+                (keys: binding.keys.map(\.label).joined(separator: " "), summary: binding.summary)
+            }
+            return lines.isEmpty ? nil : (scope.title, lines)
+        }
+    }
+
+    /// `(key, word)` pairs for the hint line, in table order.
+    public static func hints() -> [(key: String, word: String)] {
+        bindings.compactMap { b in b.hint.map { (b.keys[0].label, $0) } }
+    }
+}

@@ -1,0 +1,108 @@
+import Training
+
+/// Draws one frame: a pure function of the snapshot, the UI state, the theme and the size.
+public enum DashboardView {
+    public static func render(snapshot: TrainingSnapshot, ui: UIState, theme: Theme, colorMode: ColorMode,
+                              width: Int, height: Int) -> CellBuffer {
+        let palette = Palette(theme: theme, monochrome: colorMode == .monochrome)
+        var buffer = CellBuffer(width: width, height: height, fill: Cell(" ", fg: theme[.mainForeground], bg: theme[.mainBackground]))
+        let layout = DashboardLayout(width: width, height: height, ui: ui)
+        let screen = buffer.area
+
+        if layout.mode == .tooSmall {
+            Overlays.tooSmall(into: &buffer, screen: screen, ui: ui, palette: palette)
+            return buffer
+        }
+
+        StatusBar(snapshot: snapshot, shuttingDown: ui.shutdown == .waitingForTrainer, palette: palette)
+            .render(into: &buffer, area: layout.status)
+        if let tabs = layout.tabs {
+            TabStrip(focus: ui.focus, expanded: ui.expanded, palette: palette).render(into: &buffer, area: tabs)
+        }
+        for (pane, area) in layout.panes {
+            let focused = pane == ui.focus
+            switch pane {
+            case .loss:
+                LossPane(snapshot: snapshot, view: ui.loss, focused: focused, palette: palette).render(into: &buffer, area: area)
+            case .gradients, .attention, .sampling, .checkpoints:
+                PlaceholderPane(pane: pane, focused: focused, palette: palette).render(into: &buffer, area: area)
+            }
+        }
+        HintLine(snapshot: snapshot, notice: ui.notice, themeName: theme.name, palette: palette)
+            .render(into: &buffer, area: layout.hints)
+
+        if ui.shutdown == .waitingForTrainer {
+            Overlays.shuttingDown(into: &buffer, screen: layout.body, palette: palette)
+        } else if ui.confirmingQuit {
+            Overlays.quitPrompt(into: &buffer, screen: layout.body, palette: palette)
+        } else if ui.showHelp {
+            Overlays.help(into: &buffer, screen: layout.body, scroll: ui.helpScroll, palette: palette)
+        }
+        return buffer
+    }
+}
+
+/// The pane names in a row, focused one highlighted: shown when only one pane fits on screen
+/// (or one is expanded), so the others are still known to exist and Tab has visible effect.
+struct TabStrip: Widget {
+    var focus: PaneID
+    var expanded: Bool
+    var palette: Palette
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        var x = area.x
+        for pane in PaneID.allCases {
+            let style = pane == focus ? palette.selected : palette.muted
+            x += buffer.write(" \(pane.title) ", x: x, y: area.y, maxWidth: area.maxX - x, style)
+            x += 1
+        }
+        if expanded {
+            buffer.write("e restores", in: area, alignment: .right, palette.muted)
+        }
+    }
+}
+
+/// The bottom line: the newest notice or trainer message on the left, key hints on the right.
+struct HintLine: Widget {
+    var snapshot: TrainingSnapshot
+    var notice: String?
+    var themeName: String
+    var palette: Palette
+
+    /// Hints dropped first when space runs short; help and quit go last.
+    static let dropOrder = ["focus", "expand", "theme", "save", "pause", "quit", "help"]
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        let left: (String, Style)
+        if case .failed(let reason) = snapshot.state {
+            left = ("training failed: \(reason)", palette.error)
+        } else if let notice {
+            left = (notice, palette.warning)
+        } else if let message = snapshot.messages.last {
+            left = (message, palette.text)
+        } else {
+            left = ("theme \(themeName)", palette.muted)
+        }
+
+        // The message gets up to 60% of the line; hints (from the keymap) fill what is left,
+        // losing the least essential first.
+        var hints = Keymap.hints()
+        func width(_ h: [(key: String, word: String)]) -> Int {
+            h.reduce(0) { $0 + $1.key.unicodeScalars.count + $1.word.unicodeScalars.count + 3 }
+        }
+        let messageRoom = min(left.0.unicodeScalars.count + 2, area.width * 3 / 5)
+        var drop = Self.dropOrder[...]
+        while !hints.isEmpty && width(hints) > area.width - messageRoom, let next = drop.popFirst() {
+            hints.removeAll { $0.word == next }
+        }
+        let hintsWidth = width(hints)
+        var x = area.maxX - hintsWidth
+        for hint in hints {
+            x += buffer.write(hint.key, x: x, y: area.y, palette.highlight)
+            x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.muted)
+        }
+        buffer.write(left.0, x: area.x + 1, y: area.y, maxWidth: max(0, area.width - hintsWidth - 2), left.1)
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Number formats shared by the status bar and the panes.
+enum Format {
+    /// `m:ss`, or `h:mm:ss` from an hour on.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "–" }
+        let total = Int(seconds.rounded())
+        let h = total / 3600, m = (total / 60) % 60, s = total % 60
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
+    }
+
+    static func loss(_ value: Float?) -> String {
+        guard let value else { return "–" }
+        return value.isFinite ? String(format: "%.4f", value) : "\(value)"
+    }
+
+    static func learningRate(_ value: Float?) -> String {
+        guard let value else { return "–" }
+        return String(format: "%.2e", value)
+    }
+
+    static func rate(_ perSecond: Double) -> String {
+        guard perSecond.isFinite, perSecond > 0 else { return "–" }
+        if perSecond >= 1_000_000 { return String(format: "%.2fM", perSecond / 1_000_000) }
+        if perSecond >= 1_000 { return String(format: "%.1fk", perSecond / 1_000) }
+        return String(format: "%.0f", perSecond)
+    }
+}

@@ -1,0 +1,111 @@
+import Training
+
+/// Train loss per step and val loss per eval over a shared step axis, with the learning-rate
+/// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own).
+struct LossPane: Widget {
+    var snapshot: TrainingSnapshot
+    var view: LossViewState
+    var focused: Bool
+    var palette: Palette
+
+    var trailingTitle: String {
+        var parts: [String] = []
+        if view.smoothing { parts.append("EMA") }
+        if view.logScale { parts.append("log") }
+        parts.append(view.follow ? "last \(view.windowSteps)" : "all")
+        return parts.joined(separator: " · ")
+    }
+
+    /// EMA weight for the smoothed train loss.
+    static let smoothingWeight = 0.9
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        palette.pane(PaneID.loss.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
+        let inner = Pane.inner(area)
+        guard !inner.isEmpty else { return }
+        let steps = snapshot.steps
+        guard !steps.isEmpty || !snapshot.evals.isEmpty else {
+            let message = snapshot.state == .starting ? "waiting for the first step…" : "no steps recorded"
+            buffer.write(message, in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            return
+        }
+
+        // The visible window: the newest `windowSteps` steps, or everything.
+        let lastStep = steps.last?.step ?? snapshot.evals.last?.step ?? 0
+        let firstStep = view.follow ? max(0, lastStep - view.windowSteps) : 0
+        let startIndex = Self.firstIndex(in: steps, atOrAfter: firstStep)
+        let visible = steps[startIndex...]
+        let xs = visible.map { Double($0.step) }
+        let raw = visible.map { Double($0.loss) }
+
+        var series: [LineChart.Series] = []
+        if view.smoothing {
+            // Smooth over the whole run so the curve at the window's left edge is already settled.
+            let smoothed = LineChart.exponentialMovingAverage(steps.map { Double($0.loss) }, weight: Self.smoothingWeight)
+            series.append(.init(name: "", xs: xs, ys: raw, color: palette.faded(.trainLoss)))
+            series.append(.init(name: "train", xs: xs, ys: Array(smoothed[startIndex...]), color: palette.color(.trainLoss)))
+        } else {
+            series.append(.init(name: "train", xs: xs, ys: raw, color: palette.color(.trainLoss)))
+        }
+        let evals = snapshot.evals.filter { $0.step >= firstStep }
+        if !evals.isEmpty {
+            series.append(.init(name: "val", xs: evals.map { Double($0.step) }, ys: evals.map { Double($0.valLoss) },
+                                color: palette.color(.valLoss), markers: true))
+        }
+        // While following, the axis spans a whole window from the start, so early in a run the
+        // curve visibly grows rightwards instead of being stretched over the full width.
+        var xUpper = max(lastStep, firstStep + 1)
+        if view.follow {
+            let windowEnd = firstStep + view.windowSteps
+            xUpper = max(xUpper, snapshot.maxSteps > 0 ? min(windowEnd, snapshot.maxSteps) : windowEnd)
+        }
+        let xRange = Double(firstStep)...Double(xUpper)
+
+        // The lr strip needs a label row and a trend row; give it more once the chart has room.
+        let lrRows = inner.height >= 24 ? 4 : inner.height >= 10 ? 2 : 0
+        let (chartArea, lrArea) = inner.splitBottom(lrRows)
+        LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
+            .render(into: &buffer, area: chartArea)
+        if lrRows > 0 && !visible.isEmpty {
+            renderLearningRate(visible, xRange: xRange, into: &buffer, area: lrArea)
+        }
+    }
+
+    private func renderLearningRate(_ visible: ArraySlice<TrainingSnapshot.StepPoint>, xRange: ClosedRange<Double>,
+                                    into buffer: inout CellBuffer, area: Rect) {
+        let lrs = visible.map { Double($0.lr) }
+        let peak = lrs.max() ?? 0
+        let label = "lr \(Format.learningRate(visible.last?.lr))  max \(Format.learningRate(Float(peak)))"
+        buffer.write(label, in: area, palette.theme.text(.learningRate))
+        let strip = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
+        // Columns cover the same steps as the chart above (leaving the chart's label gutter
+        // empty would misalign them by a few columns at most; the strip is a trend, not an axis).
+        let columns = Self.bucketMeans(steps: visible.map { Double($0.step) }, values: lrs, range: xRange, count: strip.width)
+        Sparkline(values: columns, style: palette.theme.text(.learningRate))
+            .render(into: &buffer, area: strip)
+    }
+
+    static func firstIndex(in steps: [TrainingSnapshot.StepPoint], atOrAfter step: Int) -> Int {
+        var lo = 0, hi = steps.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if steps[mid].step < step { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Mean of the values whose steps fall in each of `count` equal slices of `range`; NaN (drawn
+    /// as nothing) for slices without steps.
+    static func bucketMeans(steps: [Double], values: [Double], range: ClosedRange<Double>, count: Int) -> [Double] {
+        guard count > 0 else { return [] }
+        var sums = [Double](repeating: 0, count: count), counts = [Int](repeating: 0, count: count)
+        let span = max(range.upperBound - range.lowerBound, .leastNonzeroMagnitude)
+        for (x, v) in zip(steps, values) where v.isFinite {
+            let f = (x - range.lowerBound) / span
+            guard f >= 0, f <= 1 else { continue }
+            let b = min(count - 1, Int(f * Double(count)))
+            sums[b] += v; counts[b] += 1
+        }
+        return zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
+    }
+}

@@ -1,0 +1,84 @@
+/// Boxes drawn over the panes: help, the quit prompt, the "saving…" notice while quitting.
+enum Overlays {
+    private enum HelpLine {
+        case blank
+        case title(String)
+        case binding(keys: String, summary: String)
+    }
+
+    /// The help overlay, generated from the keymap table.
+    static func help(into buffer: inout CellBuffer, screen: Rect, scroll: Int, palette: Palette) {
+        let sections = Keymap.helpSections()
+        let keyWidth = sections.flatMap { $0.lines.map(\.keys.unicodeScalars.count) }.max() ?? 0
+        var lines: [HelpLine] = []
+        for (i, section) in sections.enumerated() {
+            if i > 0 { lines.append(.blank) }
+            lines.append(.title(section.title))
+            lines += section.lines.map { .binding(keys: $0.keys, summary: $0.summary) }
+        }
+        let summaryWidth = sections.flatMap { $0.lines.map(\.summary.unicodeScalars.count) }.max() ?? 0
+        let box = screen.centered(width: 2 + keyWidth + 2 + summaryWidth + 4, height: lines.count + 2)
+        let inner = box.inset(dx: 2, dy: 1)
+        let first = min(max(0, scroll), max(0, lines.count - inner.height))
+        let more = first + inner.height < lines.count
+        palette.pane("Keys", trailing: more ? "↓ more · ? closes" : "? closes", focused: true).render(into: &buffer, area: box)
+        for (row, line) in lines.dropFirst(first).enumerated() where row < inner.height {
+            switch line {
+            case .blank:
+                break
+            case .title(let title):
+                buffer.write(title, in: inner, row: row, palette.title)
+            case .binding(let keys, let summary):
+                let y = inner.y + row
+                buffer.write(keys, x: inner.x + 2, y: y, maxWidth: inner.width - 2, palette.highlight)
+                let summaryX = inner.x + 2 + keyWidth + 2
+                buffer.write(summary, x: summaryX, y: y, maxWidth: inner.maxX - summaryX, palette.text)
+            }
+        }
+    }
+
+    static func quitPrompt(into buffer: inout CellBuffer, screen: Rect, palette: Palette) {
+        message(into: &buffer, screen: screen, palette: palette, title: "Quit?", lines: [
+            "Training is still running.",
+            "Stop it, save a checkpoint and quit?",
+            "",
+            "y  yes, quit      n  no, keep training",
+        ])
+    }
+
+    static func shuttingDown(into buffer: inout CellBuffer, screen: Rect, palette: Palette) {
+        message(into: &buffer, screen: screen, palette: palette, title: "Stopping", lines: [
+            "saving… waiting for the trainer to checkpoint and stop.",
+            "Ctrl-C again quits without waiting.",
+        ])
+    }
+
+    private static func message(into buffer: inout CellBuffer, screen: Rect, palette: Palette, title: String, lines: [String]) {
+        let width = (lines.map(\.unicodeScalars.count).max() ?? 0) + 4
+        let box = screen.centered(width: width, height: lines.count + 2)
+        palette.pane(title, focused: true).render(into: &buffer, area: box)
+        let inner = box.inset(dx: 2, dy: 1)
+        for (row, line) in lines.enumerated() {
+            buffer.write(line, in: inner, row: row, palette.text)
+        }
+    }
+
+    /// Replaces the whole dashboard when the terminal is below the minimum size. It still
+    /// answers the quit prompt, since `q` must work at any size.
+    static func tooSmall(into buffer: inout CellBuffer, screen: Rect, ui: UIState, palette: Palette) {
+        let lines: [String]
+        if ui.shutdown == .waitingForTrainer {
+            lines = ["saving…", "Ctrl-C: quit now"]
+        } else if ui.confirmingQuit {
+            lines = ["Stop training", "and quit? y/n"]
+        } else {
+            lines = ["Terminal too small",
+                     "need \(DashboardLayout.minimumWidth)×\(DashboardLayout.minimumHeight), have \(screen.width)×\(screen.height)",
+                     "q quits"]
+        }
+        let box = screen.centered(width: screen.width, height: lines.count)
+        for (row, line) in lines.enumerated() {
+            buffer.write(line, in: box, row: row, alignment: .center, row == 0 ? palette.warning : palette.text)
+        }
+    }
+}
