@@ -3,6 +3,7 @@ import Foundation
 import GPT
 import Tokenizers
 import Training
+import Dashboard
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No dashboard: a progress bar on stderr (also the case when stdout is not a terminal).")
     var headless = false
 
+    @Option(help: "Dashboard theme: dark, light, high-contrast, monochrome, or a file name in a themes folder.")
+    var theme: String?
+
     func run() throws {
         var (cfg, _) = try resolveOrFail()
         let dataset: Dataset
@@ -26,7 +30,30 @@ struct TrainCommand: ParsableCommand {
         } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
-        try runHeadless(trainer: trainer, name: cfg.runName)
+        if headless || isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0 {
+            try runHeadless(trainer: trainer, name: cfg.runName)
+        } else {
+            try runWithDashboard(trainer: trainer, name: cfg.runName)
+        }
+    }
+
+    /// Trains on a background thread while the dashboard owns the terminal on this one.
+    func runWithDashboard(trainer: Trainer, name: String) throws {
+        // The trainer is handed to its thread whole; nothing here touches it afterwards.
+        nonisolated(unsafe) let handOver = trainer
+        let session = TrainingSession(name: name, maxSteps: trainer.config.maxIters) {
+            TrainingRun(trainer: handOver, name: name)
+        }
+        do {
+            try runDashboard(control: session, options: DashboardOptions(theme: theme))
+        } catch {
+            session.send(.stop)
+            while !session.isDone { Thread.sleep(forTimeInterval: 0.05) }
+            fail("could not open the dashboard (\(error)); use --headless for a progress bar")
+        }
+        let final = session.snapshot()
+        if case .failed(let why) = final.state { fail(why) }
+        printErr("run \(name): stopped at step \(final.step)/\(final.maxSteps)" + (final.latestValLoss.map { String(format: ", val loss %.4f", $0) } ?? ""))
     }
 
     func resolveOrFail() throws -> (TrainConfig, String) {
