@@ -64,6 +64,7 @@ public final class DashboardApp<Backend: TerminalBackend> {
             let snapshot = control.snapshot()
             for _ in 0..<TerminalGuard.takeInterrupts() { handle(.interrupt, snapshot) }
             if let exit = checkShutdown(snapshot) { return exit }
+            if options.exitWhenTrainingEnds && !snapshot.state.isActive { return .trainerStopped }
             expireNotice()
             draw(snapshot)
 

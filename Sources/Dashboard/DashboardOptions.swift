@@ -12,9 +12,13 @@ public struct DashboardOptions: Sendable {
     public var shutdownTimeout: Duration
     /// Folders searched for `*.theme`, lowest priority first; nil = `ThemeLibrary.standardDirectories()`.
     public var themeDirectories: [URL]?
+    /// Close by itself when the run ends (benchmarks); otherwise it stays open for a last look.
+    public var exitWhenTrainingEnds: Bool
 
     public init(theme: String? = nil, colorMode: ColorMode? = nil, framesPerSecond: Double = 15,
-                shutdownTimeout: Duration = .seconds(120), themeDirectories: [URL]? = nil) {
+                shutdownTimeout: Duration = .seconds(120), themeDirectories: [URL]? = nil,
+                exitWhenTrainingEnds: Bool = false) {
+        self.exitWhenTrainingEnds = exitWhenTrainingEnds
         self.theme = theme
         self.colorMode = colorMode
         self.framesPerSecond = framesPerSecond

@@ -68,7 +68,7 @@ public final class TrainingSession: TrainingControl {
                     trainingSeconds += r.seconds
                     update {
                         $0.step = r.step
-                        $0.steps.append(.init(step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm))
+                        $0.steps.append(.init(step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, seconds: r.seconds))
                         $0.tokensPerSecond = tps
                         $0.elapsed = trainingSeconds
                         $0.eta = tps > 0 ? Double(($0.maxSteps - r.step) * tokensPerStep) / tps : nil

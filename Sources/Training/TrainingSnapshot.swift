@@ -17,8 +17,10 @@ public struct TrainingSnapshot: Sendable, Equatable {
         public var loss: Float
         public var lr: Float
         public var gradNorm: Float
-        public init(step: Int, loss: Float, lr: Float, gradNorm: Float) {
-            self.step = step; self.loss = loss; self.lr = lr; self.gradNorm = gradNorm
+        /// Wall time of the step (forward, backward and update).
+        public var seconds: Double
+        public init(step: Int, loss: Float, lr: Float, gradNorm: Float, seconds: Double = 0) {
+            self.step = step; self.loss = loss; self.lr = lr; self.gradNorm = gradNorm; self.seconds = seconds
         }
     }
 

@@ -4,6 +4,7 @@ import GPT
 import Kernels
 import Tokenizers
 import Training
+import Dashboard
 
 /// Training throughput, measured the way the performance targets are stated: median ms per
 /// optimizer step after warm-up, tokens/s, achieved GFLOP/s — optionally side by side with the
@@ -39,19 +40,31 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square.")
     var gemm = false
 
+    @Flag(help: "Also train with the dashboard drawing (needs a terminal, e.g. tmux), alternating with headless runs, and report the cost.")
+    var dashboard = false
+
+    @Flag(help: "Only time dashboard frames (render + diff) at 200×60 in memory.")
+    var frames = false
+
     func run() throws {
         if gemm { benchGEMM(); return }
+        if frames { benchFrames(); return }
         var (cfg, _) = try resolve()
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         let flopsPerToken = Self.flopsPerToken(modelConfig)
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
-        var ours: [Double] = [], theirs: [Double] = []
+        var ours: [Double] = [], theirs: [Double] = [], withDashboard: [Double] = []
         for r in 0..<max(1, repeats) {
             let ms = try measureNanoscope(cfg, dataset: dataset)
             ours.append(ms)
             print(String(format: "  nanoscope  run %d: median %.2f ms/iter", r + 1, ms))
+            if dashboard {
+                let d = try measureWithDashboard(cfg, dataset: dataset)
+                withDashboard.append(d)
+                print(String(format: "  dashboard  run %d: median %.2f ms/iter (training while the dashboard draws)", r + 1, d))
+            }
             if let reference {
                 let t = try measureReference(reference, cfg: cfg)
                 theirs.append(t)
@@ -63,6 +76,10 @@ struct BenchCommand: ParsableCommand {
         let gflops = flopsPerToken * tps / 1e9
         print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
+        if !withDashboard.isEmpty {
+            let d = median(withDashboard)
+            print(String(format: "with dashboard: %.2f ms/iter — throughput %.1f%% of headless (cost %.1f%%)", d, 100 * med / d, 100 * (d - med) / med))
+        }
         if !theirs.isEmpty {
             let ref = median(theirs)
             let rtps = Double(cfg.tokensPerStep) / (ref / 1000)
@@ -96,6 +113,31 @@ struct BenchCommand: ParsableCommand {
             if i >= warmup { times.append(r.seconds * 1000) }
         }
         return median(times)
+    }
+
+    /// The same steps on the trainer thread while the real dashboard draws on this one; the
+    /// median step time comes from the steps the session published.
+    func measureWithDashboard(_ cfg: TrainConfig, dataset: Dataset) throws -> Double {
+        var c = cfg
+        c.maxIters = warmup + iters
+        c.checkpointInterval = 0
+        let trainer: Trainer
+        do { trainer = try Trainer(config: c, dataset: dataset) } catch { fail(error.message) }
+        nonisolated(unsafe) let handOver = trainer
+        let session = TrainingSession(name: "bench", maxSteps: c.maxIters) { TrainingRun(trainer: handOver, name: "bench") }
+        do {
+            try runDashboard(control: session, options: DashboardOptions(exitWhenTrainingEnds: true))
+        } catch {
+            fail("--dashboard needs a terminal (run it under tmux): \(error)")
+        }
+        while !session.isDone { Thread.sleep(forTimeInterval: 0.01) }
+        let steps = session.snapshot().steps.dropFirst(warmup)
+        return median(steps.map { $0.seconds * 1000 })
+    }
+
+    func benchFrames() {
+        let r = DashboardBenchmark.run(width: 200, height: 60, steps: 2000, frames: 200)
+        print(r)
     }
 
     /// Runs `torch_gpt.py train` with the same shape for warmup+iters steps; returns its median.
