@@ -65,6 +65,8 @@ public struct BPETokenizer: Tokenizer, Equatable {
         public let id: Int32
         /// How often the pair occurred in the training text when it was merged.
         public let count: Int
+        /// The new token's bytes.
+        public let bytes: [UInt8]
     }
 
     public let pattern: SplitPattern
@@ -167,6 +169,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
         var trainer = Trainer(text: text, splitter: PreSplitter(pattern))
         var merges: [Pair] = []
         merges.reserveCapacity(wanted)
+        var tokenBytes = (0..<256).map { [UInt8($0)] }
         for i in 0..<wanted {
             guard let (pair, count) = trainer.mostFrequentPair() else {
                 throw TokenizerError.notEnoughText(requestedMerges: wanted, learnedMerges: i)
@@ -174,7 +177,8 @@ public struct BPETokenizer: Tokenizer, Equatable {
             let id = Int32(256 + i)
             trainer.merge(pair, into: id)
             merges.append(pair)
-            onMerge?(MergeEvent(index: i, pair: pair, id: id, count: count))
+            tokenBytes.append(tokenBytes[Int(pair.left)] + tokenBytes[Int(pair.right)])
+            onMerge?(MergeEvent(index: i, pair: pair, id: id, count: count, bytes: tokenBytes[Int(id)]))
         }
         return try BPETokenizer(pattern: pattern, merges: merges)
     }
@@ -197,6 +201,21 @@ public struct BPETokenizer: Tokenizer, Equatable {
         /// neighbours only for the new token.
         var wordsWithPair: [[Int32]] = []
 
+        /// One entry per pair and count, best first, so finding the next merge scans nothing.
+        /// An entry also holds where the pair first occurs, which decides ties. That place stays
+        /// right as long as the count does: a pair's occurrences are all created in one merge (with
+        /// its newer token) and afterwards can only be merged away, which lowers the count. So an
+        /// entry whose count is no longer the pair's count is stale, and is dropped when it
+        /// surfaces; the pair's current count has its own entry.
+        var heap = PairHeap()
+        /// The count each pair last had an entry pushed for, and the pairs whose count may have
+        /// changed since (pushed once the merge is done, not at every change).
+        var pushedCounts: [Int] = []
+        var touched: [Int] = []
+        /// Byte length of each token, to locate pairs by byte offset within a word: unlike token
+        /// positions, byte offsets do not shift when an earlier part of the word is merged.
+        var tokenLengths = [Int32](repeating: 1, count: 256)
+
         init(text: String, splitter: PreSplitter) {
             var text = text
             text.withUTF8 { bytes in
@@ -213,6 +232,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
                 }
             }
             for w in words.indices { count(word: w, sign: 1, listingPairsWith: nil) }
+            pushTouchedCounts()
         }
 
         mutating func slot(of pair: Pair) -> Int {
@@ -221,6 +241,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
             slots[pair.key] = s
             pairs.append(pair)
             counts.append(0)
+            pushedCounts.append(0)
             wordsWithPair.append([])
             return s
         }
@@ -235,6 +256,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
                 let pair = Pair(tokens[i], tokens[i + 1])
                 let s = slot(of: pair)
                 counts[s] += weight
+                touched.append(s)
                 if sign > 0 && (newID == nil || pair.left == newID || pair.right == newID)
                     && wordsWithPair[s].last != Int32(w) {
                     wordsWithPair[s].append(Int32(w))
@@ -244,37 +266,23 @@ public struct BPETokenizer: Tokenizer, Equatable {
 
         /// The most frequent pair and its count; among equals, the one that occurs first in the text.
         mutating func mostFrequentPair() -> (Pair, Int)? {
-            var best = 0
-            var tied: [Int] = []
-            for (s, c) in counts.enumerated() where c >= best && c > 0 {
-                if c > best {
-                    best = c
-                    tied.removeAll(keepingCapacity: true)
-                }
-                tied.append(s)
+            while let top = heap.popFirst() {
+                if top.count == counts[Int(top.slot)] { return (pairs[Int(top.slot)], top.count) }
             }
-            guard var winner = tied.first else { return nil }
-            if tied.count > 1 {
-                var winnerPlace = firstOccurrence(slot: winner)
-                for s in tied.dropFirst() {
-                    let place = firstOccurrence(slot: s)
-                    if place.word < winnerPlace.word || (place.word == winnerPlace.word && place.position < winnerPlace.position) {
-                        winner = s
-                        winnerPlace = place
-                    }
-                }
-            }
-            return (pairs[winner], best)
+            return nil
         }
 
-        /// Where the pair first occurs: word index and token position. Drops the words at the
-        /// front of its list that no longer contain it, so they are not scanned again.
-        mutating func firstOccurrence(slot s: Int) -> (word: Int32, position: Int) {
+        /// Where the pair first occurs: word index and byte offset in the word. Drops the words
+        /// at the front of its list that no longer contain it, so they are not scanned again.
+        mutating func firstOccurrence(slot s: Int) -> (word: Int32, offset: Int32) {
             let pair = pairs[s]
             var stale = 0
             defer { if stale > 0 { wordsWithPair[s].removeFirst(stale) } }
             for w in wordsWithPair[s] {
-                if let i = Trainer.position(of: pair, in: words[Int(w)]) { return (w, i) }
+                let tokens = words[Int(w)]
+                if let i = Trainer.position(of: pair, in: tokens) {
+                    return (w, tokens[..<i].reduce(0) { $0 + tokenLengths[Int($1)] })
+                }
                 stale += 1
             }
             preconditionFailure("pair \(pair) has count \(counts[s]) but occurs in no word")
@@ -289,6 +297,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
         }
 
         mutating func merge(_ pair: Pair, into newID: Int32) {
+            tokenLengths.append(tokenLengths[Int(pair.left)] + tokenLengths[Int(pair.right)])
             let s = slot(of: pair)
             let affected = wordsWithPair[s]
             wordsWithPair[s] = []
@@ -298,6 +307,65 @@ public struct BPETokenizer: Tokenizer, Equatable {
                 count(word: w, sign: -1, listingPairsWith: nil)
                 replace(pair, with: newID, in: &words[w])
                 count(word: w, sign: 1, listingPairsWith: newID)
+            }
+            pushTouchedCounts()
+        }
+
+        mutating func pushTouchedCounts() {
+            for s in touched where counts[s] != pushedCounts[s] {
+                pushedCounts[s] = counts[s]
+                if counts[s] > 0 {
+                    let first = firstOccurrence(slot: s)
+                    heap.push(.init(count: counts[s], word: first.word, offset: first.offset, slot: Int32(s)))
+                }
+            }
+            touched.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// A binary heap of candidate merges, the best first: highest count, then earliest first
+    /// occurrence (word index, then byte offset in the word).
+    struct PairHeap {
+        struct Entry {
+            let count: Int
+            let word: Int32
+            let offset: Int32
+            let slot: Int32
+
+            func precedes(_ other: Entry) -> Bool {
+                if count != other.count { return count > other.count }
+                if word != other.word { return word < other.word }
+                return offset < other.offset
+            }
+        }
+
+        private var entries: [Entry] = []
+
+        mutating func push(_ entry: Entry) {
+            entries.append(entry)
+            var i = entries.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if !entries[i].precedes(entries[parent]) { break }
+                entries.swapAt(parent, i)
+                i = parent
+            }
+        }
+
+        mutating func popFirst() -> Entry? {
+            guard let first = entries.first else { return nil }
+            entries.swapAt(0, entries.count - 1)
+            entries.removeLast()
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                let r = l + 1
+                var best = i
+                if l < entries.count && entries[l].precedes(entries[best]) { best = l }
+                if r < entries.count && entries[r].precedes(entries[best]) { best = r }
+                if best == i { return first }
+                entries.swapAt(i, best)
+                i = best
             }
         }
     }
@@ -531,15 +599,17 @@ public struct BPETokenizer: Tokenizer, Equatable {
         for (id, bytes) in tokenBytes.enumerated() {
             if id >= 256 {
                 let pair = merges[id - 256]
-                out += "[\(Self.render(tokenBytes[Int(pair.left)]))][\(Self.render(tokenBytes[Int(pair.right)]))] -> "
+                out += "[\(Self.renderToken(tokenBytes[Int(pair.left)]))][\(Self.renderToken(tokenBytes[Int(pair.right)]))] -> "
             }
-            out += "[\(Self.render(bytes))] \(id)\n"
+            out += "[\(Self.renderToken(bytes))] \(id)\n"
         }
-        for special in specialTokens { out += "[\(Self.render(Array(special.text.utf8)))] \(special.id)\n" }
+        for special in specialTokens { out += "[\(Self.renderToken(Array(special.text.utf8)))] \(special.id)\n" }
         return out
     }
 
-    static func render(_ bytes: [UInt8]) -> String {
+    /// A token's bytes as text for people (minbpe's `render_token`): UTF-8 with U+FFFD for broken
+    /// sequences, and control, format, private-use and unassigned characters as \\uXXXX.
+    public static func renderToken(_ bytes: [UInt8]) -> String {
         var out = String.UnicodeScalarView()
         for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
             switch scalar.properties.generalCategory {
