@@ -218,6 +218,8 @@ Counting, always counting: steps, ships, seconds, the naïve hope of tourists, t
 ENCODE_SAMPLES = [
     "The keeper counted 115 ships.", "It's 6 o'clock -- don't let it boil!!!", "  spaced   out  \n\n",
     "unseen words: zephyr quixotic", "灯台守 🐋 café", "\r\n\r\nend", "",
+    # pieces longer than 64 bytes, which the Swift encoder merges differently
+    "countingstepsshipssecondsandtheyears" * 3, "灯台守へ元気ですか" * 4,
 ]
 
 SPECIAL = {"<|endoftext|>": 1000, "<|fim|>": 1001}

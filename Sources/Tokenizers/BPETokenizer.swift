@@ -477,7 +477,13 @@ public struct BPETokenizer: Tokenizer, Equatable {
     }
 
     /// Applies the earliest-learned merge present in `tokens`, everywhere, until none is present.
-    private func applyMerges(to tokens: inout [Int32]) {
+    func applyMerges(to tokens: inout [Int32]) {
+        // Rescanning is quadratic in the piece's length, which only hurts long pieces (a
+        // paragraph of CJK text is one \p{L}+ piece); those take the heap route.
+        if tokens.count > 64 {
+            applyMergesWithHeap(to: &tokens)
+            return
+        }
         while tokens.count >= 2 {
             var earliest = Int32.max
             for i in 0..<(tokens.count - 1) {
@@ -485,6 +491,79 @@ public struct BPETokenizer: Tokenizer, Equatable {
             }
             if earliest == .max { return }
             BPETokenizer.replace(merges[Int(earliest) - 256], with: earliest, in: &tokens)
+        }
+    }
+
+    /// Same result as the rescanning loop in O(n log n): tokens form a linked list, and a heap
+    /// holds every mergeable adjacent pair by (merge id, position). Popping in that order applies
+    /// the earliest merge everywhere, left to right, before any later one — pairs formed by a
+    /// merge involve its new token and so always have later ids. An entry is skipped if its
+    /// tokens have changed since it was pushed.
+    func applyMergesWithHeap(to tokens: inout [Int32]) {
+        let n = tokens.count
+        var next = Array(1...n)  // n means "none"
+        var prev = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MinHeap()
+        func push(_ i: Int) {
+            let j = next[i]
+            if j < n, let id = mergeIDs[Pair(tokens[i], tokens[j]).key] { heap.push(UInt64(id) << 32 | UInt64(i)) }
+        }
+        for i in 0..<(n - 1) { push(i) }
+        while let entry = heap.popFirst() {
+            let id = Int32(entry >> 32)
+            let i = Int(entry & 0xFFFF_FFFF)
+            guard alive[i], next[i] < n else { continue }
+            let j = next[i]
+            let pair = merges[Int(id) - 256]
+            guard tokens[i] == pair.left, tokens[j] == pair.right else { continue }
+            tokens[i] = id
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { prev[next[j]] = i }
+            if prev[i] >= 0 { push(prev[i]) }
+            push(i)
+        }
+        var out: [Int32] = []
+        out.reserveCapacity(n)
+        var i = 0
+        while i < n {
+            out.append(tokens[i])
+            i = next[i]
+        }
+        tokens = out
+    }
+
+    /// A binary min-heap of UInt64 keys.
+    struct MinHeap {
+        private var keys: [UInt64] = []
+
+        mutating func push(_ key: UInt64) {
+            keys.append(key)
+            var i = keys.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if keys[parent] <= keys[i] { break }
+                keys.swapAt(parent, i)
+                i = parent
+            }
+        }
+
+        mutating func popFirst() -> UInt64? {
+            guard let first = keys.first else { return nil }
+            keys.swapAt(0, keys.count - 1)
+            keys.removeLast()
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                let r = l + 1
+                var least = i
+                if l < keys.count && keys[l] < keys[least] { least = l }
+                if r < keys.count && keys[r] < keys[least] { least = r }
+                if least == i { return first }
+                keys.swapAt(i, least)
+                i = least
+            }
         }
     }
 

@@ -58,8 +58,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
                 + "allow only registered special tokens, or register it first"
         case .disallowedSpecialToken(let token):
             return "the text contains the special token \(String(reflecting: token)), which this encoding does not allow; "
-                + "encode with allowed special tokens .all (or a set naming it) to emit its id, "
-                + "or .none to encode it as ordinary text"
+                + "allow it (allowed special \"all\", or a set that names it) to emit its id, "
+                + "or allow \"none\" to encode it as ordinary text"
         case .invalidSpecialToken(let token, let problem):
             return "cannot register special token \(String(reflecting: token)): \(problem)"
         }

@@ -313,3 +313,26 @@ func decodeInvertsEncodeOnRandomUnicode(pattern: SplitPattern) throws {
     }
     #expect(throws: TokenizerError.self) { try TokenizerMetadata.tokenizer(fromJSON: #"{"type":"char","vocab":["ab"]}"#) }
 }
+
+@Test func longPiecesEncodeLikeShortOnes() throws {
+    // A paragraph without spaces is a single piece; long pieces take a different merge loop.
+    let fixture = try loadFixture("bpe_reference", as: ReferenceFixture.self)
+    let tok = try BPETokenizer.train(text: fixture.models[0].text, vocabSize: 520)
+    var rng = SplitMix64(state: 7)
+    let letters = Array("thekeepercountedshipsaaaaeeeellll灯台守のログ")
+    for _ in 0..<60 {
+        let piece = String((0..<Int.random(in: 2...160, using: &rng)).map { _ in letters.randomElement(using: &rng)! })
+        var rescanned = piece.utf8.map { Int32($0) }
+        var viaHeap = rescanned
+        while rescanned.count >= 2 {  // the plain loop, whatever the length
+            let mergeable = (0..<(rescanned.count - 1)).compactMap {
+                tok.merges.firstIndex(of: BPETokenizer.Pair(rescanned[$0], rescanned[$0 + 1]))
+            }
+            guard let earliest = mergeable.min() else { break }
+            BPETokenizer.replace(tok.merges[earliest], with: Int32(256 + earliest), in: &rescanned)
+        }
+        tok.applyMergesWithHeap(to: &viaHeap)
+        #expect(viaHeap == rescanned, "piece \(piece)")
+        #expect(try tok.encode(piece) == rescanned)
+    }
+}
