@@ -231,7 +231,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
                     }
                 }
             }
-            for w in words.indices { count(word: w, sign: 1, listingPairsWith: nil) }
+            for w in words.indices { count(word: w) }
             pushTouchedCounts()
         }
 
@@ -246,22 +246,20 @@ public struct BPETokenizer: Tokenizer, Equatable {
             return s
         }
 
-        /// Adds (sign +1) or removes (−1) the pairs of word `w` to the counts. When adding, the
-        /// word is listed under its pairs that involve token `newID`, or all its pairs if nil.
-        mutating func count(word w: Int, sign: Int, listingPairsWith newID: Int32?) {
+        /// Counts all pairs of word `w` (at the start of training).
+        mutating func count(word w: Int) {
             let tokens = words[w]
             guard tokens.count >= 2 else { return }
-            let weight = wordCounts[w] * sign
-            for i in 0..<(tokens.count - 1) {
-                let pair = Pair(tokens[i], tokens[i + 1])
-                let s = slot(of: pair)
-                counts[s] += weight
-                touched.append(s)
-                if sign > 0 && (newID == nil || pair.left == newID || pair.right == newID)
-                    && wordsWithPair[s].last != Int32(w) {
-                    wordsWithPair[s].append(Int32(w))
-                }
-            }
+            for i in 0..<(tokens.count - 1) { add(Pair(tokens[i], tokens[i + 1]), occurrences: wordCounts[w], in: w) }
+        }
+
+        /// Changes the pair's count by `occurrences` (negative to take away); when adding, lists
+        /// word `w` under the pair.
+        mutating func add(_ pair: Pair, occurrences: Int, in w: Int) {
+            let s = slot(of: pair)
+            counts[s] += occurrences
+            touched.append(s)
+            if occurrences > 0 && wordsWithPair[s].last != Int32(w) { wordsWithPair[s].append(Int32(w)) }
         }
 
         /// The most frequent pair and its count; among equals, the one that occurs first in the text.
@@ -301,14 +299,50 @@ public struct BPETokenizer: Tokenizer, Equatable {
             let s = slot(of: pair)
             let affected = wordsWithPair[s]
             wordsWithPair[s] = []
-            for w32 in affected {
-                let w = Int(w32)
-                guard Trainer.position(of: pair, in: words[w]) != nil else { continue }
-                count(word: w, sign: -1, listingPairsWith: nil)
-                replace(pair, with: newID, in: &words[w])
-                count(word: w, sign: 1, listingPairsWith: newID)
-            }
+            for w in affected { merge(pair, into: newID, inWord: Int(w)) }
             pushTouchedCounts()
+        }
+
+        /// Replaces the pair's occurrences in one word, left to right without overlap, and updates
+        /// the counts of just the pairs that change: those that touched a merged occurrence are
+        /// taken away, those that touch a new token are added. (Re-counting the whole word would
+        /// be quadratic for long words, such as CJK paragraphs, which have no spaces to split on.)
+        mutating func merge(_ pair: Pair, into newID: Int32, inWord w: Int) {
+            let old = words[w]
+            let n = old.count
+            let weight = wordCounts[w]
+            var new: [Int32] = []
+            new.reserveCapacity(n)
+            var newTokenPositions: [Int] = []
+            var takenUpTo = -1  // pairs at old positions ≤ this one are already taken away
+            var i = 0
+            while i < n {
+                if i + 1 < n && old[i] == pair.left && old[i + 1] == pair.right {
+                    var p = max(i - 1, takenUpTo + 1)
+                    while p <= min(i + 1, n - 2) {
+                        add(Pair(old[p], old[p + 1]), occurrences: -weight, in: w)
+                        p += 1
+                    }
+                    takenUpTo = min(i + 1, n - 2)
+                    newTokenPositions.append(new.count)
+                    new.append(newID)
+                    i += 2
+                } else {
+                    new.append(old[i])
+                    i += 1
+                }
+            }
+            guard !newTokenPositions.isEmpty else { return }  // the word no longer had the pair
+            var addedUpTo = -1
+            for k in newTokenPositions {
+                var p = max(k - 1, addedUpTo + 1)
+                while p <= min(k, new.count - 2) {
+                    add(Pair(new[p], new[p + 1]), occurrences: weight, in: w)
+                    p += 1
+                }
+                addedUpTo = min(k, new.count - 2)
+            }
+            words[w] = new
         }
 
         mutating func pushTouchedCounts() {
