@@ -16,11 +16,13 @@ import Foundation
 ///    order. That is what minbpe does implicitly: its pair counts live in a Python dict, which
 ///    iterates in insertion order, and `max()` returns the first maximum.
 ///
-/// Recounting everything each round (as minbpe does) is quadratic in practice, so training here
-/// works on distinct pieces ("words") with their number of occurrences, kept in order of first
-/// appearance — the first occurrence of a pair in the text is then its first occurrence in this
-/// list. Pair counts are kept up to date incrementally: a merge re-counts only the words that
-/// contain the merged pair, and every pair remembers which words it occurs in.
+/// minbpe recounts every pair of the whole text for each merge. The same merges come out faster
+/// here (see `Trainer`):
+/// - the text is kept as its distinct pieces ("words") with their number of occurrences, in order
+///   of first appearance, so a pair's first occurrence in the text is its first in this list;
+/// - a merge visits only the words that contain the pair (each pair keeps the list of words it
+///   occurs in) and re-counts only the pairs around each merged occurrence;
+/// - the next merge comes off a heap ordered by count, then first occurrence.
 ///
 /// **Encoding**: pre-split the same way, then within each piece repeatedly apply the earliest-
 /// learned merge that occurs in it until none does. Pieces repeat a lot, so each call caches the
