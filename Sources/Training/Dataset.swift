@@ -50,6 +50,30 @@ public struct Dataset: Sendable {
         return try Dataset(ids: ids, tokenizer: tok, blockSize: blockSize)
     }
 
+    /// Reads a corpus and tokenizes it as the config says: characters (the corpus's own
+    /// alphabet), or a byte-level BPE with `vocab_size` tokens learned from the training part of
+    /// the text (its first 90%, so the validation text never shapes the vocabulary).
+    public static func load(path: String, config: TrainConfig, report: (String) -> Void = { _ in }) throws(ConfigError) -> Dataset {
+        guard config.tokenizer == "bpe" else { return try load(path: path, tokenizer: nil, blockSize: config.blockSize) }
+        let text = try readCorpus(path: path)
+        let scalars = text.unicodeScalars
+        let cut = scalars.index(scalars.startIndex, offsetBy: Int(Double(scalars.count) * 0.9))
+        let start = DispatchTime.now().uptimeNanoseconds
+        let bpe: BPETokenizer
+        do { bpe = try BPETokenizer.train(text: String(scalars[..<cut]), vocabSize: config.vocabSize) } catch {
+            throw ConfigError("\(path): cannot train a \(config.vocabSize)-token BPE: \(error)")
+        }
+        report(String(format: "trained a %d-token byte-level BPE on %@ in %.2f s", bpe.vocabSize, path,
+                      Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        return try load(path: path, tokenizer: bpe, blockSize: config.blockSize)
+    }
+
+    /// Characters per token in the validation split: multiply a per-token loss by the inverse
+    /// to compare runs with different tokenizers (loss per character = loss × tokens / chars).
+    public var valCharactersPerToken: Double {
+        Double(tokenizer.decode(val).unicodeScalars.count) / Double(max(1, val.count))
+    }
+
     /// A corpus as text, with one clear error for each way it can be unusable.
     public static func readCorpus(path: String) throws(ConfigError) -> String {
         var isDir: ObjCBool = false

@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
         do {
             guard !cfg.data.isEmpty else { throw UserError("no corpus: set `data` in the config or pass --data FILE") }
             cfg.data = try CorpusRecipe.resolve(cfg.data, report: { printErr($0) })
-            dataset = try Dataset.load(path: cfg.data, tokenizer: nil, blockSize: cfg.blockSize)
+            dataset = try Dataset.load(path: cfg.data, config: cfg, report: { printErr($0) })
         } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
@@ -66,11 +66,14 @@ struct TrainCommand: ParsableCommand {
         printErr("run \(name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
         let run = TrainingRun(trainer: trainer, name: name)
+        var lastEval: Trainer.Evaluation?
         do {
             try run.run(next: { Interrupts.shared.count > 0 ? .stop : .proceed }) { event in
                 switch event {
                 case let .step(r, tps): progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
-                case let .evaluation(e): progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))
+                case let .evaluation(e):
+                    lastEval = e
+                    progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))
                 case let .checkpoint(path): progress.note("checkpoint \(path)")
                 case let .message(m): progress.note(m)
                 }
@@ -80,6 +83,11 @@ struct TrainCommand: ParsableCommand {
             fail(error.description)
         }
         progress.finish()
+        if trainer.dataset.tokenizer is BPETokenizer, let last = lastEval {
+            let perChar = Double(last.valLoss) / trainer.dataset.valCharactersPerToken
+            printErr(String(format: "val loss %.4f per token = %.4f per character (%.2f characters per token)",
+                            last.valLoss, perChar, trainer.dataset.valCharactersPerToken))
+        }
         if Interrupts.shared.count > 0 {
             printErr("interrupted at step \(trainer.step)")
             throw ExitCode(130)
