@@ -22,7 +22,8 @@ public final class RunRecorder {
 
     /// Appends one line to `metrics.jsonl`.
     public func log(_ record: MetricsRecord) throws(CheckpointError) {
-        try directory.create()
+        // Only the run folder: metrics must not depend on the checkpoints folder being writable.
+        try FileSystem.makeDirectories(directory.path)
         try MetricsLog.append(record, to: directory.metricsPath)
     }
 
