@@ -136,12 +136,16 @@ public struct RunDirectory: Sendable, Equatable {
     /// Deletes the checkpoints `policy` does not keep (weights and optimizer files), temporary
     /// files left by killed writers, and optimizer files whose weights never got written.
     /// Returns the paths deleted.
+    ///
+    /// Only checkpoints up to `throughStep` are considered: a run resumed from an older checkpoint
+    /// leaves the later ones (from the abandoned continuation) alone until training overwrites
+    /// them — otherwise "keep the newest N" would count those and delete the fresh ones.
     @discardableResult
-    public func prune(_ policy: RetentionPolicy) throws(CheckpointError) -> [String] {
+    public func prune(_ policy: RetentionPolicy, throughStep: Int = .max) throws(CheckpointError) -> [String] {
         guard FileSystem.isDirectory(checkpointsPath) else { return [] }
         var deleted = AtomicFile.removeAbandonedTemporaries(in: checkpointsPath)
         let all = try checkpoints()
-        for doomed in policy.checkpointsToDelete(from: all) {
+        for doomed in policy.checkpointsToDelete(from: all.filter { $0.step <= throughStep }) {
             // Weights first: once they are gone the checkpoint no longer exists, and a crash here
             // leaves only an orphan optimizer file, removed next time.
             try FileSystem.remove(doomed.path)

@@ -106,7 +106,7 @@ public struct TrainConfig: Sendable, Equatable {
         .int("eval_iters", "batches per split in each evaluation", \.evalIters),
         .int("log_interval", "steps between progress lines in headless logs", \.logInterval),
         .int("checkpoint_interval", "steps between checkpoints (0 = only at the end)", \.checkpointInterval),
-        .int("keep_checkpoints", "keep the newest N checkpoints (and always the best)", \.keepCheckpoints),
+        .int("keep_checkpoints", "keep the newest N checkpoints and the best by val loss (0 = keep all)", \.keepCheckpoints),
         .int("max_bad_steps", "stop after this many non-finite steps in a row", \.maxBadSteps),
         .int("seed", "random seed (weights, batches, dropout)", \.seed),
         .string("run_name", "name of the run folder (default: config name + time)", \.runName),

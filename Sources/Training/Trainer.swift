@@ -56,10 +56,13 @@ public final class Trainer {
     }
 
     /// Restores the counters of a resumed run (weights and moments are loaded separately).
-    public func restore(step: Int, batchRNG: RandomNumbers) {
+    /// `optimizerStep` is AdamW's own count, which lags `step` by the skipped non-finite steps;
+    /// nil means none were skipped.
+    public func restore(step: Int, batchRNG: RandomNumbers, consecutiveBadSteps: Int = 0, optimizerStep: Int? = nil) {
         self.step = step
         self.batchRNG = batchRNG
-        optimizer.restore(step: step)
+        self.consecutiveBadSteps = consecutiveBadSteps
+        optimizer.restore(step: optimizerStep ?? step)
     }
 
     /// Learning rate of the next step.

@@ -5,42 +5,59 @@ import Training
 /// The options every command that builds a run shares: a config file, a corpus, and
 /// nanoGPT-style overrides (`--max_iters=100`, `--batch_size 8`, `--set key=value`).
 struct ConfigOptions: ParsableArguments {
-    @Argument(help: "A run config (TOML with nanoGPT's names). Default: Samples/shakespeare-char.toml.")
-    var config: String?
-
     @Option(help: "The corpus to train on (overrides `data` in the config).")
     var data: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set max_iters=100.", valueName: "key=value"))
     var sets: [String] = []
 
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var nanoGPTFlags: [String] = []
+    /// The config path and the nanoGPT-style flags, in one list. (A separate optional `config`
+    /// argument in front of this one makes ArgumentParser 1.8 reject `--max_iters=…` whenever no
+    /// config is given, so the path is picked out of this list instead.)
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("A run config (TOML with nanoGPT's names; default \(defaultConfig)), and overrides as --key=value or --key value.",
+                                 valueName: "config.toml | --key=value"))
+    var configAndFlags: [String] = []
+
+    /// The config file named on the command line, if any: the one word not taken as a flag's value.
+    var config: String? { try? split().config }
+
+    /// Separates the config path from `--key=value` / `--key value` overrides.
+    private func split() throws -> (config: String?, overrides: [String]) {
+        var config: String?
+        var overrides: [String] = []
+        var i = 0
+        while i < configAndFlags.count {
+            let word = configAndFlags[i]
+            i += 1
+            guard word.hasPrefix("--") else {
+                if let config { throw UserError("two config files given (\(config) and \(word)); pass one, and override keys with --key=value") }
+                config = word
+                continue
+            }
+            let body = String(word.dropFirst(2))
+            if body.contains("=") {
+                overrides.append(body)
+            } else if i < configAndFlags.count {
+                overrides.append(body + "=" + configAndFlags[i])
+                i += 1
+            } else {
+                throw UserError("\(word) needs a value, e.g. \(word)=100")
+            }
+        }
+        return (config, overrides)
+    }
 
     static let defaultConfig = "Samples/shakespeare-char.toml"
 
-    /// The config file, the overrides applied, validated.
-    func resolve() throws -> (TrainConfig, String) {
-        let path = config ?? Self.defaultConfig
+    /// The config file (`baseConfig` if given, e.g. a resumed run's config.toml), the overrides
+    /// applied, validated.
+    func resolve(baseConfig: String? = nil) throws -> (TrainConfig, String) {
+        let (named, flags) = try split()
+        let path = baseConfig ?? named ?? Self.defaultConfig
         var cfg: TrainConfig
         do { cfg = try TrainConfig.load(path: path) } catch { throw UserError(error.message) }
-        var overrides = sets
-        // nanoGPT's configurator style: --key=value or --key value.
-        var i = 0
-        while i < nanoGPTFlags.count {
-            let flag = nanoGPTFlags[i]
-            guard flag.hasPrefix("--") else { throw UserError("unexpected argument \(flag)") }
-            let body = String(flag.dropFirst(2))
-            if body.contains("=") {
-                overrides.append(body)
-            } else if i + 1 < nanoGPTFlags.count {
-                overrides.append(body + "=" + nanoGPTFlags[i + 1])
-                i += 1
-            } else {
-                throw UserError("\(flag) needs a value, e.g. \(flag)=100")
-            }
-            i += 1
-        }
+        let overrides = sets + flags
         for o in overrides {
             guard let eq = o.firstIndex(of: "=") else { throw UserError("--set takes key=value, got \(o)") }
             let key = String(o[..<eq]).replacingOccurrences(of: "-", with: "_")

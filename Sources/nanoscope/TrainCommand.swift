@@ -9,7 +9,13 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a GPT on a corpus (dashboard on a terminal, progress bar with --headless).",
-        discussion: ConfigOptions.keysHelp
+        discussion: """
+        A run writes runs/<run_name>/: config.toml, metrics.jsonl, and checkpoints/step-NNNNNN.safetensors \
+        (+ .optimizer.safetensors) every checkpoint_interval steps, at the end and on Ctrl-C.
+        Continue a run exactly with --resume runs/<run_name> (its newest checkpoint) or a checkpoint \
+        file; its config.toml is used, and --key=value flags override it (e.g. --max_iters=4000).
+
+        """ + ConfigOptions.keysHelp
     )
 
     @OptionGroup var options: ConfigOptions
@@ -20,30 +26,39 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dashboard theme: dark, light, high-contrast, monochrome, or a file name in a themes folder.")
     var theme: String?
 
+    @Option(help: ArgumentHelp("Continue a run exactly: a run folder (its newest checkpoint) or a checkpoint file.", valueName: "run-or-checkpoint"))
+    var resume: String?
+
     func run() throws {
-        var (cfg, _) = try resolveOrFail()
-        let dataset: Dataset
-        do {
-            guard !cfg.data.isEmpty else { throw UserError("no corpus: set `data` in the config or pass --data FILE") }
-            cfg.data = try CorpusRecipe.resolve(cfg.data, report: { printErr($0) })
-            dataset = try Dataset.load(path: cfg.data, config: cfg, report: { printErr($0) })
-        } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
-        let trainer: Trainer
-        do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
-        if headless || isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0 {
-            try runHeadless(trainer: trainer, name: cfg.runName)
+        let run: TrainingRun
+        if let resume {
+            if options.config != nil {
+                fail("give either a config file or --resume, not both: a resumed run uses its own config.toml (override keys with --key=value)")
+            }
+            let point: ResumePoint
+            do { point = try ResumePoint.locate(resume) } catch { fail(error.description) }
+            let (cfg, _) = try resolveOrFail(baseConfig: point.configPath)
+            do { run = try RunSetup.resume(from: point, config: cfg) } catch { fail("\(error)") }
+            let later = RunSetup.laterCheckpoints(than: point)
+            printErr("resuming run \(run.name) from step \(point.checkpoint.step) (\(point.checkpoint.path))"
+                     + (later.isEmpty ? "" : "; its later checkpoints (steps \(later.map(String.init).joined(separator: ", "))) will be replaced as training reaches them"))
         } else {
-            try runWithDashboard(trainer: trainer, name: cfg.runName)
+            let (cfg, _) = try resolveOrFail()
+            do { run = try RunSetup.start(cfg, report: { printErr($0) }) } catch { fail("\(error)") }
+        }
+        if headless || isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0 {
+            try runHeadless(run)
+        } else {
+            try runWithDashboard(run)
         }
     }
 
     /// Trains on a background thread while the dashboard owns the terminal on this one.
-    func runWithDashboard(trainer: Trainer, name: String) throws {
-        // The trainer is handed to its thread whole; nothing here touches it afterwards.
-        nonisolated(unsafe) let handOver = trainer
-        let session = TrainingSession(name: name, maxSteps: trainer.config.maxIters) {
-            TrainingRun(trainer: handOver, name: name)
-        }
+    func runWithDashboard(_ run: TrainingRun) throws {
+        // The run is handed to its thread whole; nothing here touches it afterwards.
+        nonisolated(unsafe) let handOver = run
+        let name = run.name
+        let session = TrainingSession(name: name, maxSteps: run.trainer.config.maxIters) { handOver }
         do {
             try runDashboard(control: session, options: DashboardOptions(theme: theme))
         } catch {
@@ -53,21 +68,24 @@ struct TrainCommand: ParsableCommand {
         }
         let final = session.snapshot()
         if case .failed(let why) = final.state { fail(why) }
-        printErr("run \(name): stopped at step \(final.step)/\(final.maxSteps)" + (final.latestValLoss.map { String(format: ", val loss %.4f", $0) } ?? ""))
+        printErr("run \(name): stopped at step \(final.step)/\(final.maxSteps)"
+                 + (final.latestValLoss.map { String(format: ", val loss %.4f", $0) } ?? "")
+                 + (final.lastCheckpoint.map { "; last checkpoint \($0)" } ?? ""))
     }
 
-    func resolveOrFail() throws -> (TrainConfig, String) {
-        do { return try options.resolve() } catch let e as UserError { fail(e.message) }
+    func resolveOrFail(baseConfig: String? = nil) throws -> (TrainConfig, String) {
+        do { return try options.resolve(baseConfig: baseConfig) } catch let e as UserError { fail(e.message) }
     }
 
-    func runHeadless(trainer: Trainer, name: String) throws {
+    func runHeadless(_ run: TrainingRun) throws {
+        let trainer = run.trainer
         let cfg = trainer.config
         Interrupts.shared.install()
-        printErr("run \(name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
+        printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
-        let run = TrainingRun(trainer: trainer, name: name)
         var lastEval: Trainer.Evaluation?
         do {
+            // Ctrl-C becomes `.stop`: the loop finishes the current step and saves a checkpoint.
             try run.run(next: { Interrupts.shared.count > 0 ? .stop : .proceed }) { event in
                 switch event {
                 case let .step(r, tps): progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
@@ -89,7 +107,8 @@ struct TrainCommand: ParsableCommand {
                             last.valLoss, perChar, trainer.dataset.valCharactersPerToken))
         }
         if Interrupts.shared.count > 0 {
-            printErr("interrupted at step \(trainer.step)")
+            let where_ = run.recorder.map { "; continue with: nanoscope train --resume \($0.directory.path)" } ?? ""
+            printErr("interrupted at step \(trainer.step)\(where_)")
             throw ExitCode(130)
         }
     }
