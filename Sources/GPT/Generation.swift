@@ -24,8 +24,10 @@ import Tokenizers
 ///     logits = ln_f(x) · wteᵀ
 ///
 /// — O(params + t·C) work per token instead of the O(t·params) of re-running the whole context, and
-/// every product is a vector × matrix (`MatVec`). The prompt is *prefilled* in one batched pass
-/// with the training kernels (`Linear`, `Attention` over all its rows), which also fills the cache.
+/// every product is a vector × matrix (`MatVec`, over weights repacked for streaming). The prompt is
+/// *prefilled* in one batched pass (`GEMM` on the same packed weights, `Attention` over all its
+/// rows), which also fills the cache. The arithmetic is done in the same order as in `GPT.forward`,
+/// so the logits are the training model's, bit for bit.
 ///
 /// The context window. Learned (or sinusoidal) positions stop at `block_size`: when the context is
 /// full and another token arrives, the window *slides* as nanoGPT's `idx[:, -block_size:]` crop
@@ -36,17 +38,18 @@ import Tokenizers
 /// steps again. `slideKeep = block_size` reproduces nanoGPT's sample.py exactly (every token after
 /// the first full window sees a full window), at the price of a prefill per token.
 ///
-/// The generator owns its weights (a copy, transposed for the kernels) and all its buffers, so it
+/// The generator owns its weights (a copy, repacked for the kernels) and all its buffers, so it
 /// can run on its own thread while the training model keeps changing. It is not thread-safe: use
 /// one generator from one thread. Build it from a `ModelWeights` snapshot taken at a step boundary.
+///
+/// Everything runs on the calling thread. A token's products take microseconds, less than handing
+/// them to another core costs, and even a full-window prefill on the baby model (~1.3 ms) measured
+/// no faster on the worker pool — which, in the dashboard, training is busy with anyway.
 public final class Generator {
     public let config: GPTConfig
     public let layout: ParameterLayout
     /// Tokens in the window right after a slide (including the token that caused it).
     public let slideKeep: Int
-    /// Parallelism of the batched prefill. Single-token steps always run on the calling thread: a
-    /// token's products take microseconds, less than handing them to another core costs.
-    public let pool: WorkerPool
 
     /// The tokens whose keys and values are in the cache, oldest first (positions 0..<count).
     public private(set) var context: [Int32] = []
@@ -54,8 +57,10 @@ public final class Generator {
     public private(set) var prefillCount = 0
 
     private let params: FloatBuffer
-    /// Wᵀ of every matrix, at the same offsets as in `params` (as in `GPT`).
-    private let weightsT: FloatBuffer
+    /// Every matrix the forward pass multiplies by, packed in panels (`MatVec.pack`).
+    private let packed: FloatBuffer
+    private let packedBlocks: [PackedBlock]
+    private let packedHead: Int
     private let sinusoids: FloatBuffer?
     /// Per layer and head, the cached keys transposed: `[layer][head][hs][block_size]`, so that the
     /// scores qₕ·Kₕᵀ are one vector × matrix over contiguous rows.
@@ -65,7 +70,7 @@ public final class Generator {
     private let scratch: Scratch
 
     /// A generator for `weights` (checked against its configuration).
-    public init(_ weights: ModelWeights, slideKeep: Int? = nil, pool: WorkerPool = .shared) throws(ConfigError) {
+    public init(_ weights: ModelWeights, slideKeep: Int? = nil) throws(ConfigError) {
         try weights.config.validate()
         let layout = ParameterLayout(config: weights.config)
         guard weights.parameters.count == layout.totalCount else {
@@ -79,9 +84,15 @@ public final class Generator {
         config = weights.config
         self.layout = layout
         self.slideKeep = keep
-        self.pool = pool
         params = FloatBuffer(count: layout.totalCount)
-        weightsT = FloatBuffer(count: layout.totalCount)
+        let c = weights.config.nEmbd
+        var packedCount = 0
+        func place(_ n: Int, _ k: Int) -> Int { defer { packedCount += MatVec.packedCount(outFeatures: n, inFeatures: k) }; return packedCount }
+        packedBlocks = layout.blocks.map { _ in
+            PackedBlock(attn: place(3 * c, c), attnProj: place(c, c), fc: place(4 * c, c), fcProj: place(c, 4 * c))
+        }
+        packedHead = place(weights.config.vocabSize, c)
+        packed = FloatBuffer(count: packedCount)
         if config.posEncoding == .sinusoidal {
             let table = FloatBuffer(count: block * config.nEmbd)
             Embedding.sinusoidalTable(table.pointer, maxLen: block, channels: config.nEmbd)
@@ -89,10 +100,9 @@ public final class Generator {
         } else {
             sinusoids = nil
         }
-        let c = config.nEmbd
         keysT = FloatBuffer(count: config.nLayer * c * block)
         values = FloatBuffer(count: config.nLayer * block * c)
-        scratch = Scratch(config: config, pool: pool)
+        scratch = Scratch(config: config)
         load(weights)
     }
 
@@ -101,12 +111,15 @@ public final class Generator {
         precondition(weights.config == config && weights.parameters.count == params.count,
                      "new weights must have the generator's shape")
         weights.parameters.withUnsafeBufferPointer { params.pointer.update(from: $0.baseAddress!, count: params.count) }
-        // Every matrix the forward pass multiplies by, as Wᵀ [in, out] (wpe is only looked up).
-        let src = UnsafePointer(params.pointer)
-        for t in layout.tensors where t.shape.count == 2 && t.name != "transformer.wpe.weight" {
-            GEMM.transpose(rows: t.shape[0], cols: t.shape[1], src: src + t.offset, lds: t.shape[1],
-                           dst: weightsT.pointer + t.offset, ldd: t.shape[0])
+        let c = config.nEmbd, p = UnsafePointer(params.pointer), dst = packed.pointer
+        for (blk, pk) in zip(layout.blocks, packedBlocks) {
+            MatVec.pack(weight: p + blk.attnWeight, outFeatures: 3 * c, inFeatures: c, into: dst + pk.attn)
+            MatVec.pack(weight: p + blk.attnProjWeight, outFeatures: c, inFeatures: c, into: dst + pk.attnProj)
+            MatVec.pack(weight: p + blk.fcWeight, outFeatures: 4 * c, inFeatures: c, into: dst + pk.fc)
+            MatVec.pack(weight: p + blk.fcProjWeight, outFeatures: c, inFeatures: 4 * c, into: dst + pk.fcProj)
         }
+        // The output head is tied to the token embedding.
+        MatVec.pack(weight: p + layout.wte, outFeatures: config.vocabSize, inFeatures: c, into: dst + packedHead)
         context = []
     }
 
@@ -178,18 +191,18 @@ public final class Generator {
     private func keysT(layer: Int) -> UnsafeMutablePointer<Float> { keysT.pointer + layer * config.nEmbd * config.blockSize }
     private func values(layer: Int) -> UnsafeMutablePointer<Float> { values.pointer + layer * config.blockSize * config.nEmbd }
 
-    /// `out = inp · Wᵀ + b` for one token (`Linear.forward` with one row).
+    /// `out = inp · Wᵀ + b` over `rows` tokens (`packedWeight` an offset into `packed`).
     @inline(__always)
-    private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                        weight: Int, bias: Int?, in ic: Int, out oc: Int) {
-        if let bias { out.update(from: params.pointer + bias, count: oc) }
-        MatVec.multiply(x: inp, k: ic, b: weightsT.pointer + weight, ldb: oc, n: oc, y: out, accumulate: bias != nil)
+    private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Int,
+                        packedWeight: Int, bias: Int?, in ic: Int, out oc: Int) {
+        MatVec.linear(out: out, inp: inp, packed: packed.pointer + packedWeight,
+                      bias: bias.map { UnsafePointer(params.pointer + $0) }, rows: rows, inFeatures: ic, outFeatures: oc)
     }
 
     private func layerNorm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, weight: Int, bias: Int?, rows: Int) {
         let p = params.pointer
         LayerNorm.forward(out: out, mean: scratch.mean, rstd: scratch.rstd, inp: inp, weight: p + weight,
-                          bias: bias.map { UnsafePointer(p + $0) }, rows: rows, channels: config.nEmbd, pool: pool)
+                          bias: bias.map { UnsafePointer(p + $0) }, rows: rows, channels: config.nEmbd, pool: .serialPool)
     }
 
     /// One new token at `position` (< block_size), its keys and values appended to the cache.
@@ -202,9 +215,9 @@ public final class Generator {
         // Scores are computed up to the next multiple of 16 columns of the cache (stale columns
         // cost nothing extra in a vector and are ignored by the softmax), avoiding a scalar tail.
         let n = t + 1, paddedN = min(block, (n + 15) / 16 * 16)
-        for (l, blk) in layout.blocks.enumerated() {
+        for (l, (blk, pk)) in zip(layout.blocks, packedBlocks).enumerated() {
             layerNorm(s.ln, x, weight: blk.ln1Weight, bias: blk.ln1Bias, rows: 1)
-            linear(s.qkv, s.ln, weight: blk.attnWeight, bias: blk.attnBias, in: c, out: 3 * c)
+            linear(s.qkv, s.ln, rows: 1, packedWeight: pk.attn, bias: blk.attnBias, in: c, out: 3 * c)
             let kT = keysT(layer: l), v = values(layer: l)
             for i in 0..<c { kT[i * block + t] = s.qkv[c + i] }  // channel i = head i/hs, dim i%hs
             (v + t * c).update(from: s.qkv + 2 * c, count: c)
@@ -214,12 +227,12 @@ public final class Generator {
                 Attention.causalSoftmax(s.scores, valid: n, width: n, scale: scale)
                 MatVec.multiply(x: s.scores, k: n, b: v + h * hs, ldb: c, n: hs, y: s.atty + h * hs, accumulate: false)
             }
-            linear(s.branch, s.atty, weight: blk.attnProjWeight, bias: blk.attnProjBias, in: c, out: c)
+            linear(s.branch, s.atty, rows: 1, packedWeight: pk.attnProj, bias: blk.attnProjBias, in: c, out: c)
             Buffers.add(x, s.branch, c)
             layerNorm(s.ln, x, weight: blk.ln2Weight, bias: blk.ln2Bias, rows: 1)
-            linear(s.fch, s.ln, weight: blk.fcWeight, bias: blk.fcBias, in: c, out: 4 * c)
+            linear(s.fch, s.ln, rows: 1, packedWeight: pk.fc, bias: blk.fcBias, in: c, out: 4 * c)
             GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * c, pool: .serialPool)
-            linear(s.branch, s.fchGelu, weight: blk.fcProjWeight, bias: blk.fcProjBias, in: 4 * c, out: c)
+            linear(s.branch, s.fchGelu, rows: 1, packedWeight: pk.fcProj, bias: blk.fcProjBias, in: 4 * c, out: c)
             Buffers.add(x, s.branch, c)
         }
         head(row: x)
@@ -229,32 +242,28 @@ public final class Generator {
     /// cache; `context` becomes `tokens`.
     private func prefill(_ tokens: [Int32]) {
         let n = tokens.count, c = config.nEmbd, nh = config.nHead, hs = config.headSize, block = config.blockSize
-        let s = scratch, p = params.pointer, wT = UnsafePointer(weightsT.pointer)
+        let s = scratch
         tokens.withUnsafeBufferPointer { tok in
-            Embedding.forward(out: s.x, tokens: tok.baseAddress!, wte: p + layout.wte, pos: positionTable,
-                              batch: 1, seqLen: n, channels: c, pool: pool)
+            Embedding.forward(out: s.x, tokens: tok.baseAddress!, wte: params.pointer + layout.wte, pos: positionTable,
+                              batch: 1, seqLen: n, channels: c, pool: .serialPool)
         }
-        for (l, blk) in layout.blocks.enumerated() {
+        for (l, (blk, pk)) in zip(layout.blocks, packedBlocks).enumerated() {
             layerNorm(s.ln, s.x, weight: blk.ln1Weight, bias: blk.ln1Bias, rows: n)
-            Linear.forward(out: s.qkv, inp: s.ln, weightT: wT + blk.attnWeight, bias: blk.attnBias.map { UnsafePointer(p + $0) },
-                           rows: n, inFeatures: c, outFeatures: 3 * c, pool: pool)
+            linear(s.qkv, s.ln, rows: n, packedWeight: pk.attn, bias: blk.attnBias, in: c, out: 3 * c)
             Attention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: 1, seqLen: n, channels: c, heads: nh,
-                              scratch: s.attentionScratch, pool: pool)
+                              scratch: s.attentionScratch, pool: .serialPool)
             // Keep this layer's keys (transposed per head) and values for the steps that follow.
             let kT = keysT(layer: l), v = values(layer: l)
             for h in 0..<nh {
                 GEMM.transpose(rows: n, cols: hs, src: s.qkv + c + h * hs, lds: 3 * c, dst: kT + h * hs * block, ldd: block)
             }
             for t in 0..<n { (v + t * c).update(from: s.qkv + t * 3 * c + 2 * c, count: c) }
-            Linear.forward(out: s.branch, inp: s.atty, weightT: wT + blk.attnProjWeight,
-                           bias: blk.attnProjBias.map { UnsafePointer(p + $0) }, rows: n, inFeatures: c, outFeatures: c, pool: pool)
+            linear(s.branch, s.atty, rows: n, packedWeight: pk.attnProj, bias: blk.attnProjBias, in: c, out: c)
             Buffers.add(s.x, s.branch, n * c)
             layerNorm(s.ln, s.x, weight: blk.ln2Weight, bias: blk.ln2Bias, rows: n)
-            Linear.forward(out: s.fch, inp: s.ln, weightT: wT + blk.fcWeight, bias: blk.fcBias.map { UnsafePointer(p + $0) },
-                           rows: n, inFeatures: c, outFeatures: 4 * c, pool: pool)
-            GELU.forward(out: s.fchGelu, inp: s.fch, count: n * 4 * c, pool: pool)
-            Linear.forward(out: s.branch, inp: s.fchGelu, weightT: wT + blk.fcProjWeight,
-                           bias: blk.fcProjBias.map { UnsafePointer(p + $0) }, rows: n, inFeatures: 4 * c, outFeatures: c, pool: pool)
+            linear(s.fch, s.ln, rows: n, packedWeight: pk.fc, bias: blk.fcBias, in: c, out: 4 * c)
+            GELU.forward(out: s.fchGelu, inp: s.fch, count: n * 4 * c, pool: .serialPool)
+            linear(s.branch, s.fchGelu, rows: n, packedWeight: pk.fcProj, bias: blk.fcProjBias, in: 4 * c, out: c)
             Buffers.add(s.x, s.branch, n * c)
         }
         // Only the last position's logits are needed.
@@ -267,8 +276,12 @@ public final class Generator {
     private func head(row x: UnsafePointer<Float>) {
         let c = config.nEmbd
         layerNorm(scratch.ln, x, weight: layout.lnfWeight, bias: layout.lnfBias, rows: 1)
-        MatVec.multiply(x: scratch.ln, k: c, b: weightsT.pointer + layout.wte, ldb: config.vocabSize,
-                        n: config.vocabSize, y: scratch.logits, accumulate: false)
+        linear(scratch.logits, scratch.ln, rows: 1, packedWeight: packedHead, bias: nil, in: c, out: config.vocabSize)
+    }
+
+    /// Offsets in `packed` of one block's matrices.
+    private struct PackedBlock {
+        var attn, attnProj, fc, fcProj: Int
     }
 
     /// Working memory for a whole window (prefill) or one token (steps use row 0).
@@ -276,9 +289,9 @@ public final class Generator {
         let memory: FloatBuffer
         let x, ln, qkv, atty, branch, fch, fchGelu, mean, rstd, att, attentionScratch, scores, logits: UnsafeMutablePointer<Float>
 
-        init(config: GPTConfig, pool: WorkerPool) {
+        init(config: GPTConfig) {
             let b = config.blockSize, c = config.nEmbd
-            let attentionFloats = Attention.scratchCount(seqLen: b, headSize: config.headSize, pool: pool)
+            let attentionFloats = Attention.scratchCount(seqLen: b, headSize: config.headSize, pool: .serialPool)
             // Each buffer is rounded up to 16 floats, so every one starts on a 64-byte boundary.
             let sizes = [b * c, b * c, b * 3 * c, b * c, b * c, b * 4 * c, b * 4 * c, b, b,
                          config.nHead * b * b, attentionFloats, b, config.vocabSize]
