@@ -42,9 +42,11 @@ import Tokenizers
 /// can run on its own thread while the training model keeps changing. It is not thread-safe: use
 /// one generator from one thread. Build it from a `ModelWeights` snapshot taken at a step boundary.
 ///
-/// Everything runs on the calling thread. A token's products take microseconds, less than handing
-/// them to another core costs, and even a full-window prefill on the baby model (~1.3 ms) measured
-/// no faster on the worker pool — which, in the dashboard, training is busy with anyway.
+/// Speed. A token's cost is dominated by streaming every weight once from cache (3.2 MB for the
+/// baby model: ~35 µs on one core here, near the L3 bandwidth), so by default everything runs on
+/// the calling thread — in the dashboard, training keeps the worker pool busy. Given a `pool`, the
+/// products share their 64-column panels out over its threads, which pays off when cores are idle
+/// (the `sample` command). Per-panel work is identical either way, so are the results.
 public final class Generator {
     public let config: GPTConfig
     public let layout: ParameterLayout
@@ -55,6 +57,8 @@ public final class Generator {
     public private(set) var context: [Int32] = []
     /// How many batched prefills have run (one per `start` and one per slide); for tests and benches.
     public private(set) var prefillCount = 0
+    /// Threads for the matrix products (see "Speed" above).
+    public let pool: WorkerPool
 
     private let params: FloatBuffer
     /// Every matrix the forward pass multiplies by, packed in panels (`MatVec.pack`).
@@ -70,7 +74,7 @@ public final class Generator {
     private let scratch: Scratch
 
     /// A generator for `weights` (checked against its configuration).
-    public init(_ weights: ModelWeights, slideKeep: Int? = nil) throws(ConfigError) {
+    public init(_ weights: ModelWeights, slideKeep: Int? = nil, pool: WorkerPool = .serialPool) throws(ConfigError) {
         try weights.config.validate()
         let layout = ParameterLayout(config: weights.config)
         guard weights.parameters.count == layout.totalCount else {
@@ -84,6 +88,7 @@ public final class Generator {
         config = weights.config
         self.layout = layout
         self.slideKeep = keep
+        self.pool = pool
         params = FloatBuffer(count: layout.totalCount)
         let c = weights.config.nEmbd
         var packedCount = 0
@@ -196,7 +201,8 @@ public final class Generator {
     private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Int,
                         packedWeight: Int, bias: Int?, in ic: Int, out oc: Int) {
         MatVec.linear(out: out, inp: inp, packed: packed.pointer + packedWeight,
-                      bias: bias.map { UnsafePointer(params.pointer + $0) }, rows: rows, inFeatures: ic, outFeatures: oc)
+                      bias: bias.map { UnsafePointer(params.pointer + $0) }, rows: rows, inFeatures: ic, outFeatures: oc,
+                      pool: pool)
     }
 
     private func layerNorm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, weight: Int, bias: Int?, rows: Int) {

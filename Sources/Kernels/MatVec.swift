@@ -40,16 +40,18 @@ public enum MatVec {
         }
     }
 
-    /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack`.
+    /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack`. Panels are
+    /// independent, so `pool` may spread them over threads.
     public static func linear(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int
+        bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int,
+        pool: WorkerPool = .serialPool
     ) {
         if let bias {
             for r in 0..<rows { (out + r * n).update(from: bias, count: n) }
         }
         let w = panelWidth
-        for p in 0..<((n + w - 1) / w) {
+        pool.parallelFor((n + w - 1) / w) { p, _ in
             let j = p * w, cols = min(w, n - j), panel = packed + p * k * w
             if rows == 1 {
                 panelTimesVector(x: inp, k: k, panel: panel, y: out + j, cols: cols, accumulate: bias != nil)

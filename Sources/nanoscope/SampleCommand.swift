@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GPT
+import Kernels
 import Tokenizers
 import Training
 
@@ -47,6 +48,9 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("slide-keep"), help: "Tokens kept when the context window is full and slides (default: half of block_size; block_size = nanoGPT's exact crop, slower).")
     var slideKeep: Int?
 
+    @Option(help: "Threads: 1, or more to share each product over the worker pool (default: all cores). --bench measures 1 and all unless given.")
+    var threads: Int?
+
     @Flag(help: "Measure generation speed instead of printing text.")
     var bench = false
 
@@ -69,7 +73,7 @@ struct SampleCommand: ParsableCommand {
             tokenizer = try loaded.tokenizer()
             promptTokens = try GenerationPrompt.tokens(for: prompt, tokenizer: tokenizer)
         } catch let e as CheckpointError { fail(e.description) } catch let e as GenerationError { fail(e.message) }
-        let generator = makeGenerator(loaded.modelWeights())
+        let generator = makeGenerator(loaded.modelWeights(), pool: (threads ?? WorkerPool.shared.workers) > 1 ? .shared : .serialPool)
         if promptTokens.count > loaded.config.blockSize {
             printErr("note: the prompt has \(promptTokens.count) tokens; the model sees only its last \(loaded.config.blockSize) (block_size)")
         }
@@ -86,14 +90,14 @@ struct SampleCommand: ParsableCommand {
         out.write(Data((decoder.flush() + "\n").utf8))
     }
 
-    func makeGenerator(_ weights: ModelWeights) -> Generator {
-        do { return try Generator(weights, slideKeep: slideKeep) } catch { fail(error.message) }
+    func makeGenerator(_ weights: ModelWeights, pool: WorkerPool) -> Generator {
+        do { return try Generator(weights, slideKeep: slideKeep, pool: pool) } catch { fail(error.message) }
     }
 
     // MARK: - Benchmark
 
     /// Tokens/s of one long stream, and the latency of the first token after a settings change
-    /// (cancel, re-prefill the prompt, sample) — medians over `repeats`.
+    /// (cancel, re-prefill the prompt, sample) — medians over `repeats`, on one thread and on all.
     func runBench(_ settings: SamplingSettings) {
         let weights: ModelWeights
         if let checkpoint {
@@ -104,10 +108,19 @@ struct SampleCommand: ParsableCommand {
             do { weights = ModelWeights(copying: try GPT(config: config, seed: 1)) } catch { fail(error.message) }
         }
         let c = weights.config
-        let generator = makeGenerator(weights)
-        print("model: n_layer \(c.nLayer), n_head \(c.nHead), n_embd \(c.nEmbd), block \(c.blockSize), vocab \(c.vocabSize); slide keeps \(generator.slideKeep) tokens; one thread")
+        print("model: n_layer \(c.nLayer), n_head \(c.nHead), n_embd \(c.nEmbd), block \(c.blockSize), vocab \(c.vocabSize)")
         print("sampling: temperature \(settings.temperature), top-k \(settings.topK), top-p \(settings.topP)")
+        let pools: [WorkerPool] = threads.map { $0 <= 1 ? [.serialPool] : [WorkerPool.shared] }
+            ?? (WorkerPool.shared.workers > 1 ? [.serialPool, .shared] : [.serialPool])
+        for pool in pools {
+            let generator = makeGenerator(weights, pool: pool)
+            print("\(pool.workers) thread\(pool.workers == 1 ? "" : "s"), window slides keep \(generator.slideKeep) tokens:")
+            benchOne(generator, settings)
+        }
+    }
 
+    func benchOne(_ generator: Generator, _ settings: SamplingSettings) {
+        let c = generator.config
         func seconds(_ body: () -> Void) -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             body()
@@ -116,6 +129,7 @@ struct SampleCommand: ParsableCommand {
 
         // 1. One long stream.
         var rates: [Double] = []
+        var slides = 0
         for r in 0..<max(1, repeats) {
             var sampler = Sampler(settings: settings, seed: seed &+ UInt64(r))
             var count = 0
@@ -124,8 +138,7 @@ struct SampleCommand: ParsableCommand {
                 generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
             }
             rates.append(Double(count) / s)
-            print(String(format: "  stream %d: %d tokens in %.1f ms = %.0f tokens/s (%d window slides)",
-                         r + 1, count, s * 1000, Double(count) / s, generator.prefillCount - prefillsBefore - 1))
+            slides = generator.prefillCount - prefillsBefore - 1
         }
 
         // 2. A settings change mid-stream: cancel, then the first token of the new stream — a
@@ -140,7 +153,8 @@ struct SampleCommand: ParsableCommand {
                 if t.index == 40 { running.cancel() }  // "the slider moved"
                 return .proceed
             }
-            var changed = Sampler(settings: SamplingSettings(temperature: settings.temperature * 1.1, topK: settings.topK, topP: settings.topP), seed: UInt64(r))
+            var changed = sampler
+            changed.settings.temperature *= 1.1
             latencies.append(seconds {
                 generator.generate(prompt: prompt, maxTokens: 1, sampler: &changed) { _ in .stop }
             })
@@ -153,9 +167,10 @@ struct SampleCommand: ParsableCommand {
             generator.start(prompt: [2])
             stepTimes.append(seconds { for i in 0..<(c.blockSize - 1) { generator.append(Int32(i % c.vocabSize)) } } / Double(c.blockSize - 1))
         }
-        print(String(format: "stream:      median %.0f tokens/s over %d tokens (nanoGPT's generate: ≈ 740 tokens/s)", median(rates), benchTokens))
-        print(String(format: "first token after a settings change: median %.3f ms (prefill of %d tokens + 1 sample)", median(latencies) * 1000, c.blockSize))
-        print(String(format: "one cached step: median %.1f µs over positions 1…%d", median(stepTimes) * 1e6, c.blockSize - 1))
-        print(String(format: "prefill of %d tokens: median %.3f ms", c.blockSize, median(prefillTimes) * 1000))
+        print(String(format: "  stream:      median %.0f tokens/s (%@), %d tokens with %d window slides; nanoGPT's generate: ≈ 740 tokens/s",
+                     median(rates), rates.map { String(format: "%.0f", $0) }.joined(separator: " "), benchTokens, slides))
+        print(String(format: "  first token after a settings change: median %.3f ms (prefill of %d tokens + 1 sample)", median(latencies) * 1000, c.blockSize))
+        print(String(format: "  one cached step: median %.1f µs (positions 1…%d)", median(stepTimes) * 1e6, c.blockSize - 1))
+        print(String(format: "  prefill of %d tokens: median %.3f ms", c.blockSize, median(prefillTimes) * 1000))
     }
 }

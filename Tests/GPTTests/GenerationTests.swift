@@ -68,6 +68,20 @@ func maxAbsDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
         #expect(worst <= 1e-5)
     }
 
+    @Test func threadsGiveTheSameLogitsAsOneThread() throws {
+        let config = Self.config(.learned, bias: true)
+        let weights = ModelWeights(copying: try randomModel(config))
+        let serial = try Generator(weights, slideKeep: 5)
+        let parallel = try Generator(weights, slideKeep: 5, pool: WorkerPool(workers: 2))
+        serial.start(prompt: [1, 2, 3, 4])
+        parallel.start(prompt: [1, 2, 3, 4])
+        for i in 0..<40 {
+            #expect(Array(serial.nextTokenLogits) == Array(parallel.nextTokenLogits))
+            serial.append(Int32(i % 37))
+            parallel.append(Int32(i % 37))
+        }
+    }
+
     @Test func longPromptKeepsItsLastBlockAndShortPromptsPrefillExactly() throws {
         let config = Self.config(.learned, bias: true)
         let model = try randomModel(config)
