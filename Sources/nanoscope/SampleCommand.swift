@@ -63,6 +63,7 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
         do { try settings.validate() } catch { fail(error.message) }
+        guard maxTokens >= 0, benchTokens > 0, repeats > 0 else { fail("--max-tokens, --bench-tokens and --repeats must not be negative") }
         if bench { return runBench(settings) }
         guard let checkpoint else { fail("give a checkpoint to sample from (or --bench to measure speed)") }
         let loaded: LoadedCheckpoint
