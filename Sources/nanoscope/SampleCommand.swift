@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import GPT
+import Kernels
+import Tokenizers
+import Training
+
+/// Text from a trained model, streamed to stdout as it is generated (nanoGPT's sample.py), and a
+/// benchmark of the generator (`--bench`).
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Generate text from a checkpoint, streaming it to stdout.",
+        discussion: """
+        Sampling applies temperature, then top-k, then top-p (as nanoGPT and Hugging Face do); \
+        --temperature 0 is greedy. An empty prompt starts from a newline when the vocabulary has \
+        one (as sample.py does), else from token 0.
+
+        Examples:
+          nanoscope sample runs/shakespeare/step-005000.safetensors --prompt "ROMEO:" --max-tokens 300
+          nanoscope sample ckpt.safetensors --temperature 0.9 --top-p 0.95 --seed 7
+          nanoscope sample --bench                       # a random baby Shakespeare-shaped model
+          nanoscope sample ckpt.safetensors --bench      # the checkpoint's model
+        """
+    )
+
+    @Argument(help: "A Nanoscope checkpoint (.safetensors). Optional with --bench.")
+    var checkpoint: String?
+
+    @Option(help: "Text to continue.")
+    var prompt = ""
+
+    @Option(help: "Softmax temperature; 0 = greedy.")
+    var temperature: Float = 0.8
+
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens; 0 = off.")
+    var topK = 200
+
+    @Option(name: .customLong("top-p"), help: "Keep the smallest set of tokens whose probability reaches p; 1 = off.")
+    var topP: Float = 1
+
+    @Option(name: .customLong("max-tokens"), help: "Tokens to generate.")
+    var maxTokens = 500
+
+    @Option(help: "Random seed (the same seed and settings give the same text).")
+    var seed: UInt64 = 1337
+
+    @Option(name: .customLong("slide-keep"), help: "Tokens kept when the context window is full and slides (default: half of block_size; block_size = nanoGPT's exact crop, slower).")
+    var slideKeep: Int?
+
+    @Option(help: "Threads: 1, or more to share each product over the worker pool (default: all cores). --bench measures 1 and all unless given.")
+    var threads: Int?
+
+    @Flag(help: "Measure generation speed instead of printing text.")
+    var bench = false
+
+    @Option(name: .customLong("bench-tokens"), help: "Tokens per stream in --bench.")
+    var benchTokens = 20_000
+
+    @Option(help: "Repeats in --bench (medians are reported).")
+    var repeats = 5
+
+    func run() throws {
+        let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
+        do { try settings.validate() } catch { fail(error.message) }
+        guard maxTokens >= 0, benchTokens > 0, repeats > 0 else { fail("--max-tokens, --bench-tokens and --repeats must not be negative") }
+        if bench { return runBench(settings) }
+        guard let checkpoint else { fail("give a checkpoint to sample from (or --bench to measure speed)") }
+        let loaded: LoadedCheckpoint
+        let tokenizer: any Tokenizer
+        let promptTokens: [Int32]
+        do {
+            loaded = try LoadedCheckpoint.load(checkpoint)
+            tokenizer = try loaded.tokenizer()
+            promptTokens = try GenerationPrompt.tokens(for: prompt, tokenizer: tokenizer)
+        } catch let e as CheckpointError { fail(e.description) } catch let e as GenerationError { fail(e.message) }
+        let generator = makeGenerator(loaded.modelWeights(), pool: (threads ?? WorkerPool.shared.workers) > 1 ? .shared : .serialPool)
+        if promptTokens.count > loaded.config.blockSize {
+            printErr("note: the prompt has \(promptTokens.count) tokens; the model sees only its last \(loaded.config.blockSize) (block_size)")
+        }
+
+        let out = FileHandle.standardOutput
+        out.write(Data(prompt.utf8))
+        var decoder = StreamingTextDecoder(tokenizer: tokenizer)
+        var sampler = Sampler(settings: settings, seed: seed)
+        generator.generate(prompt: promptTokens, maxTokens: maxTokens, sampler: &sampler) { t in
+            let piece = decoder.push(t.token)
+            if !piece.isEmpty { out.write(Data(piece.utf8)) }
+            return .proceed
+        }
+        out.write(Data((decoder.flush() + "\n").utf8))
+    }
+
+    func makeGenerator(_ weights: ModelWeights, pool: WorkerPool) -> Generator {
+        do { return try Generator(weights, slideKeep: slideKeep, pool: pool) } catch { fail(error.message) }
+    }
+
+    // MARK: - Benchmark
+
+    /// Tokens/s of one long stream, and the latency of the first token after a settings change
+    /// (cancel, re-prefill the prompt, sample) — medians over `repeats`, on one thread and on all.
+    func runBench(_ settings: SamplingSettings) {
+        let weights: ModelWeights
+        if let checkpoint {
+            do { weights = try LoadedCheckpoint.load(checkpoint).modelWeights() } catch { fail(error.description) }
+        } else {
+            // The baby Shakespeare shape with random weights: speed does not depend on the values.
+            let config = GPTConfig(vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128)
+            do { weights = ModelWeights(copying: try GPT(config: config, seed: 1)) } catch { fail(error.message) }
+        }
+        let c = weights.config
+        print("model: n_layer \(c.nLayer), n_head \(c.nHead), n_embd \(c.nEmbd), block \(c.blockSize), vocab \(c.vocabSize)")
+        print("sampling: temperature \(settings.temperature), top-k \(settings.topK), top-p \(settings.topP)")
+        let pools: [WorkerPool] = threads.map { $0 <= 1 ? [.serialPool] : [WorkerPool.shared] }
+            ?? (WorkerPool.shared.workers > 1 ? [.serialPool, .shared] : [.serialPool])
+        for pool in pools {
+            let generator = makeGenerator(weights, pool: pool)
+            print("\(pool.workers) thread\(pool.workers == 1 ? "" : "s"), window slides keep \(generator.slideKeep) tokens:")
+            benchOne(generator, settings)
+        }
+    }
+
+    func benchOne(_ generator: Generator, _ settings: SamplingSettings) {
+        let c = generator.config
+        func seconds(_ body: () -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+
+        // 1. One long stream.
+        var rates: [Double] = []
+        var slides = 0
+        for r in 0..<max(1, repeats) {
+            var sampler = Sampler(settings: settings, seed: seed &+ UInt64(r))
+            var count = 0
+            let prefillsBefore = generator.prefillCount
+            let s = seconds {
+                generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
+            }
+            rates.append(Double(count) / s)
+            slides = generator.prefillCount - prefillsBefore - 1
+        }
+
+        // 2. A settings change mid-stream: cancel, then the first token of the new stream — a
+        //    prefill of a full-window prompt plus one sample.
+        var rng = RandomNumbers(seed: seed)
+        let prompt = (0..<c.blockSize).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
+        var latencies: [Double] = []
+        for r in 0..<max(1, repeats) * 10 {
+            let running = GenerationCancellation()
+            var sampler = Sampler(settings: settings, seed: UInt64(r))
+            generator.generate(prompt: [1], maxTokens: 50, sampler: &sampler, cancellation: running) { t in
+                if t.index == 40 { running.cancel() }  // "the slider moved"
+                return .proceed
+            }
+            var changed = sampler
+            changed.settings.temperature *= 1.1
+            latencies.append(seconds {
+                generator.generate(prompt: prompt, maxTokens: 1, sampler: &changed) { _ in .stop }
+            })
+        }
+
+        // 3. Where the time goes.
+        var stepTimes: [Double] = [], prefillTimes: [Double] = []
+        for _ in 0..<max(1, repeats) * 10 {
+            prefillTimes.append(seconds { generator.start(prompt: prompt) })
+            generator.start(prompt: [2])
+            stepTimes.append(seconds { for i in 0..<(c.blockSize - 1) { generator.append(Int32(i % c.vocabSize)) } } / Double(c.blockSize - 1))
+        }
+        print(String(format: "  stream:      median %.0f tokens/s (%@), %d tokens with %d window slides; nanoGPT's generate: ≈ 740 tokens/s",
+                     median(rates), rates.map { String(format: "%.0f", $0) }.joined(separator: " "), benchTokens, slides))
+        print(String(format: "  first token after a settings change: median %.3f ms (prefill of %d tokens + 1 sample)", median(latencies) * 1000, c.blockSize))
+        print(String(format: "  one cached step: median %.1f µs (positions 1…%d)", median(stepTimes) * 1e6, c.blockSize - 1))
+        print(String(format: "  prefill of %d tokens: median %.3f ms", c.blockSize, median(prefillTimes) * 1000))
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import Testing
+import Kernels
+@testable import GPT
+import Tokenizers
+import Training
+
+/// A small model with every parameter random (biases and LayerNorm gains too, so that a bias
+/// that is read from the wrong place cannot hide behind an initial zero or one).
+func randomModel(_ config: GPTConfig, seed: UInt64 = 7) throws -> GPT {
+    let model = try GPT(config: config, seed: seed)
+    var rng = RandomNumbers(seed: seed &+ 1)
+    for t in model.layout.tensors where t.shape.count == 1 {
+        let p = try #require(model.parameter(t.name))
+        for i in 0..<t.count { p[i] = (t.name.hasSuffix(".weight") ? 1 : 0) + 0.3 * rng.nextGaussian() }
+    }
+    // Larger weights than the 0.02 init, so the logits are far from uniform.
+    for t in model.layout.tensors where t.shape.count == 2 {
+        let p = try #require(model.parameter(t.name))
+        for i in 0..<t.count { p[i] *= 8 }
+    }
+    model.parameterVersion += 1
+    return model
+}
+
+/// The logits of the last position of a full forward pass over `context`.
+func referenceLogits(_ model: GPT, _ context: [Int32]) -> [Float] {
+    model.forward(tokens: context, targets: nil, batch: 1, seqLen: context.count)
+    return Array(model.logits(row: context.count - 1))
+}
+
+func maxAbsDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
+    zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+@Suite struct GenerationTests {
+    static let shapes: [(GPTConfig.PositionalEncoding, Bool)] = [(.learned, false), (.learned, true), (.sinusoidal, false), (.sinusoidal, true)]
+
+    static func config(_ pos: GPTConfig.PositionalEncoding, bias: Bool) -> GPTConfig {
+        // hs = 12 and a block of 20 exercise the kernels' ragged (non-multiple-of-16) paths.
+        GPTConfig(vocabSize: 37, blockSize: 20, nLayer: 2, nHead: 3, nEmbd: 36, bias: bias, posEncoding: pos)
+    }
+
+    @Test(arguments: shapes, [1, 7, 20])
+    func cachedLogitsEqualFullForwardAtEveryPosition(shape: (GPTConfig.PositionalEncoding, Bool), slideKeep: Int) throws {
+        let config = Self.config(shape.0, bias: shape.1)
+        let model = try randomModel(config)
+        let generator = try Generator(ModelWeights(copying: model), slideKeep: slideKeep)
+        var rng = RandomNumbers(seed: 99)
+        let stream = (0..<70).map { _ in Int32(rng.nextInt(below: config.vocabSize)) }
+
+        generator.start(prompt: Array(stream.prefix(3)))
+        var worst: Float = 0
+        var expectedContext = Array(stream.prefix(3))
+        for token in stream.dropFirst(3) {
+            #expect(generator.context == expectedContext)
+            let diff = maxAbsDifference(generator.nextTokenLogits, referenceLogits(model, generator.context))
+            worst = max(worst, diff)
+            #expect(diff <= 1e-5, "context length \(generator.context.count)")
+            generator.append(token)
+            // nanoGPT's crop, down to slideKeep tokens once the window is full.
+            expectedContext.append(token)
+            if expectedContext.count > config.blockSize { expectedContext = Array(expectedContext.suffix(slideKeep)) }
+        }
+        // The stream is long enough to slide several times.
+        #expect(generator.prefillCount >= 1 + (70 - 3 - config.blockSize) / max(1, config.blockSize - slideKeep + 1))
+        #expect(generator.prefillCount > 2)
+        #expect(worst <= 1e-5)
+    }
+
+    @Test func threadsGiveTheSameLogitsAsOneThread() throws {
+        let config = Self.config(.learned, bias: true)
+        let weights = ModelWeights(copying: try randomModel(config))
+        let serial = try Generator(weights, slideKeep: 5)
+        let parallel = try Generator(weights, slideKeep: 5, pool: WorkerPool(workers: 2))
+        serial.start(prompt: [1, 2, 3, 4])
+        parallel.start(prompt: [1, 2, 3, 4])
+        for i in 0..<40 {
+            #expect(Array(serial.nextTokenLogits) == Array(parallel.nextTokenLogits))
+            serial.append(Int32(i % 37))
+            parallel.append(Int32(i % 37))
+        }
+    }
+
+    @Test func longPromptKeepsItsLastBlockAndShortPromptsPrefillExactly() throws {
+        let config = Self.config(.learned, bias: true)
+        let model = try randomModel(config)
+        let generator = try Generator(ModelWeights(copying: model))
+        let prompt = (0..<45).map { Int32($0 % 37) }
+        generator.start(prompt: prompt)
+        #expect(generator.context == Array(prompt.suffix(20)))
+        #expect(maxAbsDifference(generator.nextTokenLogits, referenceLogits(model, generator.context)) <= 1e-5)
+        generator.start(prompt: [5])
+        #expect(generator.context == [5])
+        #expect(maxAbsDifference(generator.nextTokenLogits, referenceLogits(model, [5])) <= 1e-5)
+    }
+
+    @Test func generatorKeepsItsOwnCopyOfTheWeights() throws {
+        let model = try randomModel(Self.config(.learned, bias: false))
+        let generator = try Generator(ModelWeights(copying: model))
+        generator.start(prompt: [1, 2, 3])
+        let before = Array(generator.nextTokenLogits)
+        model.params.zero()  // the training model moves on
+        model.parameterVersion += 1
+        generator.start(prompt: [1, 2, 3])
+        #expect(Array(generator.nextTokenLogits) == before)
+        // Loading new weights changes the output and empties the cache.
+        generator.load(ModelWeights(copying: model))
+        #expect(generator.context.isEmpty)
+        generator.start(prompt: [1, 2, 3])
+        #expect(Array(generator.nextTokenLogits) != before)
+    }
+
+    @Test func rejectsWeightsOfTheWrongSizeAndBadWindows() throws {
+        let config = Self.config(.learned, bias: false)
+        #expect(throws: ConfigError.self) { try Generator(ModelWeights(config: config, parameters: [1, 2, 3])) }
+        let model = try randomModel(config)
+        #expect(throws: ConfigError.self) { try Generator(ModelWeights(copying: model), slideKeep: 0) }
+        #expect(throws: ConfigError.self) { try Generator(ModelWeights(copying: model), slideKeep: 21) }
+    }
+
+    @Test func sameSeedSameTokensAndCallbackCanStop() throws {
+        let model = try randomModel(Self.config(.sinusoidal, bias: true))
+        let generator = try Generator(ModelWeights(copying: model))
+        func run(seed: UInt64, max: Int = 60) -> ([Int32], GenerationEnd) {
+            var sampler = Sampler(settings: SamplingSettings(temperature: 1.2, topK: 20, topP: 0.95), seed: seed)
+            var out: [Int32] = []
+            let end = generator.generate(prompt: [3, 4], maxTokens: max, sampler: &sampler) { t in
+                #expect(t.index == out.count)
+                out.append(t.token)
+                return .proceed
+            }
+            return (out, end)
+        }
+        let (a, endA) = run(seed: 5), (b, _) = run(seed: 5), (c, _) = run(seed: 6)
+        #expect(endA == .finished && a.count == 60)
+        #expect(a == b)
+        #expect(a != c)
+
+        var sampler = Sampler(settings: .greedy, seed: 1)
+        var seen = 0
+        let end = generator.generate(prompt: [1], maxTokens: 100, sampler: &sampler) { _ in
+            seen += 1
+            return seen == 4 ? .stop : .proceed
+        }
+        #expect(end == .stopped && seen == 4)
+    }
+
+    @Test func greedyGenerationMatchesArgmaxOfFullForward() throws {
+        let config = Self.config(.learned, bias: false)
+        let model = try randomModel(config)
+        let generator = try Generator(ModelWeights(copying: model), slideKeep: config.blockSize)
+        var sampler = Sampler(settings: .greedy, seed: 0)
+        var tokens: [Int32] = []
+        generator.generate(prompt: [0], maxTokens: 30, sampler: &sampler) { tokens.append($0.token); return .proceed }
+        // nanoGPT's loop: crop to block_size, full forward, argmax of the last row.
+        var idx: [Int32] = [0]
+        for expected in tokens {
+            let logits = referenceLogits(model, Array(idx.suffix(config.blockSize)))
+            let argmax = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
+            #expect(Int32(argmax) == expected)
+            idx.append(expected)
+        }
+    }
+
+    @Test func cancellationStopsBeforeTheNextTokenEvenFromAnotherThread() async throws {
+        let weights = ModelWeights(copying: try randomModel(Self.config(.learned, bias: false)))
+        // Set before starting: nothing is generated.
+        let early = GenerationCancellation()
+        early.cancel()
+        let generator = try Generator(weights)
+        var sampler = Sampler(settings: SamplingSettings(), seed: 1)
+        var count = 0
+        #expect(generator.generate(prompt: [1], maxTokens: 10, sampler: &sampler, cancellation: early) { _ in count += 1; return .proceed } == .cancelled)
+        #expect(count == 0)
+
+        // Set from the callback: no further token.
+        let mid = GenerationCancellation()
+        #expect(generator.generate(prompt: [1], maxTokens: 10, sampler: &sampler, cancellation: mid) { t in
+            count += 1
+            if t.index == 2 { mid.cancel() }
+            return .proceed
+        } == .cancelled)
+        #expect(count == 3)
+
+        // Set from another thread while an endless stream runs on a background thread.
+        let flag = GenerationCancellation()
+        let started = GenerationCancellation()  // used as a "first token seen" signal
+        let task = Task.detached { () -> GenerationEnd in
+            let g = try! Generator(weights)
+            var s = Sampler(settings: SamplingSettings(), seed: 2)
+            return g.generate(prompt: [1], maxTokens: Int.max, sampler: &s, cancellation: flag) { _ in
+                started.cancel()
+                return .proceed
+            }
+        }
+        while !started.isCancelled { try await Task.sleep(nanoseconds: 1_000_000) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        flag.cancel()
+        let end = await task.value
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        #expect(end == .cancelled)
+        #expect(ms < 500, "took \(ms) ms to stop")
+    }
+
+    @Test func inspectedDistributionIsTheOneSampledFrom() throws {
+        let model = try randomModel(Self.config(.learned, bias: true))
+        let generator = try Generator(ModelWeights(copying: model))
+        var sampler = Sampler(settings: SamplingSettings(temperature: 0.9, topK: 5), seed: 3)
+        var checked = 0
+        generator.generate(prompt: [2, 3], maxTokens: 10, sampler: &sampler, inspectTop: 8) { t in
+            let d = t.distribution!
+            #expect(d.entries.count == 8)
+            #expect(d.cut.kept == 5 && d.cut.keptByTopK == 5)
+            // The sampled token is among the kept ones, with positive probability.
+            #expect(d.entries.first { $0.token == t.token }.map { $0.probability > 0 } == true)
+            checked += 1
+            return .proceed
+        }
+        #expect(checked == 10)
+    }
+}
+
+@Suite struct PromptAndCheckpointTests {
+    let letters = try! CharTokenizer(vocab: Array("abc \n".unicodeScalars).sorted { $0.value < $1.value })
+
+    @Test func emptyPromptStartsFromNewlineWhenInVocabularyElseTokenZero() throws {
+        #expect(try GenerationPrompt.tokens(for: "", tokenizer: letters) == [0])  // "\n" sorts first
+        let noNewline = try CharTokenizer(vocab: Array("xyz".unicodeScalars))
+        #expect(try GenerationPrompt.tokens(for: "", tokenizer: noNewline) == [0])
+        let newlineLast = try CharTokenizer(vocab: Array("xy\n".unicodeScalars))
+        #expect(try GenerationPrompt.tokens(for: "", tokenizer: newlineLast) == [2])
+        #expect(try GenerationPrompt.tokens(for: "cab", tokenizer: letters) == [4, 2, 3])
+    }
+
+    @Test func unknownCharactersGiveAClearMessage() {
+        do {
+            _ = try GenerationPrompt.tokens(for: "abé€", tokenizer: letters)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("\"é\"") && error.message.contains("\"€\""), "\(error.message)")
+            #expect(error.message.contains("never seen"))
+        }
+    }
+
+    /// Writes a model as a checkpoint with the given metadata.
+    func writeCheckpoint(_ model: GPT, metadata: [String: String], to path: String) throws {
+        let views: [any WritableTensor] = model.layout.tensors.map { t in
+            TensorView(name: t.name, shape: t.shape, values: UnsafeBufferPointer(start: model.params.pointer + t.offset, count: t.count))
+        }
+        try SafeTensors.write(views, metadata: metadata, to: path)
+    }
+
+    @Test func checkpointGivesTheModelsWeightsAndTokenizer() throws {
+        let config = GPTConfig(vocabSize: 5, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8, bias: true)
+        let model = try randomModel(config)
+        let path = FileManager.default.temporaryDirectory.path + "/nanoscope-sample-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let meta = CheckpointMetadata(step: 3, config: config, tokenizerJSON: letters.metadataJSON())
+        try writeCheckpoint(model, metadata: meta.dictionary, to: path)
+        let loaded = try LoadedCheckpoint.load(path)
+        #expect(loaded.modelWeights() == ModelWeights(copying: model))
+        let tokenizer = try loaded.tokenizer()
+        #expect(tokenizer.decode([4, 2, 3]) == "cab")
+    }
+
+    @Test func checkpointWithoutTokenizerOrWithABadOneSaysSo() throws {
+        let config = GPTConfig(vocabSize: 5, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8)
+        let model = try randomModel(config)
+        let path = FileManager.default.temporaryDirectory.path + "/nanoscope-sample-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var meta = CheckpointMetadata(step: 3, config: config, tokenizerJSON: "").dictionary
+        meta["tokenizer"] = nil
+        try writeCheckpoint(model, metadata: meta, to: path)
+        #expect(throws: CheckpointError.self) { try LoadedCheckpoint.load(path).tokenizer() }
+        do { _ = try LoadedCheckpoint.load(path).tokenizer() } catch {
+            #expect(error.problem.contains("no tokenizer in the metadata"))
+        }
+        for (json, why) in [(#"{"type":"char","vocab":["a","b","c","d","e","f"]}"#, "only 5"),
+                            (#"{"type":"bpe"}"#, "Key 'pattern' not found"), ("not json", "not a JSON object")] {
+            meta["tokenizer"] = json
+            try writeCheckpoint(model, metadata: meta, to: path)
+            do { _ = try LoadedCheckpoint.load(path).tokenizer(); Issue.record("expected an error for \(json)") } catch {
+                #expect(error.problem.contains(why), "\(error.problem)")
+            }
+        }
+    }
+}
+
+/// A byte-level tokenizer: token i is byte i, and text decodes as UTF-8 (U+FFFD for broken bytes).
+struct ByteTokenizer: Tokenizer {
+    var vocabSize: Int { 256 }
+    func encode(_ text: String) throws -> [Int32] { text.utf8.map { Int32($0) } }
+    func decode(_ ids: [Int32]) -> String { String(decoding: ids.map { UInt8($0) }, as: UTF8.self) }
+    func metadataJSON() -> String { #"{"type":"bytes"}"# }
+}
+
+@Suite struct StreamingTextDecoderTests {
+    @Test func holdsBackTokensThatEndInsideACharacter() throws {
+        let tokenizer = ByteTokenizer()
+        var decoder = StreamingTextDecoder(tokenizer: tokenizer)
+        let pieces = try tokenizer.encode("a€b🙂").map { decoder.push($0) }
+        // "€" is 3 bytes and "🙂" 4: nothing is shown until each is complete.
+        #expect(pieces == ["a", "", "", "€", "b", "", "", "", "🙂"])
+        #expect(decoder.flush() == "")
+    }
+
+    @Test func givesUpOnBytesThatNeverFormACharacter() {
+        var decoder = StreamingTextDecoder(tokenizer: ByteTokenizer())
+        let pieces = [0xE2, 0x82, 0x41].map { decoder.push(Int32($0)) }
+        #expect(pieces == ["", "", "\u{FFFD}A"])
+        #expect(decoder.push(0xF0) == "" && decoder.flush() == "\u{FFFD}")
+    }
+}
