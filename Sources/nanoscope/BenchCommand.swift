@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square.")
     var gemm = false
 
+    @Flag(help: "Collect the dashboard's telemetry (gradient statistics, update ratios, attention maps) every telemetry_interval steps while measuring.")
+    var telemetry = false
+
     func run() throws {
         if gemm { benchGEMM(); return }
         var (cfg, _) = try resolve()
@@ -90,11 +93,16 @@ struct BenchCommand: ParsableCommand {
     func measureNanoscope(_ cfg: TrainConfig, dataset: Dataset) throws -> Double {
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
+        if telemetry { trainer.telemetry = TelemetryCollector(trainer: trainer) }
         var times: [Double] = []
         for i in 0..<(warmup + iters) {
             let r = try trainer.trainStep()
             if i >= warmup { times.append(r.seconds * 1000) }
         }
+        // Telemetry steps are rare and slower, so the median hides them; the mean is what a long
+        // run's throughput sees, and is the number to compare with and without --telemetry.
+        let mean = times.reduce(0, +) / Double(max(1, times.count))
+        print(String(format: "  nanoscope  mean %.3f ms/iter", mean) + (telemetry ? " (with telemetry every \(cfg.telemetryInterval) steps)" : ""))
         return median(times)
     }
 

@@ -20,6 +20,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dashboard theme: dark, light, high-contrast, monochrome, or a file name in a themes folder.")
     var theme: String?
 
+    @Flag(help: "Headless: also write gradient statistics and attention maps every telemetry_interval steps to <runs_dir>/<run>/telemetry.jsonl.")
+    var telemetry = false
+
     func run() throws {
         var (cfg, _) = try resolveOrFail()
         let dataset: Dataset
@@ -65,11 +68,25 @@ struct TrainCommand: ParsableCommand {
         Interrupts.shared.install()
         printErr("run \(name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
+        var telemetryPath: String?
+        if telemetry {
+            guard cfg.telemetryInterval > 0 else { fail("--telemetry needs telemetry_interval > 0") }
+            trainer.telemetry = TelemetryCollector(trainer: trainer)
+            telemetryPath = cfg.runsDir + "/" + name + "/" + TelemetryLog.fileName
+            printErr("telemetry every \(cfg.telemetryInterval) steps → \(telemetryPath!)")
+        }
         let run = TrainingRun(trainer: trainer, name: name)
         do {
             try run.run(next: { Interrupts.shared.count > 0 ? .stop : .proceed }) { event in
                 switch event {
-                case let .step(r, tps): progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
+                case let .step(r, tps):
+                    progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
+                    if let t = r.telemetry, let path = telemetryPath {
+                        do { try TelemetryLog.append(TelemetryLog.jsonLine(t, gradNorm: r.gradNorm, gradClip: cfg.gradClip), to: path) } catch {
+                            progress.note("telemetry not written: \(error)")
+                            telemetryPath = nil
+                        }
+                    }
                 case let .evaluation(e): progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))
                 case let .checkpoint(path): progress.note("checkpoint \(path)")
                 case let .message(m): progress.note(m)
