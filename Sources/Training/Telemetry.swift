@@ -14,10 +14,15 @@ public struct Telemetry: Sendable, Equatable {
     public var layers: [LayerRatio]
     public var attention: AttentionMaps?
 
+    public init(step: Int, tensors: [TensorStatistics], layers: [LayerRatio], attention: AttentionMaps?) {
+        self.step = step; self.tensors = tensors; self.layers = layers; self.attention = attention
+    }
+
     public struct LayerRatio: Sendable, Equatable {
         public var name: String
         /// nil when the step was skipped (non-finite) and nothing changed.
         public var ratio: Float?
+        public init(name: String, ratio: Float?) { self.name = name; self.ratio = ratio }
     }
 }
 

@@ -94,10 +94,19 @@ struct BenchCommand: ParsableCommand {
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
         if telemetry { trainer.telemetry = TelemetryCollector(trainer: trainer) }
-        var times: [Double] = []
+        var times: [Double] = [], telemetrySteps: [Double] = [], plainSteps: [Double] = []
         for i in 0..<(warmup + iters) {
             let r = try trainer.trainStep()
-            if i >= warmup { times.append(r.seconds * 1000) }
+            guard i >= warmup else { continue }
+            times.append(r.seconds * 1000)
+            if r.telemetry != nil { telemetrySteps.append(r.seconds * 1000) } else { plainSteps.append(r.seconds * 1000) }
+        }
+        if telemetry && !telemetrySteps.isEmpty && !plainSteps.isEmpty {
+            // Same run, same load: the extra time of a telemetry step, spread over its interval.
+            let extra = median(telemetrySteps) - median(plainSteps)
+            let share = extra / Double(max(1, cfg.telemetryInterval)) / median(plainSteps)
+            print(String(format: "  telemetry: %d steps, median %.2f ms vs %.2f ms without: +%.2f ms each, %.2f%% of training at telemetry_interval %d",
+                         telemetrySteps.count, median(telemetrySteps), median(plainSteps), extra, 100 * share, cfg.telemetryInterval))
         }
         // Telemetry steps are rare and slower, so the median hides them; the mean is what a long
         // run's throughput sees, and is the number to compare with and without --telemetry.
