@@ -167,10 +167,8 @@ struct GradientsPane: Widget {
         }
         let shape = s.shape.map(String.init).joined(separator: "×")
         line("\(Self.shortName(s.name)) [\(shape)]", palette.highlight)
-        line("mean \(Self.scientific(s.mean))  std \(Self.scientific(s.std))  zeros \(String(format: "%.1f", 100 * s.zeroFraction))%", palette.text)
-        if area.height >= 8 {
-            line("update/data \(Self.scientific(s.updateRatio))", palette.label)
-        }
+        line("std \(Self.scientific(s.std))  mean \(Self.scientific(s.mean))", palette.text)
+        line("zeros \(String(format: "%.1f", 100 * s.zeroFraction))%  update/data \(Self.scientific(s.updateRatio))", palette.text)
         let h = s.logHistogram
         var outside: [String] = []
         if !view.rawValues {
@@ -234,7 +232,7 @@ struct GradientsPane: Widget {
         var heading = "‖g‖"
         if let last = steps.last { heading += String(format: " %.2f", last.gradNorm) }
         if snapshot.gradClip > 0 {
-            heading += " · clipped \(clipped.count)/\(steps.count) (>\(AxisScale.label(Double(snapshot.gradClip), step: 0.1)))"
+            heading += " · clipped \(clipped.count)/\(steps.count) (>\(String(format: "%g", snapshot.gradClip)))"
         }
         buffer.write(heading, in: title, palette.title)
         guard let first = steps.first, let last = steps.last else { return }
