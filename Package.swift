@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "Training"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Tokenizers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Training"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Training", "GPT"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

@@ -92,7 +92,7 @@ public final class DashboardApp<Backend: TerminalBackend> {
 
     private func handle(_ action: Action, _ snapshot: TrainingSnapshot) {
         let before = ui
-        let (next, effects) = reduce(ui, action, training: snapshot.state)
+        let (next, effects) = reduce(ui, action, training: snapshot.state, limits: SelectionLimits(snapshot))
         ui = next
         if ui.notice != before.notice, ui.notice != nil { noticeShownAt = clock.now }
         if ui.themeIndex != before.themeIndex { show("theme \(themes.themes[ui.themeIndex].name)") }

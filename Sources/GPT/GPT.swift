@@ -17,7 +17,7 @@ import Kernels
 /// the same lines in reverse, adding every parameter's gradient into `grads`.
 ///
 /// The model owns three flat buffers: `params` (named views in `layout`), `grads` (same layout),
-/// and activations sized for the largest batch seen so far.
+/// and activations for the last two shapes run (see `activations(batch:seqLen:)`).
 public final class GPT {
     public let config: GPTConfig
     public let layout: ParameterLayout
@@ -33,7 +33,11 @@ public final class GPT {
     /// Fixed sinusoidal table when `posEncoding == .sinusoidal`.
     private let sinusoids: FloatBuffer?
 
-    private var acts: Activations?
+    /// Activations of the two most recently used shapes, newest first: training (and eval, same
+    /// shape) keeps its set while a batch-1 probe or sample of another shape uses the second.
+    private var activationSets: [Activations] = []
+    /// The set of the last forward pass.
+    private var acts: Activations? { activationSets.first }
     /// Shape and inputs of the last forward pass, kept for `backward()`.
     private var lastBatch = 0, lastSeqLen = 0
     private var lastTokens: [Int32] = []
@@ -276,11 +280,16 @@ public final class GPT {
         transposedVersion = parameterVersion
     }
 
+    /// The activation set for this shape, made the current one. Up to two shapes are kept, so
+    /// alternating between the training batch and a batch-1 probe never reallocates.
     private func activations(batch: Int, seqLen: Int) -> Activations {
-        if let a = acts, a.batch == batch, a.seqLen == seqLen { return a }
-        acts = nil  // release the old buffers before allocating the new ones
+        if let i = activationSets.firstIndex(where: { $0.batch == batch && $0.seqLen == seqLen }) {
+            if i > 0 { activationSets.insert(activationSets.remove(at: i), at: 0) }
+            return activationSets[0]
+        }
+        if activationSets.count >= 2 { activationSets.removeLast() }  // release before allocating
         let a = Activations(config: config, batch: batch, seqLen: seqLen, workers: pool.workers)
-        acts = a
+        activationSets.insert(a, at: 0)
         return a
     }
 }

@@ -41,6 +41,8 @@ public struct TrainConfig: Sendable, Equatable {
     public var keepCheckpoints = 3
     /// Consecutive non-finite steps after which the run stops.
     public var maxBadSteps = 5
+    /// Steps between gradient/attention telemetry (dashboard insight panes, `--telemetry`).
+    public var telemetryInterval = 25
     // Bookkeeping
     public var seed = 1337
     public var runName = ""
@@ -108,6 +110,7 @@ public struct TrainConfig: Sendable, Equatable {
         .int("checkpoint_interval", "steps between checkpoints (0 = only at the end)", \.checkpointInterval),
         .int("keep_checkpoints", "keep the newest N checkpoints and the best by val loss (0 = keep all)", \.keepCheckpoints),
         .int("max_bad_steps", "stop after this many non-finite steps in a row", \.maxBadSteps),
+        .int("telemetry_interval", "steps between gradient histograms and attention maps (dashboard, --telemetry; 0 = off)", \.telemetryInterval),
         .int("seed", "random seed (weights, batches, dropout)", \.seed),
         .string("run_name", "name of the run folder (default: config name + time)", \.runName),
         .string("runs_dir", "folder that holds the runs", \.runsDir),
@@ -169,7 +172,8 @@ public struct TrainConfig: Sendable, Equatable {
         }
         for (name, value) in [("warmup_iters", warmupIters), ("lr_decay_iters", lrDecayIters), ("eval_interval", evalInterval),
                               ("log_interval", logInterval), ("checkpoint_interval", checkpointInterval),
-                              ("keep_checkpoints", keepCheckpoints), ("max_bad_steps", maxBadSteps)] where value < 0 {
+                              ("keep_checkpoints", keepCheckpoints), ("max_bad_steps", maxBadSteps),
+                              ("telemetry_interval", telemetryInterval)] where value < 0 {
             throw ConfigError("\(name) = \(value) must not be negative")
         }
         if nEmbd % nHead != 0 {

@@ -25,6 +25,9 @@ public final class Trainer {
     public private(set) var consecutiveBadSteps = 0
     /// Test seam: runs after the backward pass, before the gradient norm is taken.
     public var afterBackward: ((GPT) -> Void)?
+    /// Gradient statistics, update/data ratios and attention maps every `telemetry_interval`
+    /// steps, for whoever watches (dashboard, `--telemetry`); nil, the default, costs nothing.
+    public var telemetry: TelemetryCollector?
 
     public struct StepResult: Sendable, Equatable {
         public var step: Int
@@ -34,6 +37,8 @@ public final class Trainer {
         /// The update was skipped because the loss or gradient norm was not finite.
         public var skipped: Bool
         public var seconds: Double
+        /// Present on the steps the telemetry collector measures.
+        public var telemetry: Telemetry? = nil
     }
 
     public struct Evaluation: Sendable, Equatable {
@@ -84,6 +89,8 @@ public final class Trainer {
             model.backward(lossScale: 1 / Float(accum))
         }
         afterBackward?(model)
+        // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
+        var report = telemetry.flatMap { $0.isDue(step: step + 1) ? $0.beginStep(model: model, step: step + 1) : nil }
         let norm = config.gradClip > 0 ? GradientClipping.clip(model.grads, maxNorm: config.gradClip)
                                        : GradientClipping.norm(model.grads)
         let skipped = !loss.isFinite || !norm.isFinite
@@ -98,8 +105,14 @@ public final class Trainer {
             model.parameterVersion += 1
         }
         step += 1
+        if let collector = telemetry, report != nil {
+            collector.finishUpdate(&report!, model: model, updated: !skipped)
+            report!.attention = collector.attentionMaps(model: model, step: step)
+        }
+        // The telemetry's time counts: the throughput shown is what training really achieves.
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds)
+        return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds,
+                          telemetry: report)
     }
 
     /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,

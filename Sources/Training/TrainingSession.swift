@@ -39,9 +39,16 @@ public final class TrainingSession: TrainingControl {
             update { $0.state = .failed("\(error)") }
             return
         }
+        // A watched run measures gradients and attention for the insight panes.
+        if run.trainer.telemetry == nil && run.trainer.config.telemetryInterval > 0 {
+            run.trainer.telemetry = TelemetryCollector(trainer: run.trainer)
+        }
+        let initialMaps = run.trainer.telemetry?.attentionMaps(model: run.trainer.model, step: run.trainer.step)
         update {
             $0.step = run.trainer.step
             $0.maxSteps = run.trainer.config.maxIters
+            $0.gradClip = run.trainer.config.gradClip
+            $0.attention = initialMaps
             $0.state = .running
         }
         var paused = false
@@ -56,6 +63,7 @@ public final class TrainingSession: TrainingControl {
                     case .resume: paused = false
                     case .saveCheckpoint: if directive == .proceed || directive == .pause { directive = .save }
                     case .stop: directive = .stop
+                    case .setProbe(let text): changeProbe(text, run: run)
                     }
                 }
                 if directive == .proceed && paused { directive = .pause }
@@ -69,6 +77,7 @@ public final class TrainingSession: TrainingControl {
                     update {
                         $0.step = r.step
                         $0.steps.append(.init(step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, seconds: r.seconds))
+                        if var telemetry = r.telemetry { Self.publish(&telemetry, into: &$0) }
                         $0.tokensPerSecond = tps
                         $0.elapsed = trainingSeconds
                         $0.eta = tps > 0 ? Double(($0.maxSteps - r.step) * tokensPerStep) / tps : nil
@@ -82,15 +91,52 @@ public final class TrainingSession: TrainingControl {
                         if $0.messages.count > 50 { $0.messages.removeFirst($0.messages.count - 50) }
                     }
                 case let .message(text):
-                    update {
-                        $0.messages.append(text)
-                        if $0.messages.count > 50 { $0.messages.removeFirst($0.messages.count - 50) }
-                    }
+                    note(text)
                 }
             })
             update { $0.state = .finished }
         } catch {
             update { $0.state = .failed(error.description) }
+        }
+    }
+
+    private func note(_ text: String) {
+        update {
+            $0.messages.append(text)
+            if $0.messages.count > 50 { $0.messages.removeFirst($0.messages.count - 50) }
+        }
+    }
+
+    /// Longest update/data ratio history kept (older points are dropped in halves).
+    static let ratioHistoryLimit = 4096
+
+    /// Moves a step's telemetry into the snapshot: the maps to `attention`, the layer ratios
+    /// onto the history.
+    static func publish(_ telemetry: inout Telemetry, into snapshot: inout TrainingSnapshot) {
+        if let maps = telemetry.attention { snapshot.attention = maps }
+        telemetry.attention = nil
+        snapshot.updateRatios.append(.init(step: telemetry.step, ratios: telemetry.layers.map { $0.ratio ?? .nan }))
+        if snapshot.updateRatios.count > ratioHistoryLimit { snapshot.updateRatios.removeFirst(ratioHistoryLimit / 2) }
+        snapshot.telemetry = telemetry
+    }
+
+    /// `.setProbe`: encodes the text with the run's tokenizer and recomputes the maps now (on
+    /// this, the trainer thread, between steps); text the vocabulary cannot express is refused
+    /// with a message and the old probe stays.
+    private func changeProbe(_ text: String, run: TrainingRun) {
+        let trainer = run.trainer
+        guard let collector = trainer.telemetry else {
+            note("attention probes are off (telemetry_interval = 0)")
+            return
+        }
+        do {
+            let probe = try AttentionProbe(text: text, tokenizer: trainer.dataset.tokenizer, blockSize: trainer.config.blockSize)
+            collector.setProbe(probe)
+            let maps = collector.attentionMaps(model: trainer.model, step: trainer.step)
+            update { $0.attention = maps }
+            note("probe set: \(probe.tokens.count) tokens" + (probe.truncated ? " (cut to block_size \(trainer.config.blockSize))" : ""))
+        } catch {
+            note(error.message)
         }
     }
 }

@@ -52,6 +52,25 @@ public struct TrainingSnapshot: Sendable, Equatable {
     /// Recent notices for the user (checkpoint written, skipped non-finite step, …), newest last.
     public var messages: [String]
 
+    /// One point of the update/data ratio history: the ratio of each layer in `Telemetry.layers`
+    /// order (NaN where it is undefined, e.g. a skipped step).
+    public struct UpdateRatioPoint: Sendable, Equatable {
+        public var step: Int
+        public var ratios: [Float]
+        public init(step: Int, ratios: [Float]) { self.step = step; self.ratios = ratios }
+    }
+
+    /// The run's `grad_clip` (0 = no clipping): steps whose `gradNorm` exceeds it were clipped.
+    public var gradClip: Float = 0
+    /// The newest gradient statistics (every `telemetry_interval` steps); its `attention` is nil,
+    /// the maps live in `attention`, which a probe change also updates.
+    public var telemetry: Telemetry?
+    /// Update/data ratio per layer at every telemetry step; layer names in `telemetry.layers`.
+    public var updateRatios: [UpdateRatioPoint] = []
+    /// The probe's attention maps, newest. The arrays are shared between snapshot copies
+    /// (copy on write), so publishing and reading a snapshot does not copy them.
+    public var attention: AttentionMaps?
+
     public init(runName: String, maxSteps: Int) {
         self.runName = runName
         self.state = .starting
@@ -79,6 +98,8 @@ public enum TrainerCommand: Sendable, Equatable {
     case saveCheckpoint
     /// Checkpoint and end the run.
     case stop
+    /// Use this text as the attention probe from now on and recompute the maps at once.
+    case setProbe(String)
 }
 
 /// The handle a dashboard holds on a training run living on another thread.

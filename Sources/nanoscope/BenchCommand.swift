@@ -46,6 +46,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time dashboard frames (render + diff) at 200×60 in memory.")
     var frames = false
 
+    @Flag(help: "Collect the dashboard's telemetry (gradient statistics, update ratios, attention maps) every telemetry_interval steps while measuring.")
+    var telemetry = false
+
     func run() throws {
         if gemm { benchGEMM(); return }
         if frames { benchFrames(); return }
@@ -107,11 +110,25 @@ struct BenchCommand: ParsableCommand {
     func measureNanoscope(_ cfg: TrainConfig, dataset: Dataset) throws -> Double {
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
-        var times: [Double] = []
+        if telemetry { trainer.telemetry = TelemetryCollector(trainer: trainer) }
+        var times: [Double] = [], telemetrySteps: [Double] = [], plainSteps: [Double] = []
         for i in 0..<(warmup + iters) {
             let r = try trainer.trainStep()
-            if i >= warmup { times.append(r.seconds * 1000) }
+            guard i >= warmup else { continue }
+            times.append(r.seconds * 1000)
+            if r.telemetry != nil { telemetrySteps.append(r.seconds * 1000) } else { plainSteps.append(r.seconds * 1000) }
         }
+        if telemetry && !telemetrySteps.isEmpty && !plainSteps.isEmpty {
+            // Same run, same load: the extra time of a telemetry step, spread over its interval.
+            let extra = median(telemetrySteps) - median(plainSteps)
+            let share = extra / Double(max(1, cfg.telemetryInterval)) / median(plainSteps)
+            print(String(format: "  telemetry: %d steps, median %.2f ms vs %.2f ms without: +%.2f ms each, %.2f%% of training at telemetry_interval %d",
+                         telemetrySteps.count, median(telemetrySteps), median(plainSteps), extra, 100 * share, cfg.telemetryInterval))
+        }
+        // Telemetry steps are rare and slower, so the median hides them; the mean is what a long
+        // run's throughput sees, and is the number to compare with and without --telemetry.
+        let mean = times.reduce(0, +) / Double(max(1, times.count))
+        print(String(format: "  nanoscope  mean %.3f ms/iter", mean) + (telemetry ? " (with telemetry every \(cfg.telemetryInterval) steps)" : ""))
         return median(times)
     }
 

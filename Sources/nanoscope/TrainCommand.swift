@@ -29,6 +29,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Continue a run exactly: a run folder (its newest checkpoint) or a checkpoint file.", valueName: "run-or-checkpoint"))
     var resume: String?
 
+    @Flag(help: "Headless: also write gradient statistics and attention maps every telemetry_interval steps to <runs_dir>/<run>/telemetry.jsonl.")
+    var telemetry = false
+
     func run() throws {
         let run: TrainingRun
         if let resume {
@@ -84,11 +87,25 @@ struct TrainCommand: ParsableCommand {
         printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
         var lastEval: Trainer.Evaluation?
+        var telemetryPath: String?
+        if telemetry {
+            guard cfg.telemetryInterval > 0 else { fail("--telemetry needs telemetry_interval > 0") }
+            trainer.telemetry = TelemetryCollector(trainer: trainer)
+            telemetryPath = cfg.runsDir + "/" + run.name + "/" + TelemetryLog.fileName
+            printErr("telemetry every \(cfg.telemetryInterval) steps → \(telemetryPath!)")
+        }
         do {
             // Ctrl-C becomes `.stop`: the loop finishes the current step and saves a checkpoint.
             try run.run(next: { Interrupts.shared.count > 0 ? .stop : .proceed }) { event in
                 switch event {
-                case let .step(r, tps): progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
+                case let .step(r, tps):
+                    progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
+                    if let t = r.telemetry, let path = telemetryPath {
+                        do { try TelemetryLog.append(TelemetryLog.jsonLine(t, gradNorm: r.gradNorm, gradClip: cfg.gradClip), to: path) } catch {
+                            progress.note("telemetry not written: \(error)")
+                            telemetryPath = nil
+                        }
+                    }
                 case let .evaluation(e):
                     lastEval = e
                     progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))

@@ -40,8 +40,8 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         for pane in PaneID.allCases {
             #expect(count(" \(pane.title) ", in: frame) >= 1, "\(pane.title) missing")
         }
-        // The four panes without data yet say so, and never draw anything else.
-        #expect(count(PlaceholderPane.message, in: frame) == 4)
+        // The two panes without data yet say so, and never draw anything else.
+        #expect(count(PlaceholderPane.message, in: frame) == 2)
         #expect(DashboardLayout(width: 120, height: 40, ui: UIState()).mode == .grid)
     }
 
@@ -59,9 +59,9 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         #expect(frame.lines[1].hasPrefix(" Loss   Gradients   Attention   Sampling   Checkpoints"))
         #expect(frame.lines[2].hasPrefix("┏ Loss "))
         var ui = UIState()
-        ui.focus = .attention
+        ui.focus = .sampling
         let other = render(60, 15, ui: ui)
-        #expect(other.lines[2].hasPrefix("┏ Attention "))
+        #expect(other.lines[2].hasPrefix("┏ Sampling "))
         #expect(count(PlaceholderPane.message, in: other) == 1)
     }
 

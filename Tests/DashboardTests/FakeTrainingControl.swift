@@ -24,6 +24,7 @@ final class FakeTrainingControl: TrainingControl {
             case .resume: s.snapshot.state = .running
             case .saveCheckpoint: s.snapshot.messages.append("checkpoint written: step-\(s.snapshot.step)")
             case .stop: if obeysStop { s.snapshot.state = .finished }
+            case .setProbe(let text): s.snapshot.messages.append("probe set: \(text.unicodeScalars.count) tokens")
             }
         }
     }

@@ -55,15 +55,15 @@ import Testing
 
         // ? shows help, built from the keymap; ? closes it.
         try tmux.press("?")
-        let help = try tmux.waitFor("help") { $0.contains("pause") && $0.lowercased().contains("help") && $0.contains("theme") }
-        #expect(help.contains("quit"))
+        let help = try tmux.waitFor("help") { $0.contains("Keys") }
+        #expect(help.contains("pause") && help.contains("theme") && help.contains("quit"))
         try tmux.press("?")
-        try tmux.waitFor("help closed") { $0.contains("Loss") }
+        try tmux.waitFor("help closed") { !$0.contains("Keys") && $0.contains("Loss") }
 
         // Resizing re-lays out, down to 60×15 and back.
         try tmux.resize(width: 60, height: 15)
         let small = try tmux.waitFor("small layout") { screen in
-            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: true)
             return lines.count <= 15 && lines.allSatisfy { $0.count <= 60 } && screen.contains("step")
         }
         #expect(small.contains("Loss"))

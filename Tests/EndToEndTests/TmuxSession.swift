@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Drives the real `nanoscope` binary inside a detached tmux session, as a person at a
 /// terminal would: type keys, read the screen.
@@ -18,16 +21,7 @@ final class TmuxSession {
 
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "-L", socket] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runToCompletion(["tmux", "-L", socket, "-f", "/dev/null"] + args).output
     }
 
     func type(_ text: String) throws { try tmux(["send-keys", "-t", name, "-l", text]) }
@@ -54,6 +48,43 @@ final class TmuxSession {
     }
 
     struct TimeoutError: Error { let what: String }
+}
+
+/// Runs a command to completion with posix_spawn and waitpid; output goes through a temporary
+/// file. Not `Foundation.Process`: on Linux it learns of the child's exit through a descriptor
+/// the child inherits, and `tmux new-session` leaves a server holding it, so it never returns.
+@discardableResult
+func runToCompletion(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("nanoscope-e2e-\(UUID().uuidString).out").path
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // Test runners call this from worker threads that block most signals, and a blocked mask is
+    // inherited through exec: tmux, its shell and the dashboard would never see SIGWINCH.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    // WIFEXITED / WEXITSTATUS: the low 7 bits are 0 for a normal exit, the code is in bits 8–15.
+    return (status & 0x7F == 0 ? (status >> 8) & 0xFF : -1, output)
 }
 
 /// The `nanoscope` binary built next to this test bundle.

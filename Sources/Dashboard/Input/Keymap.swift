@@ -21,17 +21,32 @@ public enum Action: Hashable, Sendable {
     case toggleFollow
     case widenWindow
     case narrowWindow
+    case selectNext
+    case selectPrevious
+    case toggleRawValues
+    case nextLayer
+    case previousLayer
+    case nextHead
+    case previousHead
+    case editProbe
+    case typeProbe(Unicode.Scalar)
+    case deleteProbeCharacter
+    case submitProbe
+    case cancelProbe
 }
 
 /// Where a binding applies. Modal scopes (a prompt, the help overlay) are looked up first.
 public enum KeyScope: Sendable, CaseIterable {
-    case quitPrompt, help, lossPane, global
+    case quitPrompt, probeInput, help, lossPane, gradientsPane, attentionPane, global
 
     public var title: String {
         switch self {
         case .quitPrompt: "Quit prompt"
+        case .probeInput: "Typing a probe (other keys type)"
         case .help: "Help"
         case .lossPane: "Loss pane"
+        case .gradientsPane: "Gradients pane"
+        case .attentionPane: "Attention pane"
         case .global: "Everywhere"
         }
     }
@@ -72,6 +87,26 @@ public enum Keymap {
         KeyBinding(keys: [.right, .character("l"), .character("+"), .character("=")], action: .narrowWindow,
                    scope: .lossPane, summary: "follow fewer steps (zoom in)"),
 
+        KeyBinding(keys: [.down, .character("j")], action: .selectNext, scope: .gradientsPane,
+                   summary: "select the next tensor"),
+        KeyBinding(keys: [.up, .character("k")], action: .selectPrevious, scope: .gradientsPane,
+                   summary: "select the previous tensor"),
+        KeyBinding(keys: [.character("v")], action: .toggleRawValues, scope: .gradientsPane,
+                   summary: "histogram of log10|g| / of the raw values"),
+
+        KeyBinding(keys: [.character("]")], action: .nextLayer, scope: .attentionPane, summary: "next layer"),
+        KeyBinding(keys: [.character("[")], action: .previousLayer, scope: .attentionPane, summary: "previous layer"),
+        KeyBinding(keys: [.character("}")], action: .nextHead, scope: .attentionPane, summary: "next head"),
+        KeyBinding(keys: [.character("{")], action: .previousHead, scope: .attentionPane, summary: "previous head"),
+        KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
+                   summary: "type another probe text (Enter runs it)"),
+
+        KeyBinding(keys: [.enter], action: .submitProbe, scope: .probeInput,
+                   summary: "recompute the attention maps for the typed text"),
+        KeyBinding(keys: [.escape], action: .cancelProbe, scope: .probeInput, summary: "keep the old probe"),
+        KeyBinding(keys: [.backspace], action: .deleteProbeCharacter, scope: .probeInput,
+                   summary: "delete the last character"),
+
         KeyBinding(keys: [.character(" ")], action: .togglePause, scope: .global,
                    summary: "pause / resume training", hint: "pause"),
         KeyBinding(keys: [.character("s")], action: .saveCheckpoint, scope: .global,
@@ -94,9 +129,15 @@ public enum Keymap {
     /// Scopes that apply in `state`, most specific first.
     static func activeScopes(_ state: UIState) -> [KeyScope] {
         if state.confirmingQuit { return [.quitPrompt] }
+        if state.probeInput != nil { return [.probeInput] }
         var scopes: [KeyScope] = []
         if state.showHelp { scopes.append(.help) }
-        if state.focus == .loss { scopes.append(.lossPane) }
+        switch state.focus {
+        case .loss: scopes.append(.lossPane)
+        case .gradients: scopes.append(.gradientsPane)
+        case .attention: scopes.append(.attentionPane)
+        case .sampling, .checkpoints: break
+        }
         scopes.append(.global)
         return scopes
     }
@@ -109,6 +150,8 @@ public enum Keymap {
                 return binding.action
             }
         }
+        // While a probe is typed every other printable key is text.
+        if state.probeInput != nil, case .character(let c) = key { return .typeProbe(c) }
         return nil
     }
 

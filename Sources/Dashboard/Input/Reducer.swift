@@ -23,12 +23,24 @@ extension TrainingSnapshot.State {
 
 /// The dashboard's behaviour as a pure function: a key and the current training state in,
 /// the next UI state and the effects to perform out.
-public func reduce(_ state: UIState, _ key: Key, training: TrainingSnapshot.State) -> (UIState, [Effect]) {
+public func reduce(_ state: UIState, _ key: Key, training: TrainingSnapshot.State,
+                   limits: SelectionLimits = SelectionLimits()) -> (UIState, [Effect]) {
     guard let action = Keymap.action(for: key, in: state) else { return (state, []) }
-    return reduce(state, action, training: training)
+    return reduce(state, action, training: training, limits: limits)
 }
 
-public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapshot.State) -> (UIState, [Effect]) {
+/// Longest probe text accepted from the keyboard (the trainer cuts it to block_size tokens).
+let maximumProbeLength = 512
+
+/// `index` moved by `delta`, kept in `0..<count` (unbounded above while the count is unknown).
+private func moved(_ index: Int, by delta: Int, within count: Int?) -> Int {
+    let next = max(0, index + delta)
+    guard let count else { return next }
+    return min(next, max(0, count - 1))
+}
+
+public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapshot.State,
+                   limits: SelectionLimits = SelectionLimits()) -> (UIState, [Effect]) {
     var s = state
     var effects: [Effect] = []
 
@@ -99,6 +111,46 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
     case .narrowWindow:
         s.loss.follow = true
         s.loss.windowSteps = max(s.loss.windowSteps / 2, LossViewState.windowRange.lowerBound)
+    case .selectNext:
+        s.gradients.selected = moved(s.gradients.selected, by: 1, within: limits.tensors)
+    case .selectPrevious:
+        s.gradients.selected = moved(s.gradients.selected, by: -1, within: limits.tensors)
+    case .toggleRawValues:
+        s.gradients.rawValues.toggle()
+    case .nextLayer:
+        s.attention.layer = moved(s.attention.layer, by: 1, within: limits.layers)
+    case .previousLayer:
+        s.attention.layer = moved(s.attention.layer, by: -1, within: limits.layers)
+    case .nextHead:
+        s.attention.head = moved(s.attention.head, by: 1, within: limits.heads)
+    case .previousHead:
+        s.attention.head = moved(s.attention.head, by: -1, within: limits.heads)
+    case .editProbe:
+        if training.isActive {
+            s.probeInput = ""
+        } else {
+            s.notice = "training has ended; the probe cannot change"
+        }
+    case .typeProbe(let c):
+        if var text = s.probeInput, text.unicodeScalars.count < maximumProbeLength {
+            text.unicodeScalars.append(c)
+            s.probeInput = text
+        }
+    case .deleteProbeCharacter:
+        if var text = s.probeInput, !text.isEmpty {
+            text.unicodeScalars.removeLast()
+            s.probeInput = text
+        }
+    case .submitProbe:
+        if let text = s.probeInput, !text.isEmpty {
+            effects.append(.send(.setProbe(text)))
+            s.notice = "probe sent; the trainer recomputes the maps"
+        } else {
+            s.notice = "empty probe: unchanged"
+        }
+        s.probeInput = nil
+    case .cancelProbe:
+        s.probeInput = nil
     }
     return (s, effects)
 }

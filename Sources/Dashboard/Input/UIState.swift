@@ -1,3 +1,5 @@
+import Training
+
 /// The panes of the dashboard, in focus order.
 public enum PaneID: Int, CaseIterable, Sendable {
     case loss, gradients, attention, sampling, checkpoints
@@ -13,7 +15,41 @@ public enum PaneID: Int, CaseIterable, Sendable {
     }
 
     /// Whether the pane has its data yet; the others show a placeholder, never invented data.
-    public var isAvailable: Bool { self == .loss }
+    public var isAvailable: Bool { self == .loss || self == .gradients || self == .attention }
+}
+
+/// View settings of the Gradients pane.
+public struct GradientsViewState: Equatable, Sendable {
+    /// Index of the selected tensor in the telemetry's tensor list.
+    public var selected = 0
+    /// Histogram of the raw gradient values instead of log₁₀|g|.
+    public var rawValues = false
+
+    public init() {}
+}
+
+/// View settings of the Attention pane.
+public struct AttentionViewState: Equatable, Sendable {
+    public var layer = 0
+    public var head = 0
+
+    public init() {}
+}
+
+/// How far selections may go, from the snapshot the keys act on (nil: unknown yet, no limit).
+public struct SelectionLimits: Equatable, Sendable {
+    public var tensors: Int?
+    public var layers: Int?
+    public var heads: Int?
+
+    public init(tensors: Int? = nil, layers: Int? = nil, heads: Int? = nil) {
+        self.tensors = tensors; self.layers = layers; self.heads = heads
+    }
+
+    public init(_ snapshot: TrainingSnapshot) {
+        self.init(tensors: snapshot.telemetry?.tensors.count, layers: snapshot.attention?.layers,
+                  heads: snapshot.attention?.heads)
+    }
 }
 
 /// View settings of the loss pane.
@@ -51,6 +87,10 @@ public struct UIState: Equatable, Sendable {
     public var themeIndex = 0
     public var themeCount = 1
     public var loss = LossViewState()
+    public var gradients = GradientsViewState()
+    public var attention = AttentionViewState()
+    /// The probe text being typed after `p` (nil: not typing). While set, keys edit it.
+    public var probeInput: String?
     /// A short confirmation of the last command ("checkpoint requested"); the app clears it after a while.
     public var notice: String?
 

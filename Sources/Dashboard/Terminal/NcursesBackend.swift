@@ -43,6 +43,12 @@ public final class NcursesBackend: TerminalBackend {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw DashboardError.notATerminal }
         // Without the user's locale ncurses treats every byte as Latin-1 and braille comes out as garbage.
         setlocale(LC_ALL, "")
+        // A parent that blocked SIGWINCH (some launchers and test runners do) would leave us
+        // deaf to resizes: ncurses learns of them only through that signal.
+        var winch = sigset_t()
+        sigemptyset(&winch)
+        sigaddset(&winch, SIGWINCH)
+        pthread_sigmask(SIG_UNBLOCK, &winch, nil)
         TerminalGuard.install()
         guard let screen = ns_newterm_stdio() else {
             TerminalGuard.uninstall()

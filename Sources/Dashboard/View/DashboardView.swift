@@ -24,12 +24,20 @@ public enum DashboardView {
             switch pane {
             case .loss:
                 LossPane(snapshot: snapshot, view: ui.loss, focused: focused, palette: palette).render(into: &buffer, area: area)
-            case .gradients, .attention, .sampling, .checkpoints:
+            case .gradients:
+                GradientsPane(snapshot: snapshot, view: ui.gradients, focused: focused, palette: palette).render(into: &buffer, area: area)
+            case .attention:
+                AttentionPane(snapshot: snapshot, view: ui.attention, focused: focused, palette: palette).render(into: &buffer, area: area)
+            case .sampling, .checkpoints:
                 PlaceholderPane(pane: pane, focused: focused, palette: palette).render(into: &buffer, area: area)
             }
         }
-        HintLine(snapshot: snapshot, notice: ui.notice, themeName: theme.name, palette: palette)
-            .render(into: &buffer, area: layout.hints)
+        if let probe = ui.probeInput {
+            ProbeInputLine(text: probe, palette: palette).render(into: &buffer, area: layout.hints)
+        } else {
+            HintLine(snapshot: snapshot, notice: ui.notice, themeName: theme.name, palette: palette)
+                .render(into: &buffer, area: layout.hints)
+        }
 
         if ui.shutdown == .waitingForTrainer {
             Overlays.shuttingDown(into: &buffer, screen: layout.body, palette: palette)
@@ -104,5 +112,29 @@ struct HintLine: Widget {
             x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.muted)
         }
         buffer.write(left.0, x: area.x + 1, y: area.y, maxWidth: max(0, area.width - hintsWidth - 2), left.1)
+    }
+}
+
+/// The bottom line while a probe text is typed (`p` in the Attention pane): the text so far with
+/// a cursor, its tail kept in view, and what Enter and Esc do.
+struct ProbeInputLine: Widget {
+    var text: String
+    var palette: Palette
+
+    static let prompt = "probe› "
+    static let help = "  Enter runs · Esc cancels"
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        buffer.fill(area, " ", palette.background)
+        var x = area.x + 1
+        x += buffer.write(Self.prompt, x: x, y: area.y, palette.highlight)
+        let helpWidth = Self.help.unicodeScalars.count
+        let room = max(1, area.maxX - x - helpWidth - 1)
+        let scalars = Array(text.unicodeScalars)
+        let shown = String(String.UnicodeScalarView(scalars.suffix(room - 1)))
+        x += buffer.write(shown, x: x, y: area.y, palette.text)
+        buffer.set(x, area.y, "█", palette.highlight)
+        buffer.write(Self.help, x: area.maxX - helpWidth, y: area.y, palette.muted)
     }
 }

@@ -4,6 +4,9 @@
 /// Values are mapped through a colour scale over `range` (or the data's own min…max). A matrix
 /// bigger than the area is averaged down; a smaller one is drawn at one value per half-cell,
 /// top-left aligned. In monochrome the shades ░▒▓█ stand in for colour, one row per cell.
+///
+/// A NaN value means "no value" (e.g. the masked-out future of a causal attention map): its half
+/// cell is not painted, so the background shows through (`▄` paints a lower half alone).
 public struct Heatmap: Widget {
     public var rows: Int
     public var columns: Int
@@ -40,7 +43,9 @@ public struct Heatmap: Widget {
         if monochrome {
             for r in 0..<targetRows {
                 for c in 0..<targetColumns {
-                    let level = Int((min(max(fraction(grid[r * targetColumns + c]), 0), 1) * 4).rounded())
+                    let value = grid[r * targetColumns + c]
+                    guard value.isFinite else { continue }
+                    let level = Int((min(max(fraction(value), 0), 1) * 4).rounded())
                     buffer.set(area.x + c, area.y + r, Self.shades[level], Style())
                 }
             }
@@ -50,12 +55,15 @@ public struct Heatmap: Widget {
             for c in 0..<targetColumns {
                 let upper = grid[(2 * cellRow) * targetColumns + c]
                 let lowerIndex = 2 * cellRow + 1
-                let upperColor = Color.rgb(scale.color(at: fraction(upper)))
                 // An odd row count leaves the last cell's lower half empty: keep its background.
-                let lowerColor: Color? = lowerIndex < targetRows
-                    ? .rgb(scale.color(at: fraction(grid[lowerIndex * targetColumns + c])))
-                    : nil
-                buffer.set(area.x + c, area.y + cellRow, "▀", Style(fg: upperColor, bg: lowerColor))
+                let lower = lowerIndex < targetRows ? grid[lowerIndex * targetColumns + c] : .nan
+                let upperColor: Color? = upper.isFinite ? .rgb(scale.color(at: fraction(upper))) : nil
+                let lowerColor: Color? = lower.isFinite ? .rgb(scale.color(at: fraction(lower))) : nil
+                switch (upperColor, lowerColor) {
+                case (let u?, _): buffer.set(area.x + c, area.y + cellRow, "▀", Style(fg: u, bg: lowerColor))
+                case (nil, let l?): buffer.set(area.x + c, area.y + cellRow, "▄", Style(fg: l))
+                case (nil, nil): break
+                }
             }
         }
     }

@@ -11,14 +11,17 @@ public struct LineChart: Widget {
         public var color: Color
         /// Draw a dot at each point instead of lines between them (sparse data such as evals).
         public var markers: Bool
+        /// With markers: also join them with lines (a sparse curve) or not (isolated events).
+        public var joinMarkers: Bool
 
-        public init(name: String, xs: [Double], ys: [Double], color: Color, markers: Bool = false) {
+        public init(name: String, xs: [Double], ys: [Double], color: Color, markers: Bool = false, joinMarkers: Bool = true) {
             precondition(xs.count == ys.count, "a series needs one x per y")
             self.name = name
             self.xs = xs
             self.ys = ys
             self.color = color
             self.markers = markers
+            self.joinMarkers = joinMarkers
         }
     }
 
@@ -65,7 +68,8 @@ public struct LineChart: Widget {
         guard !area.isEmpty else { return }
         let plotted = series.map { s in
             smoothing > 0 && !s.markers
-                ? Series(name: s.name, xs: s.xs, ys: Self.exponentialMovingAverage(s.ys, weight: smoothing), color: s.color, markers: s.markers)
+                ? Series(name: s.name, xs: s.xs, ys: Self.exponentialMovingAverage(s.ys, weight: smoothing), color: s.color,
+                         markers: s.markers, joinMarkers: s.joinMarkers)
                 : s
         }
         guard let (xScale, yScale) = scales(for: plotted) else {
@@ -138,6 +142,7 @@ public struct LineChart: Widget {
                 canvas.dot(px, py, s.color)
                 canvas.dot(px + 1, py, s.color)
             }
+            guard s.joinMarkers else { return }
             // Evals are sparse: join them so the trend reads as a curve.
             var previous: (Int, Int)?
             for (x, y) in zip(s.xs, s.ys) {

@@ -1,0 +1,251 @@
+import Foundation
+import Training
+
+/// Gradient statistics from the trainer's telemetry (`TrainingSnapshot.telemetry`, every
+/// `telemetry_interval` steps):
+///
+/// - an overview of every parameter tensor, one row each: its log₁₀|g| histogram in miniature
+///   (all rows share the same decades, so a row further left has smaller gradients) and its std;
+///   ↑/↓ select a row;
+/// - the selected tensor's histogram of log₁₀|g| (or, with `v`, of the raw values), with mean,
+///   std, the fraction of exact zeros and the counts that fall outside the bins;
+/// - the update/data ratio std(Δθ)/std(θ) of each layer over time on a log axis, with the 1e-3
+///   reference line;
+/// - the global gradient norm of every step, the `grad_clip` threshold, and the clipped steps
+///   marked.
+///
+/// Wide areas (an expanded pane) show all four side by side; small ones the list and the
+/// histogram with a one-line summary of the rest.
+struct GradientsPane: Widget {
+    var snapshot: TrainingSnapshot
+    var view: GradientsViewState
+    var focused: Bool
+    var palette: Palette
+
+    /// `transformer.h.0.attn.c_attn.weight` → `0.attn.c_attn.w`: short enough for a list column.
+    static func shortName(_ name: String) -> String {
+        var s = name
+        if s.hasPrefix("transformer.") { s.removeFirst("transformer.".count) }
+        if s.hasPrefix("h.") { s.removeFirst(2) }
+        if s.hasSuffix(".weight") { s.removeLast("eight".count) }
+        if s.hasSuffix(".bias") { s.removeLast("ias".count) }
+        return s
+    }
+
+    static func scientific(_ x: Float?) -> String {
+        guard let x, x.isFinite else { return "–" }
+        return x == 0 ? "0" : String(format: "%.1e", x)
+    }
+
+    var trailingTitle: String {
+        guard let t = snapshot.telemetry else { return "" }
+        return (view.rawValues ? "values" : "log|g|") + " · step \(t.step)"
+    }
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        palette.pane(PaneID.gradients.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
+        let inner = Pane.inner(area)
+        guard !inner.isEmpty else { return }
+        guard let telemetry = snapshot.telemetry, !telemetry.tensors.isEmpty else {
+            let message = snapshot.state.isActive ? "waiting for the first gradient statistics…" : "no gradient statistics"
+            buffer.write(message, in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            return
+        }
+        let selected = min(max(0, view.selected), telemetry.tensors.count - 1)
+        if inner.width >= 90 && inner.height >= 10 {
+            renderWide(telemetry, selected: selected, into: &buffer, area: inner)
+        } else {
+            renderCompact(telemetry, selected: selected, into: &buffer, area: inner)
+        }
+    }
+
+    // MARK: Arrangements
+
+    private func renderWide(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, area: Rect) {
+        let overviewWidth = min(52, area.width * 2 / 5)
+        let (overview, rest) = area.splitLeft(overviewWidth)
+        let columns = Rect(x: rest.x + 1, y: rest.y, width: rest.width - 1, height: rest.height).columns(weights: [1, 1])
+        renderOverview(t, selected: selected, into: &buffer, area: overview)
+        renderDetail(t.tensors[selected], into: &buffer, area: Rect(x: columns[0].x, y: columns[0].y,
+                                                                     width: columns[0].width - 1, height: columns[0].height))
+        let charts = columns[1].rows(weights: [1, 1])
+        renderRatios(t, into: &buffer, area: charts[0])
+        renderNorms(into: &buffer, area: charts[1])
+    }
+
+    private func renderCompact(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, area: Rect) {
+        var body = area
+        if area.height >= 4 {
+            let (rest, summaryRow) = body.splitBottom(1)
+            body = rest
+            buffer.write(summary(t), in: summaryRow, palette.label)
+        }
+        var charts: Rect?
+        if body.height >= 16 {
+            let parts = body.rows(weights: [1, 1])
+            body = parts[0]
+            charts = parts[1]
+        }
+        if body.width >= 36 {
+            let listWidth = min(20, body.width * 2 / 5)
+            let (list, detail) = body.splitLeft(listWidth)
+            SelectableList(items: t.tensors.map { Self.shortName($0.name) }, selected: selected,
+                           style: palette.text, selectedStyle: palette.selected)
+                .render(into: &buffer, area: Rect(x: list.x, y: list.y, width: list.width - 1, height: list.height))
+            renderDetail(t.tensors[selected], into: &buffer, area: detail)
+        } else {
+            renderDetail(t.tensors[selected], into: &buffer, area: body)
+        }
+        if let charts {
+            let halves = charts.columns(weights: [1, 1])
+            renderRatios(t, into: &buffer, area: Rect(x: halves[0].x, y: halves[0].y, width: halves[0].width - 1, height: halves[0].height))
+            renderNorms(into: &buffer, area: halves[1])
+        }
+    }
+
+    /// "‖g‖ 0.83 · clipped 12/400 · upd/data h.0 1.1e-03 …" for panes too small for the charts.
+    private func summary(_ t: Telemetry) -> String {
+        var parts: [String] = []
+        if let last = snapshot.steps.last {
+            parts.append("‖g‖ \(String(format: "%.2f", last.gradNorm))")
+            if snapshot.gradClip > 0 { parts.append("clipped \(clippedSteps().count)/\(snapshot.steps.count)") }
+        }
+        let ratios = t.layers.compactMap { l in l.ratio.map { "\(l.name) \(Self.scientific($0))" } }
+        if !ratios.isEmpty { parts.append("upd/data " + ratios.joined(separator: " ")) }
+        return parts.joined(separator: " · ")
+    }
+
+    // MARK: Pieces
+
+    /// Every tensor on one row: name, its log-magnitude histogram in miniature, std.
+    private func renderOverview(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, area: Rect) {
+        guard area.height >= 2 else { return }
+        let (header, rows) = area.splitTop(1)
+        let nameWidth = min(16, t.tensors.map { Self.shortName($0.name).unicodeScalars.count }.max() ?? 0)
+        let stdWidth = 8
+        let miniX = header.x + 2 + nameWidth + 1
+        let miniWidth = max(0, header.maxX - miniX - stdWidth - 1)
+        let first = t.tensors.first!.logHistogram
+        buffer.write("tensor", x: header.x + 2, y: header.y, palette.title)
+        buffer.write(Self.decadeLabel(first.lower), x: miniX, y: header.y, palette.label)
+        let upperLabel = Self.decadeLabel(first.upper)
+        buffer.write(upperLabel, x: miniX + miniWidth - upperLabel.unicodeScalars.count, y: header.y, palette.label)
+        buffer.write("std", x: header.maxX - stdWidth, y: header.y, palette.title)
+
+        let start = SelectableList.firstVisible(selected: selected, count: t.tensors.count, visibleRows: rows.height)
+        for row in 0..<min(rows.height, t.tensors.count - start) {
+            let index = start + row
+            let s = t.tensors[index]
+            let line = rows.row(row)
+            let isSelected = index == selected
+            let style = isSelected ? palette.selected : palette.text
+            if isSelected { buffer.fill(line, " ", style) }
+            buffer.write(isSelected ? "▶ " : "  ", in: line, style)
+            buffer.write(Self.shortName(s.name), x: line.x + 2, y: line.y, maxWidth: nameWidth, style)
+            if miniWidth > 0 {
+                Histogram(counts: s.logHistogram.counts.map(Double.init), scale: palette.theme.histogramScale, style: style)
+                    .render(into: &buffer, area: Rect(x: miniX, y: line.y, width: miniWidth, height: 1))
+            }
+            buffer.write(Self.scientific(s.std), in: Rect(x: line.maxX - stdWidth, y: line.y, width: stdWidth, height: 1),
+                         alignment: .right, style)
+        }
+    }
+
+    static func decadeLabel(_ exponent: Float) -> String {
+        "1e" + (exponent >= 0 ? "+" : "") + String(Int(exponent.rounded()))
+    }
+
+    /// The selected tensor: name, numbers, and its histogram filling the rest.
+    private func renderDetail(_ s: TensorStatistics, into buffer: inout CellBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        var rows = area
+        func line(_ text: String, _ style: Style) {
+            guard rows.height > 2 else { return }
+            let (top, rest) = rows.splitTop(1)
+            buffer.write(text, in: top, style)
+            rows = rest
+        }
+        let shape = s.shape.map(String.init).joined(separator: "×")
+        line("\(Self.shortName(s.name)) [\(shape)]", palette.highlight)
+        line("std \(Self.scientific(s.std))  mean \(Self.scientific(s.mean))", palette.text)
+        line("zeros \(String(format: "%.1f", 100 * s.zeroFraction))%  update/data \(Self.scientific(s.updateRatio))", palette.text)
+        let h = s.logHistogram
+        var outside: [String] = []
+        if !view.rawValues {
+            if h.zeros > 0 { outside.append("zeros \(h.zeros)") }
+            if h.below > 0 { outside.append("<\(Self.decadeLabel(h.lower)) \(h.below)") }
+            if h.above > 0 { outside.append("≥\(Self.decadeLabel(h.upper)) \(h.above)") }
+        }
+        if h.nonFinite > 0 { outside.append("non-finite \(h.nonFinite)") }
+        if !outside.isEmpty && rows.height > 3 {
+            let (rest, bottom) = rows.splitBottom(1)
+            buffer.write(outside.joined(separator: " · "), in: bottom, palette.warning)
+            rows = rest
+        }
+        let histogram: Histogram
+        if view.rawValues {
+            let limit = s.valueHistogram.limit
+            histogram = Histogram(counts: s.valueHistogram.counts.map(Double.init), scale: palette.theme.histogramScale,
+                                  lowerLabel: Self.scientific(-limit), upperLabel: Self.scientific(limit), labelStyle: palette.label)
+        } else {
+            histogram = Histogram(counts: h.counts.map(Double.init), scale: palette.theme.histogramScale,
+                                  lowerLabel: "|g| " + Self.decadeLabel(h.lower), upperLabel: Self.decadeLabel(h.upper),
+                                  labelStyle: palette.label)
+        }
+        histogram.render(into: &buffer, area: rows)
+    }
+
+    static let seriesColors: [ThemeKey] = [.trainLoss, .valLoss, .learningRate, .running, .paused, .highlight, .warning, .title]
+
+    /// Update/data ratio of each layer over the telemetry steps, log axis, 1e-3 reference.
+    private func renderRatios(_ t: Telemetry, into buffer: inout CellBuffer, area: Rect) {
+        guard area.height >= 3 else { return }
+        let (title, chart) = area.splitTop(1)
+        buffer.write("update/data per layer (log)", in: title, palette.title)
+        let points = snapshot.updateRatios
+        guard let firstStep = points.first?.step, let lastStep = points.last?.step else { return }
+        let xs = points.map { Double($0.step) }
+        var series: [LineChart.Series] = t.layers.indices.map { i in
+            LineChart.Series(name: t.layers[i].name == "embedding" ? "emb" : t.layers[i].name, xs: xs,
+                             ys: points.map { i < $0.ratios.count ? Double($0.ratios[i]) : .nan },
+                             color: palette.color(Self.seriesColors[i % Self.seriesColors.count]))
+        }
+        series.append(.init(name: "1e-3", xs: [Double(firstStep), Double(max(lastStep, firstStep + 1))], ys: [1e-3, 1e-3],
+                            color: palette.color(.inactive)))
+        LineChart(series: series, logY: true, labelStyle: palette.label, axisStyle: palette.border)
+            .render(into: &buffer, area: chart)
+    }
+
+    /// Steps whose gradient norm exceeded `grad_clip` (the trainer scaled them down to it).
+    private func clippedSteps() -> [TrainingSnapshot.StepPoint] {
+        let clip = snapshot.gradClip
+        guard clip > 0 else { return [] }
+        return snapshot.steps.filter { $0.gradNorm > clip }
+    }
+
+    /// The global gradient norm of every step, the clipping threshold and the clipped steps.
+    private func renderNorms(into buffer: inout CellBuffer, area: Rect) {
+        guard area.height >= 3 else { return }
+        let (title, chart) = area.splitTop(1)
+        let steps = snapshot.steps
+        let clipped = clippedSteps()
+        var heading = "‖g‖"
+        if let last = steps.last { heading += String(format: " %.2f", last.gradNorm) }
+        if snapshot.gradClip > 0 {
+            heading += " · clipped \(clipped.count)/\(steps.count) (>\(String(format: "%g", snapshot.gradClip)))"
+        }
+        buffer.write(heading, in: title, palette.title)
+        guard let first = steps.first, let last = steps.last else { return }
+        var series: [LineChart.Series] = [
+            .init(name: "‖g‖", xs: steps.map { Double($0.step) }, ys: steps.map { Double($0.gradNorm) }, color: palette.color(.trainLoss)),
+        ]
+        if snapshot.gradClip > 0 {
+            series.append(.init(name: "clip", xs: [Double(first.step), Double(max(last.step, first.step + 1))],
+                                ys: [Double(snapshot.gradClip), Double(snapshot.gradClip)], color: palette.color(.inactive)))
+            series.append(.init(name: "clipped", xs: clipped.map { Double($0.step) }, ys: clipped.map { Double($0.gradNorm) },
+                                color: palette.color(.warning), markers: true, joinMarkers: false))
+        }
+        LineChart(series: series, logY: true, labelStyle: palette.label, axisStyle: palette.border)
+            .render(into: &buffer, area: chart)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Training
+
+/// Gradient statistics for a made-up two-block model: tensor i's gradients are a deterministic
+/// spread around 10^-(2 + i/4), with a few exact zeros in the LayerNorm gains.
+func sampleTelemetry(step: Int = 600, tensors names: [String] = sampleTensorNames) -> Telemetry {
+    let tensors = names.enumerated().map { i, name -> TensorStatistics in
+        let scale = Float(pow(10, -2 - Double(i) / 4))
+        let values: [Float] = (0..<256).map { k in
+            if name.contains("ln_") && k % 8 == 0 { return 0 }
+            return scale * Float(sin(Double(k) * 0.7 + Double(i))) * (1 + Float(k % 5))
+        }
+        var s = values.withUnsafeBufferPointer { TensorStatistics(name: name, shape: [16, 16], values: $0) }
+        s.updateRatio = 1e-3 * Float(i + 1)
+        return s
+    }
+    return Telemetry(step: step, tensors: tensors,
+                     layers: [.init(name: "embedding", ratio: 8e-4), .init(name: "h.0", ratio: 1.2e-3), .init(name: "h.1", ratio: 2e-3)],
+                     attention: nil)
+}
+
+let sampleTensorNames = [
+    "transformer.wte.weight", "transformer.wpe.weight",
+    "transformer.h.0.ln_1.weight", "transformer.h.0.attn.c_attn.weight", "transformer.h.0.attn.c_proj.weight",
+    "transformer.h.0.ln_2.weight", "transformer.h.0.mlp.c_fc.weight", "transformer.h.0.mlp.c_proj.weight",
+    "transformer.h.1.ln_1.weight", "transformer.h.1.attn.c_attn.weight", "transformer.h.1.attn.c_proj.weight",
+    "transformer.h.1.ln_2.weight", "transformer.h.1.mlp.c_fc.weight", "transformer.h.1.mlp.c_proj.weight",
+    "transformer.ln_f.weight",
+]
+
+/// Causal attention maps over `text` for `layers` × `heads`: head h of layer l attends to the
+/// token (l + h) places back (or the first token), with the rest of each row spread evenly.
+func sampleAttention(text: String = "First Citizen:\nBefore we proceed", layers: Int = 2, heads: Int = 4, step: Int = 600) -> AttentionMaps {
+    let tokens = text.unicodeScalars.map { String($0) }
+    let t = tokens.count
+    var weights: [Float] = []
+    for l in 0..<layers {
+        for h in 0..<heads {
+            for row in 0..<t {
+                let target = max(0, row - (l + h))
+                for column in 0..<t {
+                    if column > row { weights.append(0); continue }
+                    let rest = row > 0 ? 0.2 / Float(row) : 0
+                    weights.append(column == target ? (row > 0 ? 0.8 : 1) : rest)
+                }
+            }
+        }
+    }
+    return AttentionMaps(step: step, tokens: tokens, layers: layers, heads: heads, weights: weights)
+}
+
+/// `sampleSnapshot()` with telemetry, an update-ratio history, clipped steps and attention maps.
+func insightSnapshot(steps: Int = 600) -> TrainingSnapshot {
+    var s = sampleSnapshot(steps: steps)
+    s.gradClip = 1
+    for i in s.steps.indices { s.steps[i].gradNorm = i % 50 == 7 ? 1.6 : 0.5 + 0.3 * Float(sin(Double(i) / 20)) }
+    s.telemetry = sampleTelemetry(step: steps)
+    s.updateRatios = stride(from: 25, through: steps, by: 25).map { step in
+        .init(step: step, ratios: [8e-4, 1.2e-3 * Float(1 + Double(step) / 600), 2e-3])
+    }
+    s.attention = sampleAttention(step: steps)
+    return s
+}
