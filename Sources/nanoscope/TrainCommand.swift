@@ -21,13 +21,11 @@ struct TrainCommand: ParsableCommand {
     var theme: String?
 
     func run() throws {
-        var (cfg, _) = try resolveOrFail()
+        let (cfg, _) = try resolveOrFail()
         let dataset: Dataset
         do {
-            guard !cfg.data.isEmpty else { throw UserError("no corpus: set `data` in the config or pass --data FILE") }
-            cfg.data = try CorpusRecipe.resolve(cfg.data, report: { printErr($0) })
-            dataset = try Dataset.load(path: cfg.data, config: cfg, report: { printErr($0) })
-        } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
+            dataset = try Dataset.prepare(config: cfg, report: { printErr($0) })
+        } catch { fail(error.message) }
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
         if headless || isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0 {
@@ -64,6 +62,10 @@ struct TrainCommand: ParsableCommand {
         let cfg = trainer.config
         Interrupts.shared.install()
         printErr("run \(name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
+        if let task = trainer.dataset.task {
+            printErr(String(format: "task %@: %d-character lines, loss floor %.4f (the prompt's random symbols); accuracy on %d held-out problems",
+                            task.task.name, task.task.lineLength, task.task.lossFloor, task.heldOut.count))
+        }
         var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
         let run = TrainingRun(trainer: trainer, name: name)
         var lastEval: Trainer.Evaluation?
@@ -73,7 +75,8 @@ struct TrainCommand: ParsableCommand {
                 case let .step(r, tps): progress.show(r, tokensPerSecond: tps, tokensPerStep: cfg.tokensPerStep)
                 case let .evaluation(e):
                     lastEval = e
-                    progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))
+                    progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss)
+                                  + (e.taskAccuracy.map { String(format: ", accuracy %.1f%%", 100 * $0) } ?? ""))
                 case let .checkpoint(path): progress.note("checkpoint \(path)")
                 case let .message(m): progress.note(m)
                 }
