@@ -123,13 +123,17 @@ public struct Dataset: Sendable {
     }
 
     /// B random windows of T tokens from a split, and their next-token targets.
+    ///
+    /// On a synthetic task the windows start only at line starts, so each problem sits at the
+    /// same positions within its line in every window (see `SyntheticTask`).
     public func batch(_ split: Split, batchSize: Int, blockSize: Int, rng: inout RandomNumbers) -> Batch {
         let ids = split == .train ? train : val
+        let stride = task?.task.lineLength ?? 1
         var x = [Int32](repeating: 0, count: batchSize * blockSize)
         var y = x
         ids.withUnsafeBufferPointer { src in
             for b in 0..<batchSize {
-                let i = rng.nextInt(below: ids.count - blockSize)
+                let i = rng.nextInt(below: (ids.count - blockSize) / stride) * stride
                 for t in 0..<blockSize {
                     x[b * blockSize + t] = src[i + t]
                     y[b * blockSize + t] = src[i + t + 1]
