@@ -31,7 +31,13 @@ import Testing
         // Recipes download, and CI may be offline: a small text stands in, as --data would.
         let dir = TemporaryDirectory()
         if cfg.data.hasPrefix(CorpusRecipe.prefix) {
-            let text = String(repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n", count: 300)
+            // Random words: varied enough for a 512-token BPE to find its merges.
+            var rng = SeededGenerator(seed: 42)
+            let words = (0..<6000).map { i in
+                String((0..<Int.random(in: 2...7, using: &rng)).map { _ in "etaoinshrdlucmfw".randomElement(using: &rng)! })
+                    + (i % 12 == 11 ? ".\n" : " ")
+            }
+            let text = words.joined()
             try text.write(toFile: dir.file("corpus.txt"), atomically: true, encoding: .utf8)
             cfg.data = dir.file("corpus.txt")
         }
