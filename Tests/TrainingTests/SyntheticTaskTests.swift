@@ -46,6 +46,15 @@ import Tokenizers
         }
     }
 
+    @Test func theSmallestTasksStillHoldProblemsOut() throws {
+        // Drawing held-out problems is by rejection: it needs some to exist.
+        for kind in SyntheticTask.Kind.allCases {
+            let task = try SyntheticTask(kind: kind, size: kind.minimumSize)
+            var rng = RandomNumbers(seed: 1)
+            #expect(task.problems(.val, count: 5, rng: &rng).allSatisfy(task.isHeldOut))
+        }
+    }
+
     @Test func examplesFromTheDocumentation() throws {
         let sort = try SyntheticTask(kind: .sort)
         #expect(sort.problem(Array("31415926".unicodeScalars)).line == "31415926|11234569\n")
