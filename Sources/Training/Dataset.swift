@@ -13,6 +13,14 @@ public struct Dataset: Sendable {
     public let train: [Int32]
     public let val: [Int32]
     public let tokenizer: any Tokenizer
+    /// The synthetic task the streams were generated from (nil for a text corpus).
+    public let task: TaskData?
+
+    /// A synthetic task and the held-out problems its accuracy is measured on.
+    public struct TaskData: Sendable {
+        public var task: SyntheticTask
+        public var heldOut: [SyntheticTask.Problem]
+    }
 
     public enum Split: String, Sendable { case train, val }
 
@@ -27,10 +35,32 @@ public struct Dataset: Sendable {
         self.train = Array(ids[..<n])
         self.val = Array(ids[n...])
         self.tokenizer = tokenizer
+        self.task = nil
         let need = blockSize + 2
         if val.count < need || train.count < need {
             throw ConfigError("the corpus has \(ids.count) tokens: its 10% validation split (\(val.count) tokens) needs at least block_size + 2 = \(need); use a longer corpus (≥ \(need * 10) tokens) or a smaller block_size")
         }
+    }
+
+    /// Splits made elsewhere (a synthetic task's training and held-out streams).
+    public init(train: [Int32], val: [Int32], tokenizer: any Tokenizer, task: TaskData? = nil) {
+        self.train = train
+        self.val = val
+        self.tokenizer = tokenizer
+        self.task = task
+    }
+
+    /// The data a config's `data` names: a synthetic task (`task:sort`), a corpus recipe
+    /// (`recipe:shakespeare`, prepared once) or a text file.
+    public static func prepare(config: TrainConfig, report: (String) -> Void = { _ in }) throws(ConfigError) -> Dataset {
+        guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
+        if let task = try SyntheticTask.named(config.data) {
+            if config.tokenizer != "char" {
+                throw ConfigError("\(config.data) has its own character vocabulary: remove tokenizer = \"\(config.tokenizer)\" from the config")
+            }
+            return try task.dataset(seed: config.seed, blockSize: config.blockSize, accuracyProblems: config.taskEvalProblems)
+        }
+        return try load(path: CorpusRecipe.resolve(config.data, report: report), config: config, report: report)
     }
 
     /// Reads and encodes a corpus file with the given tokenizer (or, with nil, a character
@@ -93,13 +123,17 @@ public struct Dataset: Sendable {
     }
 
     /// B random windows of T tokens from a split, and their next-token targets.
+    ///
+    /// On a synthetic task the windows start only at line starts, so each problem sits at the
+    /// same positions within its line in every window (see `SyntheticTask`).
     public func batch(_ split: Split, batchSize: Int, blockSize: Int, rng: inout RandomNumbers) -> Batch {
         let ids = split == .train ? train : val
+        let stride = task?.task.lineLength ?? 1
         var x = [Int32](repeating: 0, count: batchSize * blockSize)
         var y = x
         ids.withUnsafeBufferPointer { src in
             for b in 0..<batchSize {
-                let i = rng.nextInt(below: ids.count - blockSize)
+                let i = rng.nextInt(below: (ids.count - blockSize) / stride) * stride
                 for t in 0..<blockSize {
                     x[b * blockSize + t] = src[i + t]
                     y[b * blockSize + t] = src[i + t + 1]

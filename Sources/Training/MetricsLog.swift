@@ -12,7 +12,8 @@ import Darwin
 ///     {"step":500,"train_loss":1.9234,"val_loss":2.0112,"lr":0.00094,"grad_norm":0.41,"tokens_per_s":24100,"time":61.3}
 ///
 /// Values not measured at this step (val loss between evals), and NaN or infinite values (a
-/// diverged run), are `null`.
+/// diverged run), are `null`. Runs on a synthetic task add `"task_accuracy"` (a fraction) after
+/// `val_loss` at evaluations; other lines leave the key out.
 public struct MetricsRecord: Sendable, Equatable {
     public var step: Int
     public var trainLoss: Float?
@@ -20,27 +21,33 @@ public struct MetricsRecord: Sendable, Equatable {
     public var lr: Float?
     public var gradNorm: Float?
     public var tokensPerSecond: Double?
+    /// Exact-match accuracy on held-out problems of a synthetic task, at evaluations.
+    public var taskAccuracy: Float?
     /// Seconds of training since the run started (pauses excluded).
     public var time: Double
 
     public init(step: Int, trainLoss: Float? = nil, valLoss: Float? = nil, lr: Float? = nil,
-                gradNorm: Float? = nil, tokensPerSecond: Double? = nil, time: Double) {
+                gradNorm: Float? = nil, tokensPerSecond: Double? = nil, taskAccuracy: Float? = nil, time: Double) {
         self.step = step
         self.trainLoss = trainLoss
         self.valLoss = valLoss
         self.lr = lr
         self.gradNorm = gradNorm
         self.tokensPerSecond = tokensPerSecond
+        self.taskAccuracy = taskAccuracy
         self.time = time
     }
 
     /// The JSON line, without the newline.
     public var jsonLine: String {
         func number(_ value: Float?) -> StrictJSON { value.map(StrictJSON.number) ?? .null }
-        return StrictJSON.object([
+        var members: [(key: String, value: StrictJSON)] = [
             ("step", .number(step)),
             ("train_loss", number(trainLoss)),
             ("val_loss", number(valLoss)),
+        ]
+        if let taskAccuracy { members.append(("task_accuracy", number(taskAccuracy))) }
+        return StrictJSON.object(members + [
             ("lr", number(lr)),
             ("grad_norm", number(gradNorm)),
             ("tokens_per_s", tokensPerSecond.map(StrictJSON.number) ?? .null),
@@ -59,7 +66,7 @@ public struct MetricsRecord: Sendable, Equatable {
         guard let step = double("step").flatMap({ Int(exactly: $0) }), let time = double("time") else { return nil }
         self.init(step: step, trainLoss: double("train_loss").map(Float.init), valLoss: double("val_loss").map(Float.init),
                   lr: double("lr").map(Float.init), gradNorm: double("grad_norm").map(Float.init),
-                  tokensPerSecond: double("tokens_per_s"), time: time)
+                  tokensPerSecond: double("tokens_per_s"), taskAccuracy: double("task_accuracy").map(Float.init), time: time)
     }
 }
 

@@ -50,14 +50,15 @@ public enum RunSetup {
     public static func start(_ config: TrainConfig, report: (String) -> Void = { _ in }) throws -> TrainingRun {
         var config = config
         guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
-        config.data = try CorpusRecipe.resolve(config.data, report: report)
         // config.toml must work from any working directory when the run is resumed.
-        config.data = absolutePath(config.data)
+        if !config.data.hasPrefix(CorpusRecipe.prefix) && !config.data.hasPrefix("task:") {
+            config.data = absolutePath(config.data)
+        }
         let run = RunDirectory(config.runsDir + "/" + config.runName)
         if !((try? run.checkpoints()) ?? []).isEmpty {
             throw ConfigError("run folder \(run.path) already holds checkpoints: continue it with `nanoscope train --resume \(run.path)` or choose another run_name")
         }
-        let dataset = try Dataset.load(path: config.data, config: config, report: report)
+        let dataset = try Dataset.prepare(config: config, report: report)
         let trainer = try Trainer(config: config, dataset: dataset)
         try run.writeConfig(config.tomlText)
         if FileSystem.exists(run.metricsPath) { try MetricsLog.truncate(run.metricsPath, after: -1) }
@@ -83,7 +84,10 @@ public enum RunSetup {
         }
         let tokenizer = try makeTokenizer(fromMetadataJSON: tokenizerJSON)
         let checkpoint = try LoadedCheckpoint.load(path, config: config.modelConfig(vocabSize: tokenizer.vocabSize))
-        let dataset = try Dataset.load(path: config.data, tokenizer: tokenizer, blockSize: config.blockSize)
+        // A synthetic task regenerates its own data; a corpus is encoded with the checkpoint's tokenizer.
+        let dataset = try SyntheticTask.named(config.data) != nil
+            ? Dataset.prepare(config: config)
+            : Dataset.load(path: CorpusRecipe.resolve(config.data, report: { _ in }), tokenizer: tokenizer, blockSize: config.blockSize)
         let trainer = try Trainer(config: config, dataset: dataset)
         try ModelState.load(checkpoint, into: trainer.model)
         let state = try LoadedOptimizerState.load(run.optimizerPath(step: point.checkpoint.step),

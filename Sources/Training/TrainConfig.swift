@@ -6,7 +6,7 @@ import GPT
 /// 2000 iterations, lr 1e-3 → 1e-4, warmup 100, β₂ 0.99, no dropout, no bias).
 public struct TrainConfig: Sendable, Equatable {
     // Data
-    /// Path of a UTF-8 text corpus.
+    /// Path of a UTF-8 text corpus, `recipe:shakespeare`, or a synthetic task (`task:sort`).
     public var data: String = ""
     /// `"char"` or `"bpe"`.
     public var tokenizer: String = "char"
@@ -36,6 +36,8 @@ public struct TrainConfig: Sendable, Equatable {
     // Evaluation, logging, checkpoints
     public var evalInterval = 250
     public var evalIters = 20
+    /// Held-out problems greedily decoded for the accuracy of a synthetic task.
+    public var taskEvalProblems = 500
     public var logInterval = 10
     public var checkpointInterval = 500
     public var keepCheckpoints = 3
@@ -76,7 +78,7 @@ public struct TrainConfig: Sendable, Equatable {
 
     /// Every key a config file or `--set` may name, in the order `config.toml` is written.
     public static let keys: [Key] = [
-        .string("data", "path of a UTF-8 text corpus", \.data),
+        .string("data", "a UTF-8 text file, recipe:shakespeare, or task:sort / task:add / task:reverse / task:copy", \.data),
         .string("tokenizer", "\"char\" or \"bpe\"", \.tokenizer),
         .int("vocab_size", "BPE vocabulary size (tokenizer = \"bpe\")", \.vocabSize),
         .int("n_layer", "transformer blocks", \.nLayer),
@@ -106,6 +108,7 @@ public struct TrainConfig: Sendable, Equatable {
         .float("grad_clip", "clip the global gradient norm to this (0 = off)", \.gradClip),
         .int("eval_interval", "steps between evaluations", \.evalInterval),
         .int("eval_iters", "batches per split in each evaluation", \.evalIters),
+        .int("task_eval_problems", "held-out problems whose answers each evaluation decodes (task: data)", \.taskEvalProblems),
         .int("log_interval", "steps between progress lines in headless logs", \.logInterval),
         .int("checkpoint_interval", "steps between checkpoints (0 = only at the end)", \.checkpointInterval),
         .int("keep_checkpoints", "keep the newest N checkpoints and the best by val loss (0 = keep all)", \.keepCheckpoints),
@@ -173,7 +176,7 @@ public struct TrainConfig: Sendable, Equatable {
         for (name, value) in [("warmup_iters", warmupIters), ("lr_decay_iters", lrDecayIters), ("eval_interval", evalInterval),
                               ("log_interval", logInterval), ("checkpoint_interval", checkpointInterval),
                               ("keep_checkpoints", keepCheckpoints), ("max_bad_steps", maxBadSteps),
-                              ("telemetry_interval", telemetryInterval)] where value < 0 {
+                              ("telemetry_interval", telemetryInterval), ("task_eval_problems", taskEvalProblems)] where value < 0 {
             throw ConfigError("\(name) = \(value) must not be negative")
         }
         if nEmbd % nHead != 0 {

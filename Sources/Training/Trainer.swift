@@ -45,6 +45,8 @@ public final class Trainer {
         public var step: Int
         public var trainLoss: Float
         public var valLoss: Float
+        /// Exact-match accuracy of greedy answers to held-out problems (synthetic tasks only).
+        public var taskAccuracy: Float? = nil
     }
 
     public init(config: TrainConfig, dataset: Dataset, model: GPT? = nil) throws(ConfigError) {
@@ -117,7 +119,8 @@ public final class Trainer {
 
     /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,
     /// without dropout. The batches come from a stream seeded by the step, so evaluating never
-    /// changes the training batches.
+    /// changes the training batches. On a synthetic task it also decodes the held-out problems'
+    /// answers (`task_eval_problems` of them) and reports the fraction exactly right.
     public func evaluate() -> Evaluation {
         var rng = RandomNumbers(seed: Dropout.hash(UInt64(config.seed) &+ 2, UInt64(step)))
         var means: [Float] = []
@@ -130,7 +133,9 @@ public final class Trainer {
             }
             means.append(Float(total / Double(config.evalIters)))
         }
-        return Evaluation(step: step, trainLoss: means[0], valLoss: means[1])
+        let accuracy = SyntheticTask.accuracy(model: model, dataset: dataset,
+                                              tokensPerForward: config.batchSize * config.blockSize)
+        return Evaluation(step: step, trainLoss: means[0], valLoss: means[1], taskAccuracy: accuracy)
     }
 
     public var isFinished: Bool { step >= config.maxIters }

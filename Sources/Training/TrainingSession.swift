@@ -83,7 +83,7 @@ public final class TrainingSession: TrainingControl {
                         $0.eta = tps > 0 ? Double(($0.maxSteps - r.step) * tokensPerStep) / tps : nil
                     }
                 case let .evaluation(e):
-                    update { $0.evals.append(.init(step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss)) }
+                    update { $0.evals.append(.init(step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, taskAccuracy: e.taskAccuracy)) }
                 case let .checkpoint(path):
                     update {
                         $0.lastCheckpoint = path

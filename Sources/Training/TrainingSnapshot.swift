@@ -24,13 +24,15 @@ public struct TrainingSnapshot: Sendable, Equatable {
         }
     }
 
-    /// One evaluation (mean loss over `eval_iters` batches of each split).
+    /// One evaluation (mean loss over `eval_iters` batches of each split; on a synthetic task
+    /// also the exact-match accuracy on held-out problems).
     public struct EvalPoint: Sendable, Equatable {
         public var step: Int
         public var trainLoss: Float
         public var valLoss: Float
-        public init(step: Int, trainLoss: Float, valLoss: Float) {
-            self.step = step; self.trainLoss = trainLoss; self.valLoss = valLoss
+        public var taskAccuracy: Float?
+        public init(step: Int, trainLoss: Float, valLoss: Float, taskAccuracy: Float? = nil) {
+            self.step = step; self.trainLoss = trainLoss; self.valLoss = valLoss; self.taskAccuracy = taskAccuracy
         }
     }
 
@@ -88,6 +90,7 @@ public struct TrainingSnapshot: Sendable, Equatable {
     public var latestLoss: Float? { steps.last?.loss }
     public var latestLR: Float? { steps.last?.lr }
     public var latestValLoss: Float? { evals.last?.valLoss }
+    public var latestTaskAccuracy: Float? { evals.last?.taskAccuracy }
 }
 
 /// Requests from a watcher to the trainer; the trainer reads them between steps.

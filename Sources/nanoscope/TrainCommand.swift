@@ -85,6 +85,10 @@ struct TrainCommand: ParsableCommand {
         let cfg = trainer.config
         Interrupts.shared.install()
         printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
+        if let task = trainer.dataset.task {
+            printErr(String(format: "task %@: %d-character lines, loss floor %.4f (the prompt's random symbols); accuracy on %d held-out problems",
+                            task.task.name, task.task.lineLength, task.task.lossFloor, task.heldOut.count))
+        }
         var progress = HeadlessProgress(maxSteps: cfg.maxIters, logInterval: cfg.logInterval)
         var lastEval: Trainer.Evaluation?
         var telemetryPath: String?
@@ -108,7 +112,8 @@ struct TrainCommand: ParsableCommand {
                     }
                 case let .evaluation(e):
                     lastEval = e
-                    progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss))
+                    progress.note(String(format: "step %d: train loss %.4f, val loss %.4f", e.step, e.trainLoss, e.valLoss)
+                                  + (e.taskAccuracy.map { String(format: ", accuracy %.1f%%", 100 * $0) } ?? ""))
                 case let .checkpoint(path): progress.note("checkpoint \(path)")
                 case let .message(m): progress.note(m)
                 }

@@ -81,6 +81,13 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         }
     }
 
+    @Test func theStatusBarShowsTheTaskAccuracyOnlyForTasks() {
+        #expect(!render(200, 60).lines[0].contains("acc "))
+        var s = sampleSnapshot()
+        s.evals[s.evals.count - 1].taskAccuracy = 0.975
+        #expect(render(200, 60, s).lines[0].contains("acc 97.5%"))
+    }
+
     @Test func theStatusBarDropsLeastImportantFieldsFirst() {
         let narrow = render(40, 10).lines[0]
         #expect(narrow.contains("▶ running"))

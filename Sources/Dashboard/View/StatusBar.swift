@@ -30,6 +30,9 @@ struct StatusBar: Widget {
         result.append(("step \(s.step)/\(s.maxSteps)\(percent)", 1, status))
         result.append(("loss \(Format.loss(s.latestLoss))", 2, status.with(fg: palette.color(.trainLoss))))
         result.append(("val \(Format.loss(s.latestValLoss))", 3, status.with(fg: palette.color(.valLoss))))
+        if let accuracy = s.latestTaskAccuracy {
+            result.append((String(format: "acc %.1f%%", 100 * accuracy), 3, status.with(fg: palette.color(.valLoss))))
+        }
         result.append(("\(Format.rate(s.tokensPerSecond)) tok/s", 4, status))
         result.append(("lr \(Format.learningRate(s.latestLR))", 6, status.with(fg: palette.color(.learningRate))))
         var time = "\(Format.duration(s.elapsed))"
