@@ -12,8 +12,10 @@ import Testing
         let binary = try nanoscopeBinary()
         let ws = try Workspace()
         let tmux = try TmuxSession(width: 120, height: 40)
+        defer { tmux.close() }
         try tmux.waitFor("the shell prompt") { $0.contains("READY$") }
-        try tmux.type("\(binary) train --data \(ws.corpus) --runs_dir=\(ws.runs) --run_name=e2e --n_layer=2 --n_embd=64 --n_head=4 --max_iters=100000 --eval_interval=40 --eval_iters=2 --checkpoint_interval=0")
+        // `timeout` bounds the run even if this test dies before it can quit it.
+        try tmux.type("timeout --foreground 300 \(binary) train --data \(ws.corpus) --runs_dir=\(ws.runs) --run_name=e2e --n_layer=2 --n_embd=64 --n_head=4 --max_iters=100000 --eval_interval=40 --eval_iters=2 --checkpoint_interval=0")
         try tmux.press("Enter")
 
         // It draws the panes and trains: the step counter and the loss curve move.

@@ -17,7 +17,10 @@ final class TmuxSession {
                   "env -i HOME=\(NSHomeDirectory()) PATH=/usr/bin:/bin TERM=tmux-256color LANG=C.UTF-8 PS1='READY$ ' bash --norc --noprofile"])
     }
 
-    deinit { _ = try? tmux(["kill-server"]) }
+    /// Ends the tmux server and with it everything running in the pane.
+    func close() { _ = try? tmux(["kill-server"]) }
+
+    deinit { close() }
 
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
