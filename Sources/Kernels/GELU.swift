@@ -30,8 +30,10 @@ public enum GELU {
         pool.parallelRanges(count / 16, serialBelow: 512) { range in
             for v in range {
                 let x = V.load(inp + v * 16)
-                let cdf = 0.5 * (1 + VectorMath.erf(x * invSqrt2))
-                let pdf = VectorMath.exp(-0.5 * x * x) * invSqrt2Pi
+                // e^(−x²/2) is both the Gaussian density's core and erf(x/√2)'s e^(−(x/√2)²).
+                let e = VectorMath.exp(-0.5 * x * x)
+                let cdf = 0.5 * (1 + VectorMath.erf(x * invSqrt2, expOfMinusSquare: e))
+                let pdf = e * invSqrt2Pi
                 ((cdf + x * pdf) * V.load(dout + v * 16)).store(dinp + v * 16)
             }
         }

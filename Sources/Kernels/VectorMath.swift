@@ -42,6 +42,13 @@ public enum VectorMath {
     ///     erf(x) ≈ 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^(−x²),  t = 1 / (1 + p·x),  x ≥ 0
     @inline(__always)
     public static func erf(_ x: V) -> V {
+        erf(x, expOfMinusSquare: VectorMath.exp(-(x * x)))
+    }
+
+    /// erf(x) when e^(−x²) is already at hand (GELU's backward pass needs that exponential for
+    /// the Gaussian density too, so it is computed once).
+    @inline(__always)
+    public static func erf(_ x: V, expOfMinusSquare e2: V) -> V {
         let ax = x.replacing(with: -x, where: x .< 0)
         let t = 1 / (ax * 0.3275911 + 1)
         var y = V(repeating: 1.061405429)
@@ -50,7 +57,7 @@ public enum VectorMath {
         y = y * t - 0.284496736
         y = y * t + 0.254829592
         y = y * t
-        let e = 1 - y * VectorMath.exp(-(ax * ax))
+        let e = 1 - y * e2
         return e.replacing(with: -e, where: x .< 0)
     }
 
