@@ -16,7 +16,7 @@ extension TrainingSnapshot.State {
     public var isActive: Bool {
         switch self {
         case .starting, .running, .paused, .evaluating: true
-        case .finished, .failed: false
+        case .finished, .failed, .idle: false
         }
     }
 }
@@ -56,6 +56,8 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
             effects.append(.send(.resume)); s.notice = "resuming"
         case .starting, .running, .evaluating:
             effects.append(.send(.pause)); s.notice = "pausing after this step"
+        case .idle:
+            s.notice = "no training in this process (r in Checkpoints resumes one)"
         case .finished, .failed:
             s.notice = "training has ended"
         }
