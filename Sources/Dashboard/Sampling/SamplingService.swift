@@ -43,21 +43,25 @@ public struct SampleColumn: Equatable, Sendable {
     public var generated: String
     /// The distribution each token was drawn from, same indices as `pieces`.
     public var distributions: [NextTokenDistribution]
+    /// The text of each candidate in `distributions` (decoded here, where the tokenizer is).
+    public var candidateLabels: [[String]]
     /// Why this source produced nothing (a checkpoint that does not load, a prompt it cannot encode).
     public var error: String?
     public var finished: Bool
 
     public init(title: String) {
         self.title = title; step = nil; vocabSize = nil; prompt = ""; pieces = []; generated = ""
-        distributions = []; error = nil; finished = false
+        distributions = []; candidateLabels = []; error = nil; finished = false
     }
 
     public var text: String { prompt + generated }
 }
 
 /// What the UI reads each frame. `version` changes whenever anything else does, so the frame
-/// loop can tell "nothing new" with one comparison.
+/// loop (and `==`) can tell "nothing new" with one comparison.
 public struct SamplingOutput: Equatable, Sendable {
+    public static func == (a: SamplingOutput, b: SamplingOutput) -> Bool { a.version == b.version }
+
     public var version = 0
     /// The request these columns answer (nil before the first).
     public var request: SamplingRequest?
@@ -144,8 +148,9 @@ public final class SamplingService: Sendable {
                 s.pending = nil
                 let cancellation = GenerationCancellation()
                 s.running = cancellation
+                let version = s.output.version + 1
                 s.output = SamplingOutput()
-                s.output.version = Int.random(in: 0..<Int.max)
+                s.output.version = version
                 s.output.request = pending.request
                 s.output.busy = true
                 s.output.columns = pending.request.sources.map { SampleColumn(title: Self.title(of: $0)) }
@@ -229,16 +234,17 @@ public final class SamplingService: Sendable {
         settings.topK = min(settings.topK, vocab)
         var sampler = Sampler(settings: settings, seed: request.seed)
         var decoder = StreamingTextDecoder(tokenizer: model.tokenizer)
-        var pieces: [String] = [], distributions: [NextTokenDistribution] = []
+        var pieces: [String] = [], distributions: [NextTokenDistribution] = [], labels: [[String]] = []
         var generated = ""
         var lastPublish = ContinuousClock.now
         var published = 0
         func flush(finished: Bool) {
-            let newPieces = pieces[published...], newDistributions = distributions[published...]
+            let newPieces = pieces[published...], newDistributions = distributions[min(published, distributions.count)...],
+                newLabels = labels[min(published, labels.count)...]
             let text = generated
             published = pieces.count
             publish(column, cancellation) { c in
-                c.pieces += newPieces; c.distributions += newDistributions; c.generated = text; c.finished = finished
+                c.pieces += newPieces; c.distributions += newDistributions; c.candidateLabels += newLabels; c.generated = text; c.finished = finished
             }
             lastPublish = ContinuousClock.now
         }
@@ -247,7 +253,10 @@ public final class SamplingService: Sendable {
             let piece = decoder.push(token.token)
             pieces.append(piece)
             generated += piece
-            if let d = token.distribution { distributions.append(d) }
+            if let d = token.distribution {
+                distributions.append(d)
+                labels.append(d.entries.map { model.tokenizer.decode([$0.token]) })
+            }
             if ContinuousClock.now - lastPublish >= publishInterval { flush(finished: false) }
             return .proceed
         }
