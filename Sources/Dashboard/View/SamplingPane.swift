@@ -214,7 +214,7 @@ struct NextTokenView: Widget {
         }
         let complete = d.cut.kept <= d.entries.count
         let sum = "Σ after cut " + String(format: "%.3f", afterSum) + (complete ? "" : " (top \(d.entries.count) of \(d.cut.kept) kept)")
-        buffer.write("model │ after cut  " + sum, in: rows, row: min(row, rows.height - 1), palette.muted)
+        buffer.write(sum + "  (bars: model │ after cut)", in: rows, row: min(row, rows.height - 1), palette.muted)
     }
 
     private func drawBar(_ p: Float, width: Int, x: Int, y: Int, style: Style, into buffer: inout CellBuffer) -> Int {
