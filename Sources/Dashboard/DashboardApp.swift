@@ -39,7 +39,18 @@ public final class DashboardApp<Backend: TerminalBackend> {
     private var shutdownStarted: ContinuousClock.Instant?
     private var noticeShownAt: ContinuousClock.Instant?
     private var exit: DashboardExit?
-    private var lastDrawn: (snapshot: TrainingSnapshot, ui: UIState, theme: Int, width: Int, height: Int)?
+    private var lastDrawn: (snapshot: TrainingSnapshot, ui: UIState, console: ConsoleData, theme: Int, width: Int, height: Int)?
+
+    /// Generates the console's text on its own thread.
+    private let sampler = SamplingService()
+    /// Lists the runs folder on its own thread (nil without a runs folder).
+    private let watcher: CheckpointWatcher?
+    /// What the console and browser panes draw, refreshed each frame from the two threads.
+    public private(set) var console = ConsoleData()
+    private var rowsKey: (version: Int, sort: BrowserSort, filter: String)?
+    private var lastRequest: SamplingRequest?
+    private var lastCheckpointSeen: String?
+    private var askedForWeights = false
 
     static var noticeDuration: Duration { .seconds(3) }
 
@@ -50,6 +61,7 @@ public final class DashboardApp<Backend: TerminalBackend> {
         self.options = options
         let start = options.theme.flatMap(themes.index(named:)) ?? 0
         ui = UIState(themeIndex: start, themeCount: themes.themes.count)
+        watcher = options.runsFolder.map { CheckpointWatcher(folder: $0) }
         if let theme = options.theme, themes.index(named: theme) == nil {
             show("no theme named \(theme); using \(themes.themes[start].name)")
         } else if !themes.warnings.isEmpty {
@@ -59,9 +71,14 @@ public final class DashboardApp<Backend: TerminalBackend> {
 
     /// Runs until the user has quit and the trainer has stopped (or the wait was cut short).
     public func run() -> DashboardExit {
+        defer {
+            sampler.shutdown()
+            watcher?.shutdown()
+        }
         let frameMilliseconds = max(10, Int(1000 / max(1, options.framesPerSecond)))
         while true {
             let snapshot = control.snapshot()
+            refreshConsole(snapshot)
             for _ in 0..<TerminalGuard.takeInterrupts() { handle(.interrupt, snapshot) }
             if let exit = checkShutdown(snapshot) { return exit }
             if options.exitWhenTrainingEnds && !snapshot.state.isActive { return .trainerStopped }
@@ -92,8 +109,15 @@ public final class DashboardApp<Backend: TerminalBackend> {
 
     private func handle(_ action: Action, _ snapshot: TrainingSnapshot) {
         let before = ui
-        let (next, effects) = reduce(ui, action, training: snapshot.state, limits: SelectionLimits(snapshot))
+        var limits = SelectionLimits(snapshot)
+        limits.checkpoints = console.rows
+        limits.vocab = console.sampling.columns.first?.vocabSize
+        limits.generatedTokens = console.sampling.columns.first?.distributions.count ?? 0
+        let (next, effects) = reduce(ui, action, training: snapshot.state, limits: limits)
         ui = next
+        // The request follows the settings at once: a slider move cancels the running generation
+        // in this frame, not the next.
+        submitIfChanged(snapshot)
         if ui.notice != before.notice, ui.notice != nil { noticeShownAt = clock.now }
         if ui.themeIndex != before.themeIndex { show("theme \(themes.themes[ui.themeIndex].name)") }
         for effect in effects {
@@ -108,6 +132,8 @@ public final class DashboardApp<Backend: TerminalBackend> {
             case .redraw:
                 backend.invalidate()
                 lastDrawn = nil
+            case .deleteCheckpoint(let path):
+                watcher?.delete(path)
             }
         }
     }
@@ -137,13 +163,64 @@ public final class DashboardApp<Backend: TerminalBackend> {
     private func draw(_ snapshot: TrainingSnapshot) {
         let (width, height) = backend.size
         if let last = lastDrawn, last.width == width, last.height == height, last.theme == ui.themeIndex,
-           last.ui == ui, last.snapshot == snapshot {
+           last.ui == ui, last.snapshot == snapshot, last.console == console {
             return
         }
-        let frame = DashboardView.render(snapshot: snapshot, ui: ui, theme: themes.themes[ui.themeIndex],
+        let frame = DashboardView.render(snapshot: snapshot, ui: ui, console: console, theme: themes.themes[ui.themeIndex],
                                          colorMode: backend.colorMode, width: width, height: height)
         backend.present(frame)
         lastFrame = frame
-        lastDrawn = (snapshot, ui, ui.themeIndex, width, height)
+        lastDrawn = (snapshot, ui, console, ui.themeIndex, width, height)
+    }
+
+    // MARK: Sampling console and checkpoint browser
+
+    /// Polls the sampler and the watcher (two lock-protected copies), re-sorts the browser rows
+    /// only when the listing, sort or filter changed, and keeps the sampler's request in step
+    /// with the UI state. No disk access here: the watcher's thread does that.
+    private func refreshConsole(_ snapshot: TrainingSnapshot) {
+        // The console starts on the trainer's weights: ask for a copy once training runs.
+        if !askedForWeights && snapshot.state.isActive && snapshot.liveWeights == nil {
+            askedForWeights = true
+            control.send(.snapshotWeights)
+        }
+        console.sampling = sampler.output()
+        if let watcher {
+            if snapshot.lastCheckpoint != lastCheckpointSeen {
+                lastCheckpointSeen = snapshot.lastCheckpoint
+                watcher.refresh()
+            }
+            console.browser = watcher.data()
+            let key = (console.browser.version, ui.browser.sort, ui.browser.filter)
+            if rowsKey.map({ $0.version != key.0 || $0.sort != key.1 || $0.filter != key.2 }) ?? true {
+                rowsKey = key
+                console.rows = BrowserRow.rows(console.browser.runs, sort: ui.browser.sort, filter: ui.browser.filter)
+            }
+            if !console.rows.isEmpty {
+                watcher.showLosses(ofRun: console.rows[min(max(0, ui.browser.selected), console.rows.count - 1)].runPath)
+            }
+        }
+        submitIfChanged(snapshot)
+    }
+
+    /// The generation the UI state asks for (nil: nothing to sample yet).
+    static func request(for ui: UIState, snapshot: TrainingSnapshot) -> SamplingRequest? {
+        let sources: [SamplingSource]
+        switch ui.sampling.source {
+        case .live:
+            guard let live = snapshot.liveWeights else { return nil }
+            sources = [.live(live)]
+        case .checkpoint(let path): sources = [.checkpoint(path)]
+        case .compare(let a, let b): sources = [.checkpoint(a), .checkpoint(b)]
+        }
+        let v = ui.sampling
+        return SamplingRequest(sources: sources, prompt: v.prompt, settings: v.settings, seed: v.seed, maxTokens: v.maxTokens)
+    }
+
+    private func submitIfChanged(_ snapshot: TrainingSnapshot) {
+        guard let request = Self.request(for: ui, snapshot: snapshot), request != lastRequest else { return }
+        lastRequest = request
+        sampler.submit(request)
+        console.sampling = sampler.output()
     }
 }

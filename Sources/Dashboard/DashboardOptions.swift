@@ -14,10 +14,13 @@ public struct DashboardOptions: Sendable {
     public var themeDirectories: [URL]?
     /// Close by itself when the run ends (benchmarks); otherwise it stays open for a last look.
     public var exitWhenTrainingEnds: Bool
+    /// The folder the checkpoint browser lists (nil: no browser, e.g. benchmarks).
+    public var runsFolder: String?
 
     public init(theme: String? = nil, colorMode: ColorMode? = nil, framesPerSecond: Double = 15,
                 shutdownTimeout: Duration = .seconds(120), themeDirectories: [URL]? = nil,
-                exitWhenTrainingEnds: Bool = false) {
+                exitWhenTrainingEnds: Bool = false, runsFolder: String? = nil) {
+        self.runsFolder = runsFolder
         self.exitWhenTrainingEnds = exitWhenTrainingEnds
         self.theme = theme
         self.colorMode = colorMode

@@ -1,4 +1,5 @@
 import Foundation
+import GPT
 import Synchronization
 
 /// A training run on its own thread, watched through snapshots and steered with commands —
@@ -64,6 +65,12 @@ public final class TrainingSession: TrainingControl {
                     case .saveCheckpoint: if directive == .proceed || directive == .pause { directive = .save }
                     case .stop: directive = .stop
                     case .setProbe(let text): changeProbe(text, run: run)
+                    case .snapshotWeights:
+                        let copy = LiveWeights(step: run.trainer.step, weights: ModelWeights(copying: run.trainer.model),
+                                               tokenizer: run.trainer.dataset.tokenizer)
+                        update { $0.liveWeights = copy }
+                    case .resumeFrom:
+                        note("this session cannot switch runs; quit and use `nanoscope train --resume`")
                     }
                 }
                 if directive == .proceed && paused { directive = .pause }

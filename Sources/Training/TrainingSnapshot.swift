@@ -1,3 +1,6 @@
+import GPT
+import Tokenizers
+
 /// What the trainer thread publishes after each step for whoever watches (the dashboard, tests).
 ///
 /// A plain value: the watcher gets a consistent picture without ever holding a lock while it draws.
@@ -9,6 +12,9 @@ public struct TrainingSnapshot: Sendable, Equatable {
         case evaluating
         case finished
         case failed(String)
+        /// No trainer in this process (`nanoscope browse`): checkpoints can be looked at, sampled
+        /// and resumed from.
+        case idle
     }
 
     /// One optimizer step.
@@ -72,6 +78,9 @@ public struct TrainingSnapshot: Sendable, Equatable {
     /// The probe's attention maps, newest. The arrays are shared between snapshot copies
     /// (copy on write), so publishing and reading a snapshot does not copy them.
     public var attention: AttentionMaps?
+    /// A copy of the model's weights, taken at a step boundary when a watcher asked for one
+    /// (`.snapshotWeights`): what the sampling console generates from while training goes on.
+    public var liveWeights: LiveWeights?
 
     public init(runName: String, maxSteps: Int) {
         self.runName = runName
@@ -103,6 +112,28 @@ public enum TrainerCommand: Sendable, Equatable {
     case stop
     /// Use this text as the attention probe from now on and recompute the maps at once.
     case setProbe(String)
+    /// Copy the weights at the next step boundary and publish them as `liveWeights`.
+    case snapshotWeights
+    /// Stop this run (with a checkpoint) and continue training from the checkpoint at this path.
+    /// Only a `TrainingHost` can swap runs; a bare session notes that it cannot.
+    case resumeFrom(String)
+}
+
+/// The trainer's weights at one step with the tokenizer that reads them: a value the sampler
+/// thread owns once published. A class so that snapshots carrying it compare (and copy) in O(1):
+/// two are equal only when they are the same copy.
+public final class LiveWeights: Sendable, Equatable {
+    public let step: Int
+    public let weights: ModelWeights
+    public let tokenizer: any Tokenizer
+
+    public init(step: Int, weights: ModelWeights, tokenizer: any Tokenizer) {
+        self.step = step
+        self.weights = weights
+        self.tokenizer = tokenizer
+    }
+
+    public static func == (a: LiveWeights, b: LiveWeights) -> Bool { a === b }
 }
 
 /// The handle a dashboard holds on a training run living on another thread.

@@ -61,9 +61,11 @@ struct TrainCommand: ParsableCommand {
         // The run is handed to its thread whole; nothing here touches it afterwards.
         nonisolated(unsafe) let handOver = run
         let name = run.name
-        let session = TrainingSession(name: name, maxSteps: run.trainer.config.maxIters) { handOver }
+        let runsFolder = run.trainer.config.runsDir
+        // A host, not a bare session: the checkpoint browser's `r` can swap in a resumed run.
+        let session = TrainingHost(session: TrainingSession(name: name, maxSteps: run.trainer.config.maxIters) { handOver })
         do {
-            try runDashboard(control: session, options: DashboardOptions(theme: theme))
+            try runDashboard(control: session, options: DashboardOptions(theme: theme, runsFolder: runsFolder))
         } catch {
             session.send(.stop)
             while !session.isDone { Thread.sleep(forTimeInterval: 0.05) }
@@ -71,7 +73,7 @@ struct TrainCommand: ParsableCommand {
         }
         let final = session.snapshot()
         if case .failed(let why) = final.state { fail(why) }
-        printErr("run \(name): stopped at step \(final.step)/\(final.maxSteps)"
+        printErr("run \(final.runName): stopped at step \(final.step)/\(final.maxSteps)"
                  + (final.latestValLoss.map { String(format: ", val loss %.4f", $0) } ?? "")
                  + (final.lastCheckpoint.map { "; last checkpoint \($0)" } ?? ""))
     }

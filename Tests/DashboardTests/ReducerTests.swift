@@ -145,7 +145,7 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),
     }
 
     @Test func hintsComeFromTheTable() {
-        #expect(Keymap.hints().map(\.word) == ["pause", "save", "focus", "expand", "theme", "help", "quit"])
+        #expect(Keymap.hints().map(\.word) == ["pause", "save", "focus", "expand", "checkpoints", "theme", "help", "quit"])
         #expect(Keymap.hints().first?.key == "Space")
     }
 

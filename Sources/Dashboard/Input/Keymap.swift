@@ -33,16 +33,49 @@ public enum Action: Hashable, Sendable {
     case deleteProbeCharacter
     case submitProbe
     case cancelProbe
+    // Sampling console
+    case nextSlider
+    case previousSlider
+    case increaseSlider
+    case decreaseSlider
+    case toggleSeedLock
+    case newSeed
+    case editPrompt
+    case cursorEarlier
+    case cursorLater
+    case useLiveWeights
+    // Checkpoint browser
+    case focusCheckpoints
+    case nextCheckpoint
+    case previousCheckpoint
+    case loadCheckpoint
+    case resumeCheckpoint
+    case deleteCheckpoint
+    case confirmDelete
+    case cancelDelete
+    case markCheckpoint
+    case cycleSort
+    case editFilter
+    // Typing a prompt or a filter
+    case typeText(Unicode.Scalar)
+    case deleteTextCharacter
+    case submitText
+    case cancelText
 }
 
 /// Where a binding applies. Modal scopes (a prompt, the help overlay) are looked up first.
 public enum KeyScope: Sendable, CaseIterable {
-    case quitPrompt, probeInput, help, lossPane, gradientsPane, attentionPane, global
+    case quitPrompt, deletePrompt, probeInput, textInput, help, lossPane, gradientsPane, attentionPane, samplingPane,
+         checkpointsPane, global
 
     public var title: String {
         switch self {
         case .quitPrompt: "Quit prompt"
+        case .deletePrompt: "Delete prompt"
         case .probeInput: "Typing a probe (other keys type)"
+        case .textInput: "Typing a prompt or filter (other keys type)"
+        case .samplingPane: "Sampling pane"
+        case .checkpointsPane: "Checkpoints pane"
         case .help: "Help"
         case .lossPane: "Loss pane"
         case .gradientsPane: "Gradients pane"
@@ -70,6 +103,11 @@ public enum Keymap {
                    scope: .quitPrompt, summary: "stop training (with a checkpoint) and quit"),
         KeyBinding(keys: [.character("n"), .character("N"), .escape], action: .cancelQuit,
                    scope: .quitPrompt, summary: "keep training"),
+
+        KeyBinding(keys: [.character("y"), .character("Y")], action: .confirmDelete, scope: .deletePrompt,
+                   summary: "delete the checkpoint (its optimizer state too)"),
+        KeyBinding(keys: [.character("n"), .character("N"), .escape, .character("q")], action: .cancelDelete,
+                   scope: .deletePrompt, summary: "keep it"),
 
         KeyBinding(keys: [.character("?"), .function(1), .escape, .character("q"), .enter], action: .closeOverlay,
                    scope: .help, summary: "close this help"),
@@ -107,6 +145,46 @@ public enum Keymap {
         KeyBinding(keys: [.backspace], action: .deleteProbeCharacter, scope: .probeInput,
                    summary: "delete the last character"),
 
+        KeyBinding(keys: [.enter], action: .submitText, scope: .textInput, summary: "use the typed text"),
+        KeyBinding(keys: [.escape], action: .cancelText, scope: .textInput, summary: "keep the old text"),
+        KeyBinding(keys: [.backspace], action: .deleteTextCharacter, scope: .textInput,
+                   summary: "delete the last character"),
+
+        KeyBinding(keys: [.down, .character("j")], action: .nextSlider, scope: .samplingPane, summary: "select the next slider"),
+        KeyBinding(keys: [.up, .character("k")], action: .previousSlider, scope: .samplingPane,
+                   summary: "select the previous slider"),
+        KeyBinding(keys: [.right, .character("l"), .character("+"), .character("=")], action: .increaseSlider,
+                   scope: .samplingPane, summary: "raise the slider (the text regenerates)"),
+        KeyBinding(keys: [.left, .character("h"), .character("-")], action: .decreaseSlider, scope: .samplingPane,
+                   summary: "lower the slider"),
+        KeyBinding(keys: [.character("p")], action: .editPrompt, scope: .samplingPane, summary: "type the prompt (Enter uses it)"),
+        KeyBinding(keys: [.character("f")], action: .toggleSeedLock, scope: .samplingPane,
+                   summary: "lock / unlock the seed (locked: same random draws for every setting)"),
+        KeyBinding(keys: [.character("n")], action: .newSeed, scope: .samplingPane, summary: "draw with a new seed"),
+        KeyBinding(keys: [.character("[")], action: .cursorEarlier, scope: .samplingPane,
+                   summary: "next-token view: an earlier position"),
+        KeyBinding(keys: [.character("]")], action: .cursorLater, scope: .samplingPane,
+                   summary: "next-token view: a later position (past the end: follow the newest)"),
+        KeyBinding(keys: [.character("w")], action: .useLiveWeights, scope: .samplingPane,
+                   summary: "sample the trainer's weights (a fresh copy)"),
+
+        KeyBinding(keys: [.down, .character("j")], action: .nextCheckpoint, scope: .checkpointsPane,
+                   summary: "select the next checkpoint"),
+        KeyBinding(keys: [.up, .character("k")], action: .previousCheckpoint, scope: .checkpointsPane,
+                   summary: "select the previous checkpoint"),
+        KeyBinding(keys: [.enter], action: .loadCheckpoint, scope: .checkpointsPane,
+                   summary: "load it into the sampling console"),
+        KeyBinding(keys: [.character("r")], action: .resumeCheckpoint, scope: .checkpointsPane,
+                   summary: "resume training from it (stops the current run first)"),
+        KeyBinding(keys: [.character("d")], action: .deleteCheckpoint, scope: .checkpointsPane,
+                   summary: "delete it (asks first)"),
+        KeyBinding(keys: [.character("x")], action: .markCheckpoint, scope: .checkpointsPane,
+                   summary: "mark / unmark for comparison: two marked are sampled side by side"),
+        KeyBinding(keys: [.character("o")], action: .cycleSort, scope: .checkpointsPane,
+                   summary: "sort by run and step / newest / best val loss"),
+        KeyBinding(keys: [.character("/")], action: .editFilter, scope: .checkpointsPane,
+                   summary: "filter by run name or step"),
+
         KeyBinding(keys: [.character(" ")], action: .togglePause, scope: .global,
                    summary: "pause / resume training", hint: "pause"),
         KeyBinding(keys: [.character("s")], action: .saveCheckpoint, scope: .global,
@@ -115,6 +193,8 @@ public enum Keymap {
         KeyBinding(keys: [.backTab], action: .focusPrevious, scope: .global, summary: "focus the previous pane"),
         KeyBinding(keys: [.character("e")], action: .toggleExpand, scope: .global,
                    summary: "expand / restore the focused pane", hint: "expand"),
+        KeyBinding(keys: [.character("c")], action: .focusCheckpoints, scope: .global,
+                   summary: "focus the checkpoint browser", hint: "checkpoints"),
         KeyBinding(keys: [.character("t")], action: .nextTheme, scope: .global, summary: "next colour theme", hint: "theme"),
         KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, scope: .global,
                    summary: "show this help", hint: "help"),
@@ -129,14 +209,17 @@ public enum Keymap {
     /// Scopes that apply in `state`, most specific first.
     static func activeScopes(_ state: UIState) -> [KeyScope] {
         if state.confirmingQuit { return [.quitPrompt] }
+        if state.browser.confirmingDelete != nil { return [.deletePrompt] }
         if state.probeInput != nil { return [.probeInput] }
+        if state.textEntry != nil { return [.textInput] }
         var scopes: [KeyScope] = []
         if state.showHelp { scopes.append(.help) }
         switch state.focus {
         case .loss: scopes.append(.lossPane)
         case .gradients: scopes.append(.gradientsPane)
         case .attention: scopes.append(.attentionPane)
-        case .sampling, .checkpoints: break
+        case .sampling: scopes.append(.samplingPane)
+        case .checkpoints: scopes.append(.checkpointsPane)
         }
         scopes.append(.global)
         return scopes
@@ -152,6 +235,7 @@ public enum Keymap {
         }
         // While a probe is typed every other printable key is text.
         if state.probeInput != nil, case .character(let c) = key { return .typeProbe(c) }
+        if state.textEntry != nil, case .character(let c) = key { return .typeText(c) }
         return nil
     }
 

@@ -3,6 +3,8 @@ import Training
 /// Something the reducer wants done outside the UI state: the app loop carries it out.
 public enum Effect: Equatable, Sendable {
     case send(TrainerCommand)
+    /// Delete a checkpoint's files (the user confirmed) and rescan the runs folder.
+    case deleteCheckpoint(String)
     /// Start quitting: ask the trainer to stop (if it is still training) and wait for it.
     case beginShutdown(stopTrainer: Bool)
     /// Stop waiting for the trainer and release the terminal now.
@@ -16,7 +18,7 @@ extension TrainingSnapshot.State {
     public var isActive: Bool {
         switch self {
         case .starting, .running, .paused, .evaluating: true
-        case .finished, .failed: false
+        case .finished, .failed, .idle: false
         }
     }
 }
@@ -56,6 +58,8 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
             effects.append(.send(.resume)); s.notice = "resuming"
         case .starting, .running, .evaluating:
             effects.append(.send(.pause)); s.notice = "pausing after this step"
+        case .idle:
+            s.notice = "no training in this process (r in Checkpoints resumes one)"
         case .finished, .failed:
             s.notice = "training has ended"
         }
@@ -151,6 +155,165 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
         s.probeInput = nil
     case .cancelProbe:
         s.probeInput = nil
+    case .nextSlider, .previousSlider, .increaseSlider, .decreaseSlider, .toggleSeedLock, .newSeed, .editPrompt,
+         .cursorEarlier, .cursorLater, .useLiveWeights:
+        reduceSampling(&s, action, training: training, limits: limits, effects: &effects)
+    case .focusCheckpoints, .nextCheckpoint, .previousCheckpoint, .loadCheckpoint, .resumeCheckpoint, .deleteCheckpoint,
+         .confirmDelete, .cancelDelete, .markCheckpoint, .cycleSort, .editFilter:
+        reduceBrowser(&s, action, limits: limits, effects: &effects)
+    case .typeText(let c):
+        if var entry = s.textEntry, entry.text.unicodeScalars.count < maximumProbeLength {
+            entry.text.unicodeScalars.append(c)
+            s.textEntry = entry
+        }
+    case .deleteTextCharacter:
+        if var entry = s.textEntry, !entry.text.isEmpty {
+            entry.text.unicodeScalars.removeLast()
+            s.textEntry = entry
+        }
+    case .submitText:
+        if let entry = s.textEntry {
+            switch entry.purpose {
+            case .prompt:
+                s.sampling.prompt = entry.text
+                s.sampling.cursor = nil
+                if !s.sampling.seedLocked { s.sampling.seed &+= 1 }
+            case .filter:
+                s.browser.filter = entry.text
+                s.browser.selected = 0
+            }
+        }
+        s.textEntry = nil
+    case .cancelText:
+        s.textEntry = nil
     }
     return (s, effects)
+}
+
+/// One step of a slider: temperature and top-p by 0.05, top-k and max tokens through lists of
+/// useful values (top-k stops at the vocabulary, where it would cut nothing).
+private func stepSlider(_ v: inout SamplingViewState, up: Bool, vocab: Int?) {
+    func step<T: Comparable>(_ value: T, through values: [T]) -> T {
+        if up { return values.first { $0 > value } ?? values.last ?? value }
+        return values.last { $0 < value } ?? values.first ?? value
+    }
+    switch v.slider {
+    case .temperature:
+        let next = ((v.temperature + (up ? 0.05 : -0.05)) * 100).rounded() / 100
+        v.temperature = min(max(next, SamplingViewState.temperatureRange.lowerBound), SamplingViewState.temperatureRange.upperBound)
+    case .topP:
+        v.topP = min(max(((v.topP + (up ? 0.05 : -0.05)) * 100).rounded() / 100, 0), 1)
+    case .topK:
+        let vocab = vocab ?? Int.max
+        var values = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000].filter { $0 < vocab }
+        if vocab != Int.max { values.append(vocab) }
+        v.topK = step(v.topK, through: values)
+    case .maxTokens:
+        v.maxTokens = step(v.maxTokens, through: [20, 50, 100, 200, 300, 500, 1000, 2000])
+    }
+}
+
+private func reduceSampling(_ s: inout UIState, _ action: Action, training: TrainingSnapshot.State,
+                            limits: SelectionLimits, effects: inout [Effect]) {
+    let sliders = SamplingSlider.allCases.count
+    switch action {
+    case .nextSlider:
+        s.sampling.slider = SamplingSlider(rawValue: (s.sampling.slider.rawValue + 1) % sliders)!
+    case .previousSlider:
+        s.sampling.slider = SamplingSlider(rawValue: (s.sampling.slider.rawValue + sliders - 1) % sliders)!
+    case .increaseSlider, .decreaseSlider:
+        let before = s.sampling
+        stepSlider(&s.sampling, up: action == .increaseSlider, vocab: limits.vocab)
+        if s.sampling != before {
+            s.sampling.cursor = nil
+            if !s.sampling.seedLocked { s.sampling.seed &+= 1 }
+        }
+    case .toggleSeedLock:
+        s.sampling.seedLocked.toggle()
+        s.notice = s.sampling.seedLocked ? "seed \(s.sampling.seed) locked: settings compare on the same draws" : "seed unlocked: every change draws anew"
+    case .newSeed:
+        s.sampling.seed &+= 1
+        s.sampling.cursor = nil
+    case .editPrompt:
+        s.textEntry = TextEntry(purpose: .prompt, text: s.sampling.prompt)
+    case .cursorEarlier:
+        let last = max(0, limits.generatedTokens - 1)
+        s.sampling.cursor = max(0, (s.sampling.cursor ?? last) - 1)
+    case .cursorLater:
+        if let c = s.sampling.cursor { s.sampling.cursor = c + 1 >= limits.generatedTokens ? nil : c + 1 }
+    case .useLiveWeights:
+        if training.isActive {
+            effects.append(.send(.snapshotWeights))
+            s.sampling.source = .live
+            s.browser.marked = []
+            s.notice = "sampling the trainer's weights (a copy at the next step)"
+        } else {
+            s.notice = "no training in progress: load a checkpoint from the browser (c, Enter)"
+        }
+    default:
+        break
+    }
+}
+
+private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: SelectionLimits, effects: inout [Effect]) {
+    let rows = limits.checkpoints
+    let index = min(max(0, s.browser.selected), max(0, rows.count - 1))
+    let row = rows.isEmpty ? nil : rows[index]
+    switch action {
+    case .focusCheckpoints:
+        s.focus = .checkpoints
+    case .nextCheckpoint:
+        s.browser.selected = moved(index, by: 1, within: rows.count)
+    case .previousCheckpoint:
+        s.browser.selected = moved(index, by: -1, within: rows.count)
+    case .loadCheckpoint:
+        guard let row else { s.notice = "no checkpoint selected"; return }
+        s.sampling.source = .checkpoint(row.info.path)
+        s.sampling.cursor = nil
+        s.browser.marked = []
+        s.notice = "sampling \(row.info.run) step \(row.info.step)"
+    case .resumeCheckpoint:
+        guard let row else { s.notice = "no checkpoint selected"; return }
+        effects.append(.send(.resumeFrom(row.info.path)))
+        s.notice = "resuming \(row.info.run) from step \(row.info.step)"
+    case .deleteCheckpoint:
+        guard let row else { s.notice = "no checkpoint selected"; return }
+        s.browser.confirmingDelete = DeleteConfirmation(path: row.info.path, label: "\(row.info.run) step \(row.info.step)",
+                                                        onlyCheckpoint: row.checkpointsInRun <= 1, stage: 1)
+    case .confirmDelete:
+        guard var question = s.browser.confirmingDelete else { return }
+        if question.onlyCheckpoint && question.stage == 1 {
+            question.stage = 2
+            s.browser.confirmingDelete = question
+            return
+        }
+        s.browser.confirmingDelete = nil
+        s.browser.marked.removeAll { $0 == question.path }
+        if s.sampling.source.paths.contains(question.path) { s.sampling.source = .live }
+        effects.append(.deleteCheckpoint(question.path))
+        s.notice = "deleted \(question.label)"
+    case .cancelDelete:
+        s.browser.confirmingDelete = nil
+    case .markCheckpoint:
+        guard let row else { return }
+        if let i = s.browser.marked.firstIndex(of: row.info.path) {
+            s.browser.marked.remove(at: i)
+        } else {
+            s.browser.marked.append(row.info.path)
+            if s.browser.marked.count > 2 { s.browser.marked.removeFirst() }
+        }
+        if s.browser.marked.count == 2 {
+            s.sampling.source = .compare(s.browser.marked[0], s.browser.marked[1])
+            s.sampling.cursor = nil
+            s.notice = "comparing two checkpoints side by side on seed \(s.sampling.seed)"
+        }
+    case .cycleSort:
+        s.browser.sort = BrowserSort(rawValue: (s.browser.sort.rawValue + 1) % BrowserSort.allCases.count)!
+        s.browser.selected = 0
+        s.notice = "sorted by \(s.browser.sort.title)"
+    case .editFilter:
+        s.textEntry = TextEntry(purpose: .filter, text: s.browser.filter)
+    default:
+        break
+    }
 }

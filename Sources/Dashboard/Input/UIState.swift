@@ -1,3 +1,4 @@
+import GPT
 import Training
 
 /// The panes of the dashboard, in focus order.
@@ -13,9 +14,6 @@ public enum PaneID: Int, CaseIterable, Sendable {
         case .checkpoints: "Checkpoints"
         }
     }
-
-    /// Whether the pane has its data yet; the others show a placeholder, never invented data.
-    public var isAvailable: Bool { self == .loss || self == .gradients || self == .attention }
 }
 
 /// View settings of the Gradients pane.
@@ -36,11 +34,92 @@ public struct AttentionViewState: Equatable, Sendable {
     public init() {}
 }
 
+/// The sampling console's sliders, in the order ↑/↓ move through them.
+public enum SamplingSlider: Int, CaseIterable, Sendable {
+    case temperature, topP, topK, maxTokens
+}
+
+/// What the console samples from.
+public enum ConsoleSource: Equatable, Sendable {
+    /// The trainer's weights (a copy refreshed with `w`).
+    case live
+    case checkpoint(String)
+    /// Two checkpoints side by side on the same seed (`x` marked them).
+    case compare(String, String)
+
+    var paths: [String] {
+        switch self {
+        case .live: []
+        case .checkpoint(let p): [p]
+        case .compare(let a, let b): [a, b]
+        }
+    }
+}
+
+/// Settings of the sampling console.
+public struct SamplingViewState: Equatable, Sendable {
+    public var slider: SamplingSlider = .temperature
+    public var temperature: Float = 0.8
+    public var topP: Float = 1
+    /// 0 = off.
+    public var topK = 0
+    public var maxTokens = 200
+    public var prompt = ""
+    public var seed: UInt64 = 1337
+    /// Locked: every regeneration uses `seed`, so two settings are compared on the same draws.
+    /// Unlocked: each change draws with a new seed.
+    public var seedLocked = true
+    /// Generated token whose next-token distribution is shown (nil: the newest).
+    public var cursor: Int?
+    public var source: ConsoleSource = .live
+
+    public static let temperatureRange: ClosedRange<Float> = 0...2
+    public static let maxTokensRange = 20...2000
+
+    public init() {}
+
+    public var settings: SamplingSettings { SamplingSettings(temperature: temperature, topK: topK, topP: topP) }
+}
+
+/// A question the browser asks before deleting; `onlyCheckpoint` needs a second yes.
+public struct DeleteConfirmation: Equatable, Sendable {
+    public var path: String
+    public var label: String
+    public var onlyCheckpoint: Bool
+    /// 1 after `d`; 2 after the first yes for a run's only checkpoint.
+    public var stage: Int
+}
+
+/// Settings of the checkpoint browser.
+public struct BrowserViewState: Equatable, Sendable {
+    public var selected = 0
+    public var sort: BrowserSort = .runThenStep
+    public var filter = ""
+    /// Up to two checkpoints marked with `x` for a side-by-side comparison.
+    public var marked: [String] = []
+    public var confirmingDelete: DeleteConfirmation?
+
+    public init() {}
+}
+
+/// A line of text being typed; other keys type into it until Enter or Esc.
+public struct TextEntry: Equatable, Sendable {
+    public enum Purpose: Equatable, Sendable { case prompt, filter }
+    public var purpose: Purpose
+    public var text: String
+}
+
 /// How far selections may go, from the snapshot the keys act on (nil: unknown yet, no limit).
 public struct SelectionLimits: Equatable, Sendable {
     public var tensors: Int?
     public var layers: Int?
     public var heads: Int?
+    /// The browser's rows as shown (sorted, filtered): what its keys act on.
+    public var checkpoints: [BrowserRow] = []
+    /// Vocabulary of the model being sampled (top-k's upper end).
+    public var vocab: Int?
+    /// Tokens generated so far in the console (the cursor's range).
+    public var generatedTokens = 0
 
     public init(tensors: Int? = nil, layers: Int? = nil, heads: Int? = nil) {
         self.tensors = tensors; self.layers = layers; self.heads = heads
@@ -91,6 +170,10 @@ public struct UIState: Equatable, Sendable {
     public var attention = AttentionViewState()
     /// The probe text being typed after `p` (nil: not typing). While set, keys edit it.
     public var probeInput: String?
+    public var sampling = SamplingViewState()
+    public var browser = BrowserViewState()
+    /// The console prompt or the browser filter being typed.
+    public var textEntry: TextEntry?
     /// A short confirmation of the last command ("checkpoint requested"); the app clears it after a while.
     public var notice: String?
 

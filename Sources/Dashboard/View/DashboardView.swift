@@ -1,9 +1,21 @@
 import Training
 
-/// Draws one frame: a pure function of the snapshot, the UI state, the theme and the size.
+/// What the sampling console and the checkpoint browser draw besides the snapshot: polled each
+/// frame from their own threads (`SamplingService`, `CheckpointWatcher`) by the app.
+public struct ConsoleData: Equatable, Sendable {
+    public var sampling = SamplingOutput()
+    public var browser = BrowserData()
+    /// `browser`'s checkpoints sorted and filtered as the UI state says.
+    public var rows: [BrowserRow] = []
+
+    public init() {}
+}
+
+/// Draws one frame: a pure function of the snapshot, the UI state, the console data, the theme
+/// and the size.
 public enum DashboardView {
-    public static func render(snapshot: TrainingSnapshot, ui: UIState, theme: Theme, colorMode: ColorMode,
-                              width: Int, height: Int) -> CellBuffer {
+    public static func render(snapshot: TrainingSnapshot, ui: UIState, console: ConsoleData = ConsoleData(), theme: Theme,
+                              colorMode: ColorMode, width: Int, height: Int) -> CellBuffer {
         let palette = Palette(theme: theme, monochrome: colorMode == .monochrome)
         var buffer = CellBuffer(width: width, height: height, fill: Cell(" ", fg: theme[.mainForeground], bg: theme[.mainBackground]))
         let layout = DashboardLayout(width: width, height: height, ui: ui)
@@ -28,12 +40,20 @@ public enum DashboardView {
                 GradientsPane(snapshot: snapshot, view: ui.gradients, focused: focused, palette: palette).render(into: &buffer, area: area)
             case .attention:
                 AttentionPane(snapshot: snapshot, view: ui.attention, focused: focused, palette: palette).render(into: &buffer, area: area)
-            case .sampling, .checkpoints:
-                PlaceholderPane(pane: pane, focused: focused, palette: palette).render(into: &buffer, area: area)
+            case .sampling:
+                SamplingPane(snapshot: snapshot, view: ui.sampling, output: console.sampling, focused: focused, palette: palette)
+                    .render(into: &buffer, area: area)
+            case .checkpoints:
+                CheckpointsPane(data: console.browser, rows: console.rows, view: ui.browser, sampling: ui.sampling.source.paths,
+                                focused: focused, palette: palette).render(into: &buffer, area: area)
             }
         }
         if let probe = ui.probeInput {
             ProbeInputLine(text: probe, palette: palette).render(into: &buffer, area: layout.hints)
+        } else if let entry = ui.textEntry {
+            ProbeInputLine(text: entry.text, prompt: entry.purpose == .prompt ? "prompt› " : "filter› ",
+                           help: entry.purpose == .prompt ? "  Enter generates · Esc cancels" : "  Enter filters · Esc cancels",
+                           palette: palette).render(into: &buffer, area: layout.hints)
         } else {
             HintLine(snapshot: snapshot, notice: ui.notice, themeName: theme.name, palette: palette)
                 .render(into: &buffer, area: layout.hints)
@@ -79,7 +99,7 @@ struct HintLine: Widget {
     var palette: Palette
 
     /// Hints dropped first when space runs short; help and quit go last.
-    static let dropOrder = ["focus", "expand", "theme", "save", "pause", "quit", "help"]
+    static let dropOrder = ["checkpoints", "focus", "expand", "theme", "save", "pause", "quit", "help"]
 
     func render(into buffer: inout CellBuffer, area: Rect) {
         guard !area.isEmpty else { return }
@@ -115,26 +135,26 @@ struct HintLine: Widget {
     }
 }
 
-/// The bottom line while a probe text is typed (`p` in the Attention pane): the text so far with
-/// a cursor, its tail kept in view, and what Enter and Esc do.
+/// The bottom line while text is typed (a probe with `p` in the Attention pane, a prompt in the
+/// Sampling pane, a filter in the browser): the text so far with a cursor, its tail kept in
+/// view, and what Enter and Esc do.
 struct ProbeInputLine: Widget {
     var text: String
+    var prompt = "probe› "
+    var help = "  Enter runs · Esc cancels"
     var palette: Palette
-
-    static let prompt = "probe› "
-    static let help = "  Enter runs · Esc cancels"
 
     func render(into buffer: inout CellBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         buffer.fill(area, " ", palette.background)
         var x = area.x + 1
-        x += buffer.write(Self.prompt, x: x, y: area.y, palette.highlight)
-        let helpWidth = Self.help.unicodeScalars.count
+        x += buffer.write(prompt, x: x, y: area.y, palette.highlight)
+        let helpWidth = help.unicodeScalars.count
         let room = max(1, area.maxX - x - helpWidth - 1)
         let scalars = Array(text.unicodeScalars)
         let shown = String(String.UnicodeScalarView(scalars.suffix(room - 1)))
         x += buffer.write(shown, x: x, y: area.y, palette.text)
         buffer.set(x, area.y, "█", palette.highlight)
-        buffer.write(Self.help, x: area.maxX - helpWidth, y: area.y, palette.muted)
+        buffer.write(help, x: area.maxX - helpWidth, y: area.y, palette.muted)
     }
 }

@@ -22,6 +22,7 @@ struct StatusBar: Widget {
         case .evaluating: stateText = "◆ evaluating"; stateStyle = status.with(fg: palette.color(.running))
         case .finished: stateText = "■ finished"; stateStyle = status.adding(.bold)
         case .failed: stateText = "✗ failed"; stateStyle = status.with(fg: palette.color(.error)).adding(.bold)
+        case .idle: stateText = "○ no training"; stateStyle = status
         }
         var result: [(String, Int, Style)] = []
         result.append((shuttingDown ? "saving…" : stateText, 0, shuttingDown ? status.with(fg: palette.color(.warning)).adding(.bold) : stateStyle))

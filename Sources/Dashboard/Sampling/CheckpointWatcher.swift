@@ -1,0 +1,161 @@
+import Foundation
+import Synchronization
+import Training
+
+/// What the checkpoint browser shows, read from disk off the UI thread.
+public struct BrowserData: Equatable, Sendable {
+    /// Changes whenever anything else does.
+    public var version = 0
+    public var folder: String?
+    public var runs: [RunListing] = []
+    /// Why the folder could not be listed.
+    public var error: String?
+    /// Train loss over steps of the run at `lossRunPath` (from its metrics.jsonl), for the mini curve.
+    public var lossRunPath: String?
+    public var losses: [(step: Int, loss: Float)] = []
+    /// The time of the scan, for checkpoint ages.
+    public var scannedAt = Date(timeIntervalSince1970: 0)
+
+    public init() {}
+
+    public static func == (a: BrowserData, b: BrowserData) -> Bool { a.version == b.version }
+}
+
+/// One row of the browser: a checkpoint and how many its run has (deleting the only one needs a
+/// second confirmation).
+public struct BrowserRow: Equatable, Sendable {
+    public var runPath: String
+    public var info: CheckpointInfo
+    public var checkpointsInRun: Int
+}
+
+/// Browser orderings, cycled with `o`.
+public enum BrowserSort: Int, CaseIterable, Sendable {
+    case runThenStep, newest, bestVal
+
+    public var title: String {
+        switch self {
+        case .runThenStep: "run, step"
+        case .newest: "newest"
+        case .bestVal: "best val"
+        }
+    }
+}
+
+extension BrowserRow {
+    /// The rows to show: every checkpoint of every run whose run name or step contains `filter`
+    /// (case-insensitive), in `sort` order. Pure, so the app computes it only when an input changes.
+    public static func rows(_ runs: [RunListing], sort: BrowserSort, filter: String) -> [BrowserRow] {
+        let needle = filter.lowercased()
+        var rows = runs.flatMap { run in
+            run.checkpoints.map { BrowserRow(runPath: run.path, info: $0, checkpointsInRun: run.checkpoints.count) }
+        }
+        if !needle.isEmpty {
+            rows = rows.filter { $0.info.run.lowercased().contains(needle) || String($0.info.step).contains(needle) }
+        }
+        switch sort {
+        case .runThenStep: break  // the catalog's order: runs by name, steps ascending
+        case .newest: rows.sort { ($0.info.created ?? .distantPast) > ($1.info.created ?? .distantPast) }
+        case .bestVal: rows.sort { ($0.info.valLoss ?? .infinity) < ($1.info.valLoss ?? .infinity) }
+        }
+        return rows
+    }
+}
+
+/// Rescans the runs folder on its own thread — every `interval`, and at once after `refresh()`
+/// or a deletion — so the UI thread never reads the disk while drawing.
+public final class CheckpointWatcher: Sendable {
+    private struct Shared {
+        var data = BrowserData()
+        var wantedLossRun: String?
+        var deletions: [String] = []
+        var poked = false
+        var shutdown = false
+    }
+
+    private let shared = Mutex(Shared())
+    private let wake = DispatchSemaphore(value: 0)
+    private let folder: String
+    private let interval: Duration
+
+    public init(folder: String, interval: Duration = .seconds(2)) {
+        self.folder = folder
+        self.interval = interval
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "nanoscope-checkpoints"
+        thread.start()
+    }
+
+    public func data() -> BrowserData { shared.withLock { $0.data } }
+
+    /// Rescan now (after an event: a checkpoint written, a run resumed).
+    public func refresh() {
+        shared.withLock { $0.poked = true }
+        wake.signal()
+    }
+
+    /// Reads this run's metrics for the mini loss curve (nil: none).
+    public func showLosses(ofRun path: String?) {
+        let changed = shared.withLock { s -> Bool in
+            guard s.wantedLossRun != path else { return false }
+            s.wantedLossRun = path
+            s.poked = true
+            return true
+        }
+        if changed { wake.signal() }
+    }
+
+    /// Deletes a checkpoint's weights and optimizer files, then rescans.
+    public func delete(_ path: String) {
+        shared.withLock { $0.deletions.append(path); $0.poked = true }
+        wake.signal()
+    }
+
+    public func shutdown() {
+        shared.withLock { $0.shutdown = true }
+        wake.signal()
+    }
+
+    private func loop() {
+        var metricsCache: (path: String, modified: Date?, losses: [(step: Int, loss: Float)])?
+        while true {
+            let (deletions, lossRun, stop) = shared.withLock { s in
+                defer { s.deletions.removeAll(); s.poked = false }
+                return (s.deletions, s.wantedLossRun, s.shutdown)
+            }
+            if stop { return }
+            var notes: [String] = []
+            for path in deletions {
+                let optimizer = path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) + ".optimizer.safetensors" : nil
+                do {
+                    try FileManager.default.removeItem(atPath: path)
+                    if let optimizer, FileManager.default.fileExists(atPath: optimizer) {
+                        try FileManager.default.removeItem(atPath: optimizer)
+                    }
+                } catch {
+                    notes.append("could not delete \(path): \(error.localizedDescription)")
+                }
+            }
+            var scanned = BrowserData()
+            scanned.folder = folder
+            scanned.scannedAt = Date()
+            do { scanned.runs = try CheckpointCatalog.scan(folder) } catch { scanned.error = error.description }
+            if let notes = notes.first { scanned.error = notes }
+            if let lossRun {
+                let metricsPath = RunDirectory(lossRun).metricsPath
+                let modified = (try? FileManager.default.attributesOfItem(atPath: metricsPath))?[.modificationDate] as? Date
+                if metricsCache?.path != lossRun || metricsCache?.modified != modified {
+                    let records = (try? MetricsLog.read(metricsPath)) ?? []
+                    metricsCache = (lossRun, modified, records.compactMap { r in r.trainLoss.map { (r.step, $0) } })
+                }
+                scanned.lossRunPath = lossRun
+                scanned.losses = metricsCache?.losses ?? []
+            }
+            shared.withLock { s in
+                scanned.version = s.data.version + 1
+                s.data = scanned
+            }
+            _ = wake.wait(timeout: .now() + .milliseconds(Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)))
+        }
+    }
+}
