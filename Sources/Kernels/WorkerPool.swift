@@ -44,7 +44,9 @@ public final class WorkerPool: @unchecked Sendable {
     public init(workers: Int) {
         self.workers = max(1, workers)
         for index in 1..<self.workers {
-            let thread = Thread { [unowned self] in self.helperLoop(index: index) }
+            // The helpers keep their pool alive: pools are made once and live as long as the
+            // process (a helper that outlived its pool would read freed memory).
+            let thread = Thread { self.helperLoop(index: index) }
             thread.name = "nanoscope-worker-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
