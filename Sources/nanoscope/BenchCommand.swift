@@ -80,14 +80,18 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
         if !withDashboard.isEmpty {
+            // Each dashboard run is compared with the headless run just before it (same machine
+            // weather); the median of those ratios is robust to load that drifts between runs.
             let d = median(withDashboard)
-            print(String(format: "with dashboard: %.2f ms/iter — throughput %.1f%% of headless (cost %.1f%%)", d, 100 * med / d, 100 * (d - med) / med))
+            let ratio = median(zip(ours, withDashboard).map { $0 / $1 })
+            print(String(format: "with dashboard: %.2f ms/iter — throughput %.1f%% of headless (median of paired runs)", d, 100 * ratio))
         }
         if !theirs.isEmpty {
             let ref = median(theirs)
             let rtps = Double(cfg.tokensPerStep) / (ref / 1000)
             print(String(format: "pytorch:   %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s", ref, rtps, flopsPerToken * rtps / 1e9))
-            print(String(format: "speed-up:  %.2f× (tokens/s, Nanoscope / PyTorch)", tps / rtps))
+            print(String(format: "speed-up:  %.2f× (tokens/s, Nanoscope / PyTorch; median of paired runs %.2f×)", tps / rtps,
+                         median(zip(ours, theirs).map { $1 / $0 })))
         }
     }
 
