@@ -35,6 +35,7 @@ public final class TrainingSession: TrainingControl {
 
     private func train(_ makeRun: () throws -> TrainingRun) {
         defer { done.store(true, ordering: .releasing) }
+        let started = DispatchTime.now().uptimeNanoseconds
         let run: TrainingRun
         do { run = try makeRun() } catch {
             update { $0.state = .failed("\(error)") }
@@ -83,7 +84,8 @@ public final class TrainingSession: TrainingControl {
                     trainingSeconds += r.seconds
                     update {
                         $0.step = r.step
-                        $0.steps.append(.init(step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, seconds: r.seconds))
+                        $0.steps.append(.init(step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, seconds: r.seconds,
+                                               wallTime: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
                         if var telemetry = r.telemetry { Self.publish(&telemetry, into: &$0) }
                         $0.tokensPerSecond = tps
                         $0.elapsed = trainingSeconds

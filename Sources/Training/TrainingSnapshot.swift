@@ -25,8 +25,12 @@ public struct TrainingSnapshot: Sendable, Equatable {
         public var gradNorm: Float
         /// Wall time of the step (forward, backward and update).
         public var seconds: Double
-        public init(step: Int, loss: Float, lr: Float, gradNorm: Float, seconds: Double = 0) {
+        /// Wall-clock seconds since the session started when the step ended (throughput
+        /// measured this way includes everything between steps, not just the steps).
+        public var wallTime: Double
+        public init(step: Int, loss: Float, lr: Float, gradNorm: Float, seconds: Double = 0, wallTime: Double = 0) {
             self.step = step; self.loss = loss; self.lr = lr; self.gradNorm = gradNorm; self.seconds = seconds
+            self.wallTime = wallTime
         }
     }
 

@@ -58,15 +58,16 @@ struct BenchCommand: ParsableCommand {
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         let flopsPerToken = Self.flopsPerToken(modelConfig)
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
-        var ours: [Double] = [], theirs: [Double] = [], withDashboard: [Double] = []
+        var ours: [Double] = [], oursMean: [Double] = [], theirs: [Double] = [], withDashboard: [Double] = []
         for r in 0..<max(1, repeats) {
-            let ms = try measureNanoscope(cfg, dataset: dataset)
+            let (ms, mean) = try measureNanoscope(cfg, dataset: dataset)
             ours.append(ms)
+            oursMean.append(mean)
             print(String(format: "  nanoscope  run %d: median %.2f ms/iter", r + 1, ms))
             if dashboard {
                 let d = try measureWithDashboard(cfg, dataset: dataset)
                 withDashboard.append(d)
-                print(String(format: "  dashboard  run %d: median %.2f ms/iter (training while the dashboard draws)", r + 1, d))
+                print(String(format: "  dashboard  run %d: %.2f ms/iter wall clock (training while the dashboard draws)", r + 1, d))
             }
             if let reference {
                 let t = try measureReference(reference, cfg: cfg)
@@ -83,7 +84,7 @@ struct BenchCommand: ParsableCommand {
             // Each dashboard run is compared with the headless run just before it (same machine
             // weather); the median of those ratios is robust to load that drifts between runs.
             let d = median(withDashboard)
-            let ratio = median(zip(ours, withDashboard).map { $0 / $1 })
+            let ratio = median(zip(oursMean, withDashboard).map { $0 / $1 })
             print(String(format: "with dashboard: %.2f ms/iter — throughput %.1f%% of headless (median of paired runs)", d, 100 * ratio))
         }
         if !theirs.isEmpty {
@@ -111,7 +112,8 @@ struct BenchCommand: ParsableCommand {
         do { return try Dataset(ids: ids, tokenizer: tok, blockSize: cfg.blockSize) } catch { fail(error.message) }
     }
 
-    func measureNanoscope(_ cfg: TrainConfig, dataset: Dataset) throws -> Double {
+    /// Median and mean ms per step after warm-up.
+    func measureNanoscope(_ cfg: TrainConfig, dataset: Dataset) throws -> (median: Double, mean: Double) {
         let trainer: Trainer
         do { trainer = try Trainer(config: cfg, dataset: dataset) } catch { fail(error.message) }
         if telemetry { trainer.telemetry = TelemetryCollector(trainer: trainer) }
@@ -133,11 +135,11 @@ struct BenchCommand: ParsableCommand {
         // run's throughput sees, and is the number to compare with and without --telemetry.
         let mean = times.reduce(0, +) / Double(max(1, times.count))
         print(String(format: "  nanoscope  mean %.3f ms/iter", mean) + (telemetry ? " (with telemetry every \(cfg.telemetryInterval) steps)" : ""))
-        return median(times)
+        return (median(times), mean)
     }
 
-    /// The same steps on the trainer thread while the real dashboard draws on this one; the
-    /// median step time comes from the steps the session published.
+    /// The same steps on the trainer thread while the real dashboard draws on this one, timed by
+    /// the wall clock from the steps the session published (compared with the headless mean).
     func measureWithDashboard(_ cfg: TrainConfig, dataset: Dataset) throws -> Double {
         var c = cfg
         c.maxIters = warmup + iters
@@ -152,8 +154,12 @@ struct BenchCommand: ParsableCommand {
             fail("--dashboard needs a terminal (run it under tmux): \(error)")
         }
         while !session.isDone { Thread.sleep(forTimeInterval: 0.01) }
-        let steps = session.snapshot().steps.dropFirst(warmup)
-        return median(steps.map { $0.seconds * 1000 })
+        // Wall-clock time per step after warm-up: everything the trainer thread loses to the
+        // dashboard shows up here, between steps as well as inside them.
+        let steps = session.snapshot().steps
+        guard steps.count > warmup + 1 else { fail("the dashboard run ended early") }
+        let first = steps[warmup], last = steps[steps.count - 1]
+        return (last.wallTime - first.wallTime) * 1000 / Double(last.step - first.step)
     }
 
     func benchFrames() {
