@@ -10,7 +10,7 @@ public enum VectorMath {
     ///
     /// Range reduction: x = n·ln2 + r with |r| ≤ ln2/2, so eˣ = 2ⁿ · eʳ; eʳ comes from a degree-6
     /// minimax polynomial and 2ⁿ is built directly in the exponent bits.
-    @inline(__always)
+    @_transparent
     public static func exp(_ x: V) -> V {
         let hi = V(repeating: 88.0), lo = V(repeating: -87.33654)
         // (`clamped` is generic and not vectorised; masked selects are single instructions.)
@@ -40,14 +40,16 @@ public enum VectorMath {
     /// erf(x), absolute error < 2e-7 (Abramowitz & Stegun 7.1.26, extended to x < 0 by symmetry):
     ///
     ///     erf(x) ≈ 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^(−x²),  t = 1 / (1 + p·x),  x ≥ 0
-    @inline(__always)
+    @_transparent
     public static func erf(_ x: V) -> V {
         erf(x, expOfMinusSquare: VectorMath.exp(-(x * x)))
     }
 
     /// erf(x) when e^(−x²) is already at hand (GELU's backward pass needs that exponential for
     /// the Gaussian density too, so it is computed once).
-    @inline(__always)
+    // `@_transparent`: plain `@inline(__always)` was not honoured here, and an out-of-line call
+    // passes every SIMD16 through memory — it cost GELU a third of its time.
+    @_transparent
     public static func erf(_ x: V, expOfMinusSquare e2: V) -> V {
         let ax = x.replacing(with: -x, where: x .< 0)
         let t = 1 / (ax * 0.3275911 + 1)
