@@ -45,8 +45,9 @@ public final class AdamW {
     /// Restores the step counter (moments are restored by writing into `m` and `v`).
     public func restore(step: Int) { self.step = step }
 
-    /// One update of `params` from `grads` at learning rate `lr`.
-    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, pool: WorkerPool = .shared) {
+    /// One update of `params` from `gradScale · grads` at learning rate `lr` (`gradScale` carries
+    /// gradient clipping into the update, so the gradients are read once instead of scaled first).
+    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradScale: Float = 1, pool: WorkerPool = .shared) {
         step += 1
         let b1 = beta1, b2 = beta2, eps = eps
         let bc1 = 1 - Float(Double(b1).power(step))
@@ -62,7 +63,7 @@ public final class AdamW {
                 var i = base + r.lowerBound
                 let end = base + r.upperBound
                 while i + 16 <= end {
-                    let gi = V.loadUnaligned(g + i)
+                    let gi = V.loadUnaligned(g + i) * gradScale
                     let mi = V.loadUnaligned(m + i) * b1 + gi * (1 - b1)
                     let vi = V.loadUnaligned(v + i) * b2 + gi * gi * (1 - b2)
                     let denom = vi.squareRoot() / bc2Sqrt + eps
@@ -71,8 +72,9 @@ public final class AdamW {
                     i += 16
                 }
                 while i < end {
-                    m[i] = m[i] * b1 + g[i] * (1 - b1)
-                    v[i] = v[i] * b2 + g[i] * g[i] * (1 - b2)
+                    let gi = g[i] * gradScale
+                    m[i] = m[i] * b1 + gi * (1 - b1)
+                    v[i] = v[i] * b2 + gi * gi * (1 - b2)
                     p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
                     i += 1
                 }
@@ -104,6 +106,13 @@ public enum GradientClipping {
             }
         }
         return Float(partial.reduce(0, +).squareRoot())
+    }
+
+    /// The factor that brings a gradient of norm `norm` down to `maxNorm` (1 when it is already
+    /// within it, or when clipping is off with `maxNorm` ≤ 0).
+    public static func scale(norm: Float, maxNorm: Float) -> Float {
+        guard maxNorm > 0, norm.isFinite else { return 1 }
+        return min(1, maxNorm / (norm + 1e-6))
     }
 
     /// Scales `grads` down to `maxNorm` if their norm exceeds it; returns the norm before clipping.

@@ -93,8 +93,9 @@ public final class Trainer {
         afterBackward?(model)
         // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
         var report = telemetry.flatMap { $0.isDue(step: step + 1) ? $0.beginStep(model: model, step: step + 1) : nil }
-        let norm = config.gradClip > 0 ? GradientClipping.clip(model.grads, maxNorm: config.gradClip)
-                                       : GradientClipping.norm(model.grads)
+        // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
+        let norm = GradientClipping.norm(model.grads)
+        let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)
         let skipped = !loss.isFinite || !norm.isFinite
         if skipped {
             consecutiveBadSteps += 1
@@ -103,7 +104,7 @@ public final class Trainer {
             }
         } else {
             consecutiveBadSteps = 0
-            optimizer.update(params: model.params, grads: model.grads, lr: lr)
+            optimizer.update(params: model.params, grads: model.grads, lr: lr, gradScale: clipScale)
             model.parameterVersion += 1
         }
         step += 1
