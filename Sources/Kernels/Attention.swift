@@ -39,27 +39,20 @@ public enum Attention {
         pool.parallelFor(tasks) { task, w in
             let kT = scratch + w * (hs * t + 2 * t * t)
             let dropped = kT + hs * t
-            do {
-                let b = task / nh, h = task % nh
-                let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
-                let probs = att + task * t * t
-                GEMM.transpose(rows: t, cols: hs, src: k, lds: ld, dst: kT, ldd: t)
-                forEachBlock(t) { i0, rb in
-                    GEMM.serial(m: rb, n: i0 + rb, k: hs, a: q + i0 * ld, aRowStride: ld, b: kT, ldb: t,
-                                c: probs + i0 * t, ldc: t, accumulate: false)
-                }
-                for row in 0..<t { causalSoftmax(probs + row * t, valid: row + 1, width: t, scale: scale) }
-                var pv = UnsafePointer(probs)
-                if p > 0 {
-                    dropped.update(from: probs, count: t * t)
-                    Dropout.apply(dropped, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool)
-                    pv = UnsafePointer(dropped)
-                }
-                let y = out + b * t * c + h * hs
-                forEachBlock(t) { i0, rb in
-                    GEMM.serial(m: rb, n: hs, k: i0 + rb, a: pv + i0 * t, aRowStride: t, b: v, ldb: ld,
-                                c: y + i0 * c, ldc: c, accumulate: false)
-                }
+            let b = task / nh, h = task % nh
+            let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
+            let probs = att + task * t * t
+            GEMM.transpose(rows: t, cols: hs, src: k, lds: ld, dst: kT, ldd: t)
+            forEachBlock(t) { i0, rb in
+                GEMM.serial(m: rb, n: i0 + rb, k: hs, a: q + i0 * ld, aRowStride: ld, b: kT, ldb: t,
+                            c: probs + i0 * t, ldc: t, accumulate: false)
+            }
+            for row in 0..<t { causalSoftmax(probs + row * t, valid: row + 1, width: t, scale: scale) }
+            let pv = afterDropout(probs, scratch: dropped, count: t * t, p: p, seed: dropoutSeed, task: task)
+            let y = out + b * t * c + h * hs
+            forEachBlock(t) { i0, rb in
+                GEMM.serial(m: rb, n: hs, k: i0 + rb, a: pv + i0 * t, aRowStride: t, b: v, ldb: ld,
+                            c: y + i0 * c, ldc: c, accumulate: false)
             }
         }
     }
@@ -79,43 +72,47 @@ public enum Attention {
             let vT = scratch + w * (hs * t + 2 * t * t)
             let dropped = vT + hs * t
             let dP = dropped + t * t
-            do {
-                let b = task / nh, h = task % nh
-                let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
-                let dq = dqkv + b * t * ld + h * hs, dk = dq + c, dv = dq + 2 * c
-                let g = dout + b * t * c + h * hs
-                let probs = att + task * t * t
-                var pv = probs
-                if p > 0 {
-                    dropped.update(from: probs, count: t * t)
-                    Dropout.apply(dropped, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool)
-                    pv = UnsafePointer(dropped)
-                }
-                // ∂L/∂(dropped P) = G·Vᵀ, only at or left of the diagonal.
-                GEMM.transpose(rows: t, cols: hs, src: v, lds: ld, dst: vT, ldd: t)
-                forEachBlock(t) { i0, rb in
-                    GEMM.serial(m: rb, n: i0 + rb, k: hs, a: g + i0 * c, aRowStride: c, b: vT, ldb: t,
-                                c: dP + i0 * t, ldc: t, accumulate: false)
-                }
-                // ∂L/∂V[s] = Σ_{t ≥ s} P'[t,s]·G[t]: rows s0 ..< s0+sb of ∂L/∂V only need t ≥ s0.
-                forEachBlock(t) { s0, sb in
-                    GEMM.serial(m: sb, n: hs, k: t - s0, a: pv + s0 * t + s0, aRowStride: 1, aColStride: t,
-                                b: g + s0 * c, ldb: c, c: dv + s0 * ld, ldc: ld, accumulate: false)
-                }
-                if p > 0 { Dropout.apply(dP, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool) }
-                for row in 0..<t {
-                    softmaxBackward(dP + row * t, probs: probs + row * t, valid: row + 1, width: t, scale: scale)
-                }
-                forEachBlock(t) { i0, rb in
-                    GEMM.serial(m: rb, n: hs, k: i0 + rb, a: dP + i0 * t, aRowStride: t, b: k, ldb: ld,
-                                c: dq + i0 * ld, ldc: ld, accumulate: false)
-                }
-                forEachBlock(t) { s0, sb in
-                    GEMM.serial(m: sb, n: hs, k: t - s0, a: dP + s0 * t + s0, aRowStride: 1, aColStride: t,
-                                b: q + s0 * ld, ldb: ld, c: dk + s0 * ld, ldc: ld, accumulate: false)
-                }
+            let b = task / nh, h = task % nh
+            let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
+            let dq = dqkv + b * t * ld + h * hs, dk = dq + c, dv = dq + 2 * c
+            let g = dout + b * t * c + h * hs
+            let probs = att + task * t * t
+            let pv = afterDropout(probs, scratch: dropped, count: t * t, p: p, seed: dropoutSeed, task: task)
+            // ∂L/∂(dropped P) = G·Vᵀ, only at or left of the diagonal.
+            GEMM.transpose(rows: t, cols: hs, src: v, lds: ld, dst: vT, ldd: t)
+            forEachBlock(t) { i0, rb in
+                GEMM.serial(m: rb, n: i0 + rb, k: hs, a: g + i0 * c, aRowStride: c, b: vT, ldb: t,
+                            c: dP + i0 * t, ldc: t, accumulate: false)
+            }
+            // ∂L/∂V[s] = Σ_{t ≥ s} P'[t,s]·G[t]: rows s0 ..< s0+sb of ∂L/∂V only need t ≥ s0.
+            forEachBlock(t) { s0, sb in
+                GEMM.serial(m: sb, n: hs, k: t - s0, a: pv + s0 * t + s0, aRowStride: 1, aColStride: t,
+                            b: g + s0 * c, ldb: c, c: dv + s0 * ld, ldc: ld, accumulate: false)
+            }
+            if p > 0 { Dropout.apply(dP, count: t * t, p: p, seed: dropoutSeed, indexOffset: task * t * t, pool: .serialPool) }
+            for row in 0..<t {
+                softmaxBackward(dP + row * t, probs: probs + row * t, valid: row + 1, width: t, scale: scale)
+            }
+            forEachBlock(t) { i0, rb in
+                GEMM.serial(m: rb, n: hs, k: i0 + rb, a: dP + i0 * t, aRowStride: t, b: k, ldb: ld,
+                            c: dq + i0 * ld, ldc: ld, accumulate: false)
+            }
+            forEachBlock(t) { s0, sb in
+                GEMM.serial(m: sb, n: hs, k: t - s0, a: dP + s0 * t + s0, aRowStride: 1, aColStride: t,
+                            b: q + s0 * ld, ldb: ld, c: dk + s0 * ld, ldc: ld, accumulate: false)
             }
         }
+    }
+
+    /// P itself without dropout; with it, P ⊙ mask/(1−p) in `scratch` (the same mask in the
+    /// forward and backward passes, since it is derived from the seed and the element's index).
+    @inline(__always)
+    static func afterDropout(_ probs: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, count: Int,
+                             p: Float, seed: UInt64, task: Int) -> UnsafePointer<Float> {
+        guard p > 0 else { return probs }
+        scratch.update(from: probs, count: count)
+        Dropout.apply(scratch, count: count, p: p, seed: seed, indexOffset: task * count, pool: .serialPool)
+        return UnsafePointer(scratch)
     }
 
     @inline(__always)
