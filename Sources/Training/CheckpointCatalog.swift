@@ -83,7 +83,7 @@ public enum CheckpointCatalog {
     }
 
     /// `45s`, `12m`, `3h`, `2d` (negative ages, from clock skew, show as `0s`).
-    static func age(_ seconds: TimeInterval) -> String {
+    public static func age(_ seconds: TimeInterval) -> String {
         let s = max(0, Int(seconds))
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" }

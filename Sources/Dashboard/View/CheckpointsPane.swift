@@ -114,13 +114,7 @@ struct CheckpointsPane: Widget {
         return value.isFinite ? String(format: "%.3f", value) : "\(value)"
     }
 
-    static func age(_ seconds: TimeInterval) -> String {
-        let s = max(0, Int(seconds))
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m" }
-        if s < 86400 { return "\(s / 3600)h" }
-        return "\(s / 86400)d"
-    }
+    static func age(_ seconds: TimeInterval) -> String { CheckpointCatalog.age(seconds) }
 
     static func size(_ bytes: Int) -> String {
         if bytes < 1000 { return "\(bytes)B" }
