@@ -33,6 +33,13 @@ public final class TrainingSession: TrainingControl {
 
     private func update(_ body: (inout TrainingSnapshot) -> Void) { published.withLock { body(&$0) } }
 
+    /// A copy of the weights as they are now (a step boundary), for the sampling console.
+    private func publishWeights(of run: TrainingRun) {
+        let copy = LiveWeights(step: run.trainer.step, weights: ModelWeights(copying: run.trainer.model),
+                               tokenizer: run.trainer.dataset.tokenizer)
+        update { $0.liveWeights = copy }
+    }
+
     private func train(_ makeRun: () throws -> TrainingRun) {
         defer { done.store(true, ordering: .releasing) }
         let started = DispatchTime.now().uptimeNanoseconds
@@ -67,9 +74,7 @@ public final class TrainingSession: TrainingControl {
                     case .stop: directive = .stop
                     case .setProbe(let text): changeProbe(text, run: run)
                     case .snapshotWeights:
-                        let copy = LiveWeights(step: run.trainer.step, weights: ModelWeights(copying: run.trainer.model),
-                                               tokenizer: run.trainer.dataset.tokenizer)
-                        update { $0.liveWeights = copy }
+                        publishWeights(of: run)
                     case .resumeFrom:
                         note("this session cannot switch runs; quit and use `nanoscope train --resume`")
                     }
@@ -93,6 +98,9 @@ public final class TrainingSession: TrainingControl {
                     }
                 case let .evaluation(e):
                     update { $0.evals.append(.init(step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, taskAccuracy: e.taskAccuracy)) }
+                    // Once someone samples the live weights, each evaluation refreshes them, so the
+                    // console's text improves as the model learns without anyone asking.
+                    if published.withLock({ $0.liveWeights != nil }) { publishWeights(of: run) }
                 case let .checkpoint(path):
                     update {
                         $0.lastCheckpoint = path
