@@ -209,7 +209,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
         /// its newer token) and afterwards can only be merged away, which lowers the count. So an
         /// entry whose count is no longer the pair's count is stale, and is dropped when it
         /// surfaces; the pair's current count has its own entry.
-        var heap = PairHeap()
+        var heap = BinaryHeap<PairCandidate>()
         /// The count each pair last had an entry pushed for, and the pairs whose count may have
         /// changed since (pushed once the merge is done, not at every change).
         var pushedCounts: [Int] = []
@@ -359,50 +359,22 @@ public struct BPETokenizer: Tokenizer, Equatable {
         }
     }
 
-    /// A binary heap of candidate merges, the best first: highest count, then earliest first
-    /// occurrence (word index, then byte offset in the word).
-    struct PairHeap {
-        struct Entry {
-            let count: Int
-            let word: Int32
-            let offset: Int32
-            let slot: Int32
+    /// A candidate merge in the trainer's heap. It sorts best first: highest count, then earliest
+    /// first occurrence (word index, then byte offset in the word).
+    struct PairCandidate: Comparable {
+        let count: Int
+        let word: Int32
+        let offset: Int32
+        let slot: Int32
 
-            func precedes(_ other: Entry) -> Bool {
-                if count != other.count { return count > other.count }
-                if word != other.word { return word < other.word }
-                return offset < other.offset
-            }
+        static func < (a: PairCandidate, b: PairCandidate) -> Bool {
+            if a.count != b.count { return a.count > b.count }
+            if a.word != b.word { return a.word < b.word }
+            return a.offset < b.offset
         }
 
-        private var entries: [Entry] = []
-
-        mutating func push(_ entry: Entry) {
-            entries.append(entry)
-            var i = entries.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                if !entries[i].precedes(entries[parent]) { break }
-                entries.swapAt(parent, i)
-                i = parent
-            }
-        }
-
-        mutating func popFirst() -> Entry? {
-            guard let first = entries.first else { return nil }
-            entries.swapAt(0, entries.count - 1)
-            entries.removeLast()
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                let r = l + 1
-                var best = i
-                if l < entries.count && entries[l].precedes(entries[best]) { best = l }
-                if r < entries.count && entries[r].precedes(entries[best]) { best = r }
-                if best == i { return first }
-                entries.swapAt(i, best)
-                i = best
-            }
+        static func == (a: PairCandidate, b: PairCandidate) -> Bool {
+            a.count == b.count && a.word == b.word && a.offset == b.offset
         }
     }
 
@@ -540,7 +512,7 @@ public struct BPETokenizer: Tokenizer, Equatable {
         var next = Array(1...n)  // n means "none"
         var prev = Array(-1..<(n - 1))
         var alive = [Bool](repeating: true, count: n)
-        var heap = MinHeap()
+        var heap = BinaryHeap<UInt64>()
         func push(_ i: Int) {
             let j = next[i]
             if j < n, let id = mergeIDs[Pair(tokens[i], tokens[j]).key] { heap.push(UInt64(id) << 32 | UInt64(i)) }
@@ -568,39 +540,6 @@ public struct BPETokenizer: Tokenizer, Equatable {
             i = next[i]
         }
         tokens = out
-    }
-
-    /// A binary min-heap of UInt64 keys.
-    struct MinHeap {
-        private var keys: [UInt64] = []
-
-        mutating func push(_ key: UInt64) {
-            keys.append(key)
-            var i = keys.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                if keys[parent] <= keys[i] { break }
-                keys.swapAt(parent, i)
-                i = parent
-            }
-        }
-
-        mutating func popFirst() -> UInt64? {
-            guard let first = keys.first else { return nil }
-            keys.swapAt(0, keys.count - 1)
-            keys.removeLast()
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                let r = l + 1
-                var least = i
-                if l < keys.count && keys[l] < keys[least] { least = l }
-                if r < keys.count && keys[r] < keys[least] { least = r }
-                if least == i { return first }
-                keys.swapAt(i, least)
-                i = least
-            }
-        }
     }
 
     // MARK: - Decoding
