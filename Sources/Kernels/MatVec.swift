@@ -51,6 +51,8 @@ public enum MatVec {
             for r in 0..<rows { (out + r * n).update(from: bias, count: n) }
         }
         let w = panelWidth
+        // A one-token product over a small matrix is over before a helper thread would join in.
+        let pool = rows == 1 && n * k < 1 << 15 ? WorkerPool.serialPool : pool
         pool.parallelFor((n + w - 1) / w) { p, _ in
             let j = p * w, cols = min(w, n - j), panel = packed + p * k * w
             if rows == 1 {
