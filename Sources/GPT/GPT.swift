@@ -314,7 +314,7 @@ final class Activations {
         let c = config.nEmbd, v = config.vocabSize, bt = batch * seqLen
         let att = batch * config.nHead * seqLen * seqLen
         let perLayer = bt * c * 3 + bt * 2 * 2 + bt * 3 * c + att + bt * c * 2 + bt * 4 * c * 2
-        let attScratch = workers * (config.headSize * seqLen + 2 * seqLen * seqLen)
+        let attScratch = workers * Attention.scratchCount(seqLen: seqLen, headSize: config.headSize, pool: .serialPool)
         let total = perLayer * config.nLayer + bt * c * 2 + bt * 2 + bt * v * 2 + bt
             + bt * c * 4 + bt * 3 * c + bt * 4 * c + attScratch + LayerNorm.backwardChunks * 2 * c
         memory = FloatBuffer(count: total)

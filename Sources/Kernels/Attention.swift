@@ -24,8 +24,11 @@ public enum Attention {
 
     /// Floats of scratch space the forward and backward passes need (per pool).
     public static func scratchCount(seqLen t: Int, headSize hs: Int, pool: WorkerPool = .shared) -> Int {
-        pool.workers * (hs * t + 2 * t * t)
+        pool.workers * scratchPerWorker(t, hs)
     }
+
+    /// One worker's share: a transposed K or V head [hs, T], and two T×T matrices.
+    static func scratchPerWorker(_ t: Int, _ hs: Int) -> Int { hs * t + 2 * t * t }
 
     public static func forward(
         out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
@@ -37,7 +40,7 @@ public enum Attention {
         let scale = 1 / Float(hs).squareRoot()
         let tasks = batch * nh
         pool.parallelFor(tasks) { task, w in
-            let kT = scratch + w * (hs * t + 2 * t * t)
+            let kT = scratch + w * scratchPerWorker(t, hs)
             let dropped = kT + hs * t
             let b = task / nh, h = task % nh
             let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
@@ -69,7 +72,7 @@ public enum Attention {
         let scale = 1 / Float(hs).squareRoot()
         let tasks = batch * nh
         pool.parallelFor(tasks) { task, w in
-            let vT = scratch + w * (hs * t + 2 * t * t)
+            let vT = scratch + w * scratchPerWorker(t, hs)
             let dropped = vT + hs * t
             let dP = dropped + t * t
             let b = task / nh, h = task % nh

@@ -25,21 +25,7 @@ struct BrowseCommand: ParsableCommand {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             fail("browse needs a terminal; `nanoscope checkpoints \(runsFolder)` lists checkpoints as text")
         }
-        let host = TrainingHost(session: nil)
-        do {
-            var options = DashboardOptions(theme: theme, runsFolder: runsFolder)
-            options.shutdownTimeout = .seconds(120)
-            try runDashboard(control: host, options: options)
-        } catch {
-            host.send(.stop)
-            while !host.isDone { Thread.sleep(forTimeInterval: 0.05) }
-            fail("could not open the dashboard (\(error))")
-        }
-        let final = host.snapshot()
-        if case .failed(let why) = final.state { fail(why) }
-        if final.state != .idle {
-            printErr("run \(final.runName): stopped at step \(final.step)/\(final.maxSteps)"
-                     + (final.lastCheckpoint.map { "; last checkpoint \($0)" } ?? ""))
-        }
+        runDashboardAndReport(host: TrainingHost(session: nil), options: DashboardOptions(theme: theme, runsFolder: runsFolder),
+                              hint: "`nanoscope checkpoints \(runsFolder)` lists checkpoints as text")
     }
 }

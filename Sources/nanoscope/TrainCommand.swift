@@ -52,30 +52,20 @@ struct TrainCommand: ParsableCommand {
         if headless || isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0 {
             try runHeadless(run)
         } else {
-            try runWithDashboard(run)
+            runWithDashboard(run)
         }
     }
 
     /// Trains on a background thread while the dashboard owns the terminal on this one.
-    func runWithDashboard(_ run: TrainingRun) throws {
+    func runWithDashboard(_ run: TrainingRun) {
         // The run is handed to its thread whole; nothing here touches it afterwards.
         nonisolated(unsafe) let handOver = run
         let name = run.name
         let runsFolder = run.trainer.config.runsDir
         // A host, not a bare session: the checkpoint browser's `r` can swap in a resumed run.
-        let session = TrainingHost(session: TrainingSession(name: name, maxSteps: run.trainer.config.maxIters) { handOver })
-        do {
-            try runDashboard(control: session, options: DashboardOptions(theme: theme, runsFolder: runsFolder))
-        } catch {
-            session.send(.stop)
-            while !session.isDone { Thread.sleep(forTimeInterval: 0.05) }
-            fail("could not open the dashboard (\(error)); use --headless for a progress bar")
-        }
-        let final = session.snapshot()
-        if case .failed(let why) = final.state { fail(why) }
-        printErr("run \(final.runName): stopped at step \(final.step)/\(final.maxSteps)"
-                 + (final.latestValLoss.map { String(format: ", val loss %.4f", $0) } ?? "")
-                 + (final.lastCheckpoint.map { "; last checkpoint \($0)" } ?? ""))
+        let host = TrainingHost(session: TrainingSession(name: name, maxSteps: run.trainer.config.maxIters) { handOver })
+        runDashboardAndReport(host: host, options: DashboardOptions(theme: theme, runsFolder: runsFolder),
+                              hint: "use --headless for a progress bar")
     }
 
     func resolveOrFail(baseConfig: String? = nil) throws -> (TrainConfig, String) {
