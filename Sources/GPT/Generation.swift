@@ -42,11 +42,13 @@ import Tokenizers
 /// can run on its own thread while the training model keeps changing. It is not thread-safe: use
 /// one generator from one thread. Build it from a `ModelWeights` snapshot taken at a step boundary.
 ///
-/// Speed. A token's cost is dominated by streaming every weight once from cache (3.2 MB for the
-/// baby model: ~35 µs on one core here, near the L3 bandwidth), so by default everything runs on
-/// the calling thread — in the dashboard, training keeps the worker pool busy. Given a `pool`, the
-/// products share their 64-column panels out over its threads, which pays off when cores are idle
-/// (the `sample` command). Per-panel work is identical either way, so are the results.
+/// Speed. A token's cost is dominated by streaming every weight once from cache (3.1 MB for the
+/// baby model: ~40 µs on one core here, near one core's L3 bandwidth), so by default everything
+/// runs on the calling thread — in the dashboard, training keeps the worker pool busy. Given a
+/// `pool`, a token's whole pass runs as one team job (`WorkerPool.team`): each thread streams its
+/// own share of every matrix's panels and handles its share of the heads, with a barrier between
+/// dependent steps — five per layer, ~0.2 µs each, where a fork/join per product would cost more
+/// than the product. Per-panel work is identical either way, so are the results.
 public final class Generator {
     public let config: GPTConfig
     public let layout: ParameterLayout
@@ -107,7 +109,7 @@ public final class Generator {
         }
         keysT = FloatBuffer(count: config.nLayer * c * block)
         values = FloatBuffer(count: config.nLayer * block * c)
-        scratch = Scratch(config: config)
+        scratch = Scratch(config: config, members: pool.workers)
         load(weights)
     }
 
@@ -196,56 +198,95 @@ public final class Generator {
     private func keysT(layer: Int) -> UnsafeMutablePointer<Float> { keysT.pointer + layer * config.nEmbd * config.blockSize }
     private func values(layer: Int) -> UnsafeMutablePointer<Float> { values.pointer + layer * config.blockSize * config.nEmbd }
 
-    /// `out = inp · Wᵀ + b` over `rows` tokens (`packedWeight` an offset into `packed`).
-    @inline(__always)
+    /// This member's share of a product's output columns, `out = inp · Wᵀ + b` over `rows`
+    /// tokens (`packedWeight` an offset into `packed`); returns the columns it wrote.
+    @inline(__always) @discardableResult
     private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Int,
-                        packedWeight: Int, bias: Int?, in ic: Int, out oc: Int) {
+                        packedWeight: Int, bias: Int?, in ic: Int, out oc: Int, _ m: TeamMember) -> Range<Int> {
+        let panels = m.share(of: MatVec.panelCount(outFeatures: oc))
         MatVec.linear(out: out, inp: inp, packed: packed.pointer + packedWeight,
                       bias: bias.map { UnsafePointer(params.pointer + $0) }, rows: rows, inFeatures: ic, outFeatures: oc,
-                      pool: pool)
+                      panels: panels)
+        return MatVec.columns(ofPanels: panels, outFeatures: oc)
     }
 
-    private func layerNorm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, weight: Int, bias: Int?, rows: Int) {
+    /// LayerNorm of `rows` rows, keeping its statistics in `stats` (2 × rows floats).
+    private func layerNorm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, weight: Int, bias: Int?,
+                           rows: Int, stats: UnsafeMutablePointer<Float>) {
         let p = params.pointer
-        LayerNorm.forward(out: out, mean: scratch.mean, rstd: scratch.rstd, inp: inp, weight: p + weight,
+        LayerNorm.forward(out: out, mean: stats, rstd: stats + rows, inp: inp, weight: p + weight,
                           bias: bias.map { UnsafePointer(p + $0) }, rows: rows, channels: config.nEmbd, pool: .serialPool)
     }
 
+    // The passes below run as a team over `pool` (see `WorkerPool.team`): every member takes a
+    // fixed share of each product's 64-column panels and of the heads, and `sync()` separates
+    // steps that read what other members wrote. Each output number is computed by exactly the
+    // same instructions whatever the team's size, so one thread and many give identical logits.
+
     /// One new token at `position` (< block_size), its keys and values appended to the cache.
     private func step(token: Int32, position t: Int) {
-        let c = config.nEmbd, nh = config.nHead, hs = config.headSize, block = config.blockSize
-        let s = scratch, x = s.x
-        let scale = 1 / Float(hs).squareRoot()
+        let c = config.nEmbd, x = scratch.x
         let embedding = params.pointer + layout.wte + Int(token) * c, position = positionTable + t * c
         for i in 0..<c { x[i] = embedding[i] + position[i] }
+        pool.team { m in
+            let mine = scratch.member(m.index)
+            for l in 0..<config.nLayer {
+                let blk = layout.blocks[l]
+                layerNorm(mine.ln, x, weight: blk.ln1Weight, bias: blk.ln1Bias, rows: 1, stats: mine.stats)
+                linear(scratch.qkv, mine.ln, rows: 1, packedWeight: packedBlocks[l].attn, bias: blk.attnBias,
+                       in: c, out: 3 * c, m)
+                m.sync()
+                rowAfterQKV(layer: l, row: 0, position: t, cacheOwnHeads: true, &m)
+            }
+            head(row: x, &m)
+        }
+    }
+
+    /// The rest of layer `l` for one token at position `t`, whose q, k, v are row `row` of
+    /// `scratch.qkv` and whose residual stream is row `row` of `scratch.x`: attention over the
+    /// cache, the projection and the MLP, with both residual additions. With `cacheOwnHeads`, the
+    /// token's keys and values go into the cache first.
+    private func rowAfterQKV(layer l: Int, row: Int, position t: Int, cacheOwnHeads: Bool, _ m: inout TeamMember) {
+        let c = config.nEmbd, hs = config.headSize, block = config.blockSize
+        let blk = layout.blocks[l], pk = packedBlocks[l], mine = scratch.member(m.index)
+        let qkv = scratch.qkv + row * 3 * c, x = scratch.x + row * c
+        let kT = keysT(layer: l), v = values(layer: l)
         // Scores are computed up to the next multiple of 16 columns of the cache (stale columns
         // cost nothing extra in a vector and are ignored by the softmax), avoiding a scalar tail.
         let n = t + 1, paddedN = min(block, (n + 15) / 16 * 16)
-        for (l, (blk, pk)) in zip(layout.blocks, packedBlocks).enumerated() {
-            layerNorm(s.ln, x, weight: blk.ln1Weight, bias: blk.ln1Bias, rows: 1)
-            linear(s.qkv, s.ln, rows: 1, packedWeight: pk.attn, bias: blk.attnBias, in: c, out: 3 * c)
-            let kT = keysT(layer: l), v = values(layer: l)
-            for i in 0..<c { kT[i * block + t] = s.qkv[c + i] }  // channel i = head i/hs, dim i%hs
-            (v + t * c).update(from: s.qkv + 2 * c, count: c)
-            for h in 0..<nh {
-                MatVec.multiply(x: s.qkv + h * hs, k: hs, b: kT + h * hs * block, ldb: block, n: paddedN,
-                                y: s.scores, accumulate: false)
-                Attention.causalSoftmax(s.scores, valid: n, width: n, scale: scale)
-                MatVec.multiply(x: s.scores, k: n, b: v + h * hs, ldb: c, n: hs, y: s.atty + h * hs, accumulate: false)
+        let scale = 1 / Float(hs).squareRoot()
+        for h in m.share(of: config.nHead) {
+            if cacheOwnHeads {
+                for i in h * hs ..< (h + 1) * hs { kT[i * block + t] = qkv[c + i] }  // channel i = head i/hs, dim i%hs
+                (v + t * c + h * hs).update(from: qkv + 2 * c + h * hs, count: hs)
             }
-            linear(s.branch, s.atty, rows: 1, packedWeight: pk.attnProj, bias: blk.attnProjBias, in: c, out: c)
-            Buffers.add(x, s.branch, c)
-            layerNorm(s.ln, x, weight: blk.ln2Weight, bias: blk.ln2Bias, rows: 1)
-            linear(s.fch, s.ln, rows: 1, packedWeight: pk.fc, bias: blk.fcBias, in: c, out: 4 * c)
-            GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * c, pool: .serialPool)
-            linear(s.branch, s.fchGelu, rows: 1, packedWeight: pk.fcProj, bias: blk.fcProjBias, in: 4 * c, out: c)
-            Buffers.add(x, s.branch, c)
+            MatVec.multiply(x: qkv + h * hs, k: hs, b: kT + h * hs * block, ldb: block, n: paddedN,
+                            y: mine.scores, accumulate: false)
+            Attention.causalSoftmax(mine.scores, valid: n, width: n, scale: scale)
+            MatVec.multiply(x: mine.scores, k: n, b: v + h * hs, ldb: c, n: hs, y: scratch.atty + h * hs, accumulate: false)
         }
-        head(row: x)
+        m.sync()
+        var cols = linear(scratch.branch, scratch.atty, rows: 1, packedWeight: pk.attnProj, bias: blk.attnProjBias,
+                          in: c, out: c, m)
+        Buffers.add(x + cols.lowerBound, scratch.branch + cols.lowerBound, cols.count)
+        m.sync()
+        layerNorm(mine.ln, x, weight: blk.ln2Weight, bias: blk.ln2Bias, rows: 1, stats: mine.stats)
+        cols = linear(scratch.fch, mine.ln, rows: 1, packedWeight: pk.fc, bias: blk.fcBias, in: c, out: 4 * c, m)
+        GELU.forward(out: scratch.fchGelu + cols.lowerBound, inp: scratch.fch + cols.lowerBound, count: cols.count,
+                     pool: .serialPool)
+        m.sync()
+        cols = linear(scratch.branch, scratch.fchGelu, rows: 1, packedWeight: pk.fcProj, bias: blk.fcProjBias,
+                      in: 4 * c, out: c, m)
+        Buffers.add(x + cols.lowerBound, scratch.branch + cols.lowerBound, cols.count)
+        m.sync()
     }
 
     /// Runs `tokens` (1…block_size of them) from position 0 in one batched pass, refilling the
     /// cache; `context` becomes `tokens`.
+    ///
+    /// Every layer but the last runs over all rows, since the next layer's keys and values need
+    /// them. The last layer only needs keys and values from the other rows: past them, just the
+    /// final row goes on (attention, MLP, logits) — a fifth less work than the whole pass.
     private func prefill(_ tokens: [Int32]) {
         let n = tokens.count, c = config.nEmbd, nh = config.nHead, hs = config.headSize, block = config.blockSize
         let s = scratch
@@ -253,36 +294,58 @@ public final class Generator {
             Embedding.forward(out: s.x, tokens: tok.baseAddress!, wte: params.pointer + layout.wte, pos: positionTable,
                               batch: 1, seqLen: n, channels: c, pool: .serialPool)
         }
-        for (l, (blk, pk)) in zip(layout.blocks, packedBlocks).enumerated() {
-            layerNorm(s.ln, s.x, weight: blk.ln1Weight, bias: blk.ln1Bias, rows: n)
-            linear(s.qkv, s.ln, rows: n, packedWeight: pk.attn, bias: blk.attnBias, in: c, out: 3 * c)
-            Attention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: 1, seqLen: n, channels: c, heads: nh,
-                              scratch: s.attentionScratch, pool: .serialPool)
-            // Keep this layer's keys (transposed per head) and values for the steps that follow.
-            let kT = keysT(layer: l), v = values(layer: l)
-            for h in 0..<nh {
-                GEMM.transpose(rows: n, cols: hs, src: s.qkv + c + h * hs, lds: 3 * c, dst: kT + h * hs * block, ldd: block)
+        pool.team { m in
+            let mine = s.member(m.index), rows = m.share(of: n)
+            for l in 0..<config.nLayer {
+                let blk = layout.blocks[l], pk = packedBlocks[l], last = l == config.nLayer - 1
+                let kT = keysT(layer: l), v = values(layer: l)
+                layerNorm(s.ln + rows.lowerBound * c, s.x + rows.lowerBound * c, weight: blk.ln1Weight,
+                          bias: blk.ln1Bias, rows: rows.count, stats: s.stats + 2 * rows.lowerBound)
+                m.sync()
+                linear(s.qkv, s.ln, rows: n, packedWeight: pk.attn, bias: blk.attnBias, in: c, out: 3 * c, m)
+                m.sync()
+                // Keep this layer's keys (transposed per head) and values for the steps that follow.
+                let heads = m.share(of: nh)
+                for h in heads {
+                    GEMM.transpose(rows: n, cols: hs, src: s.qkv + c + h * hs, lds: 3 * c, dst: kT + h * hs * block, ldd: block)
+                    for t in 0..<n { (v + t * c + h * hs).update(from: s.qkv + t * 3 * c + 2 * c + h * hs, count: hs) }
+                }
+                if last {
+                    rowAfterQKV(layer: l, row: n - 1, position: n - 1, cacheOwnHeads: false, &m)
+                    break
+                }
+                Attention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: 1, seqLen: n, channels: c, heads: nh,
+                                  onlyHeads: heads, scratch: mine.attention, pool: .serialPool)
+                m.sync()
+                var cols = linear(s.branch, s.atty, rows: n, packedWeight: pk.attnProj, bias: blk.attnProjBias,
+                                  in: c, out: c, m)
+                for r in 0..<n { Buffers.add(s.x + r * c + cols.lowerBound, s.branch + r * c + cols.lowerBound, cols.count) }
+                m.sync()
+                layerNorm(s.ln + rows.lowerBound * c, s.x + rows.lowerBound * c, weight: blk.ln2Weight,
+                          bias: blk.ln2Bias, rows: rows.count, stats: s.stats + 2 * rows.lowerBound)
+                m.sync()
+                cols = linear(s.fch, s.ln, rows: n, packedWeight: pk.fc, bias: blk.fcBias, in: c, out: 4 * c, m)
+                for r in 0..<n {
+                    GELU.forward(out: s.fchGelu + r * 4 * c + cols.lowerBound, inp: s.fch + r * 4 * c + cols.lowerBound,
+                                 count: cols.count, pool: .serialPool)
+                }
+                m.sync()
+                cols = linear(s.branch, s.fchGelu, rows: n, packedWeight: pk.fcProj, bias: blk.fcProjBias,
+                              in: 4 * c, out: c, m)
+                for r in 0..<n { Buffers.add(s.x + r * c + cols.lowerBound, s.branch + r * c + cols.lowerBound, cols.count) }
+                m.sync()
             }
-            for t in 0..<n { (v + t * c).update(from: s.qkv + t * 3 * c + 2 * c, count: c) }
-            linear(s.branch, s.atty, rows: n, packedWeight: pk.attnProj, bias: blk.attnProjBias, in: c, out: c)
-            Buffers.add(s.x, s.branch, n * c)
-            layerNorm(s.ln, s.x, weight: blk.ln2Weight, bias: blk.ln2Bias, rows: n)
-            linear(s.fch, s.ln, rows: n, packedWeight: pk.fc, bias: blk.fcBias, in: c, out: 4 * c)
-            GELU.forward(out: s.fchGelu, inp: s.fch, count: n * 4 * c, pool: .serialPool)
-            linear(s.branch, s.fchGelu, rows: n, packedWeight: pk.fcProj, bias: blk.fcProjBias, in: 4 * c, out: c)
-            Buffers.add(s.x, s.branch, n * c)
+            head(row: s.x + (n - 1) * c, &m)
         }
-        // Only the last position's logits are needed.
-        head(row: s.x + (n - 1) * c)
         context = tokens
         prefillCount += 1
     }
 
     /// logits = ln_f(x) · wteᵀ for one position.
-    private func head(row x: UnsafePointer<Float>) {
-        let c = config.nEmbd
-        layerNorm(scratch.ln, x, weight: layout.lnfWeight, bias: layout.lnfBias, rows: 1)
-        linear(scratch.logits, scratch.ln, rows: 1, packedWeight: packedHead, bias: nil, in: c, out: config.vocabSize)
+    private func head(row x: UnsafePointer<Float>, _ m: inout TeamMember) {
+        let c = config.nEmbd, mine = scratch.member(m.index)
+        layerNorm(mine.ln, x, weight: layout.lnfWeight, bias: layout.lnfBias, rows: 1, stats: mine.stats)
+        linear(scratch.logits, mine.ln, rows: 1, packedWeight: packedHead, bias: nil, in: c, out: config.vocabSize, m)
     }
 
     /// Offsets in `packed` of one block's matrices.
@@ -290,24 +353,45 @@ public final class Generator {
         var attn, attnProj, fc, fcProj: Int
     }
 
-    /// Working memory for a whole window (prefill) or one token (steps use row 0).
+    /// Working memory for a whole window (prefill) or one token (steps use row 0), shared by
+    /// the team, plus each member's private rows.
     private final class Scratch {
         let memory: FloatBuffer
-        let x, ln, qkv, atty, branch, fch, fchGelu, mean, rstd, att, attentionScratch, scores, logits: UnsafeMutablePointer<Float>
+        let x, ln, qkv, atty, branch, fch, fchGelu, stats, att, logits: UnsafeMutablePointer<Float>
+        private let privateRows: UnsafeMutablePointer<Float>
+        private let privateFloats: Int
+        private let channels, block, attentionFloats: Int
 
-        init(config: GPTConfig) {
+        /// One member's private space: a normalised row, its LayerNorm statistics, a row of
+        /// attention scores and the attention kernel's scratch.
+        struct Member {
+            let ln, stats, scores, attention: UnsafeMutablePointer<Float>
+        }
+
+        init(config: GPTConfig, members: Int) {
             let b = config.blockSize, c = config.nEmbd
-            let attentionFloats = Attention.scratchCount(seqLen: b, headSize: config.headSize, pool: .serialPool)
+            channels = c
+            block = b
+            attentionFloats = Attention.scratchCount(seqLen: b, headSize: config.headSize, pool: .serialPool)
             // Each buffer is rounded up to 16 floats, so every one starts on a 64-byte boundary.
-            let sizes = [b * c, b * c, b * 3 * c, b * c, b * c, b * 4 * c, b * 4 * c, b, b,
-                         config.nHead * b * b, attentionFloats, b, config.vocabSize]
-            memory = FloatBuffer(count: sizes.map { ($0 + 15) / 16 * 16 }.reduce(0, +))
+            func rounded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+            privateFloats = rounded(c) + rounded(2) + rounded(b) + rounded(attentionFloats)
+            let sizes = [b * c, b * c, b * 3 * c, b * c, b * c, b * 4 * c, b * 4 * c, 2 * b,
+                         config.nHead * b * b, config.vocabSize]
+            memory = FloatBuffer(count: sizes.map(rounded).reduce(0, +) + members * privateFloats)
             var cursor = memory.pointer
-            func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += (n + 15) / 16 * 16 }; return cursor }
+            func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += rounded(n) }; return cursor }
             x = take(b * c); ln = take(b * c); qkv = take(b * 3 * c); atty = take(b * c); branch = take(b * c)
-            fch = take(b * 4 * c); fchGelu = take(b * 4 * c); mean = take(b); rstd = take(b)
-            att = take(config.nHead * b * b); attentionScratch = take(attentionFloats)
-            scores = take(b); logits = take(config.vocabSize)
+            fch = take(b * 4 * c); fchGelu = take(b * 4 * c); stats = take(2 * b)
+            att = take(config.nHead * b * b); logits = take(config.vocabSize)
+            privateRows = cursor
+        }
+
+        func member(_ index: Int) -> Member {
+            let base = privateRows + index * privateFloats
+            func rounded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+            return Member(ln: base, stats: base + rounded(channels), scores: base + rounded(channels) + 16,
+                          attention: base + rounded(channels) + 16 + rounded(block))
         }
     }
 }

@@ -30,19 +30,21 @@ public enum Attention {
     /// One worker's share: a transposed K or V head [hs, T], and two T×T matrices.
     static func scratchPerWorker(_ t: Int, _ hs: Int) -> Int { hs * t + 2 * t * t }
 
+    /// `onlyHeads` restricts the work to some heads (a generator's team member takes a share).
     public static func forward(
         out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
-        batch: Int, seqLen t: Int, channels c: Int, heads nh: Int,
+        batch: Int, seqLen t: Int, channels c: Int, heads nh: Int, onlyHeads: Range<Int>? = nil,
         dropout p: Float = 0, dropoutSeed: UInt64 = 0,
         scratch: UnsafeMutablePointer<Float>, pool: WorkerPool = .shared
     ) {
         let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
-        let tasks = batch * nh
-        pool.parallelFor(tasks) { task, w in
+        let heads = onlyHeads ?? 0..<nh
+        pool.parallelFor(batch * heads.count) { job, w in
             let kT = scratch + w * scratchPerWorker(t, hs)
             let dropped = kT + hs * t
-            let b = task / nh, h = task % nh
+            let b = job / heads.count, h = heads.lowerBound + job % heads.count
+            let task = b * nh + h
             let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
             let probs = att + task * t * t
             GEMM.transpose(rows: t, cols: hs, src: k, lds: ld, dst: kT, ldd: t)

@@ -40,6 +40,14 @@ public enum MatVec {
         }
     }
 
+    /// Panels of a layer with `n` outputs (the unit of work to share out).
+    public static func panelCount(outFeatures n: Int) -> Int { (n + panelWidth - 1) / panelWidth }
+
+    /// The output columns that `panels` produce.
+    public static func columns(ofPanels panels: Range<Int>, outFeatures n: Int) -> Range<Int> {
+        min(n, panels.lowerBound * panelWidth) ..< min(n, panels.upperBound * panelWidth)
+    }
+
     /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack`. Panels are
     /// independent, so `pool` may spread them over threads.
     public static func linear(
@@ -47,14 +55,27 @@ public enum MatVec {
         bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int,
         pool: WorkerPool = .serialPool
     ) {
-        if let bias {
-            for r in 0..<rows { (out + r * n).update(from: bias, count: n) }
-        }
-        let w = panelWidth
         // A one-token product over a small matrix is over before a helper thread would join in.
         let pool = rows == 1 && n * k < 1 << 15 ? WorkerPool.serialPool : pool
-        pool.parallelFor((n + w - 1) / w) { p, _ in
+        pool.parallelFor(panelCount(outFeatures: n)) { p, _ in
+            linear(out: out, inp: inp, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n,
+                   panels: p..<(p + 1))
+        }
+    }
+
+    /// The same product restricted to some panels: writes only `columns(ofPanels: panels)` of
+    /// every row of `out` (one team member's share).
+    public static func linear(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int,
+        panels: Range<Int>
+    ) {
+        let w = panelWidth
+        for p in panels {
             let j = p * w, cols = min(w, n - j), panel = packed + p * k * w
+            if let bias {
+                for r in 0..<rows { (out + r * n + j).update(from: bias + j, count: cols) }
+            }
             if rows == 1 {
                 panelTimesVector(x: inp, k: k, panel: panel, y: out + j, cols: cols, accumulate: bias != nil)
             } else {

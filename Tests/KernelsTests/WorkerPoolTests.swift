@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Kernels
+
+/// Box for counting from several threads in a test.
+private final class Counters: Sendable {
+    private let calls: Mutex<[Int]>
+    init(_ n: Int) { calls = Mutex([Int](repeating: 0, count: n)) }
+    func count(_ i: Int) { calls.withLock { $0[i] += 1 } }
+    var values: [Int] { calls.withLock { $0 } }
+}
+
+@Suite struct WorkerPoolTests {
+    @Test func parallelForRunsEveryChunkExactlyOnce() {
+        let pool = WorkerPool(workers: 2)
+        for chunks in [1, 2, 3, 17, 200] {
+            let counters = Counters(chunks)
+            pool.parallelFor(chunks) { i, worker in
+                #expect((0..<2).contains(worker))
+                counters.count(i)
+            }
+            #expect(counters.values == [Int](repeating: 1, count: chunks))
+        }
+    }
+
+    /// Members pass values to each other through plain memory; each round checks what the
+    /// others wrote before the barrier. Without a working `sync()` a member reads a stale round.
+    @Test func teamMembersSeeEachOthersWritesAfterSync() {
+        let pool = WorkerPool(workers: 3)
+        let rounds = 2000
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 16)
+        defer { slots.deallocate() }
+        slots.initialize(repeating: -1, count: 3 * 16)
+        let stale = Atomic<Int>(0)
+        let seen = Counters(3)
+        pool.team { m in
+            seen.count(m.index)
+            #expect(m.size == 3)
+            for round in 0..<rounds {
+                slots[m.index * 16] = round
+                m.sync()
+                for other in 0..<m.size where slots[other * 16] != round { stale.wrappingAdd(1, ordering: .relaxed) }
+                m.sync()
+            }
+        }
+        #expect(seen.values == [1, 1, 1])
+        #expect(stale.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func teamInsideABusyPoolIsTheCallerAlone() {
+        let pool = WorkerPool(workers: 2)
+        let sizes = Counters(3)
+        pool.parallelFor(2) { _, _ in
+            pool.team { m in
+                sizes.count(m.size)
+                m.sync()  // must not wait for members that do not exist
+            }
+        }
+        #expect(sizes.values == [0, 2, 0])
+    }
+
+    @Test func sharesTileTheRangeInOrder() {
+        for size in 1...5 {
+            for count in [0, 1, 4, 7, 64] {
+                let shares = (0..<size).map { TeamMember(index: $0, size: size, arrivals: nil).share(of: count) }
+                #expect(shares.first?.lowerBound == 0 && shares.last?.upperBound == count)
+                for (a, b) in zip(shares, shares.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+            }
+        }
+    }
+}
+
+@Suite struct MatVecTests {
+    /// The panel-restricted product, run share by share, writes exactly the full product.
+    @Test(arguments: [1, 5], [3, 64, 130])
+    func panelSharesTileTheFullProduct(rows: Int, n: Int) {
+        let k = 24
+        var rng = SystemRandomNumberGenerator()
+        let x = (0..<rows * k).map { _ in Float.random(in: -1...1, using: &rng) }
+        let w = (0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) }
+        let bias = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+        var packed = [Float](repeating: 0, count: MatVec.packedCount(outFeatures: n, inFeatures: k))
+        packed.withUnsafeMutableBufferPointer { MatVec.pack(weight: w, outFeatures: n, inFeatures: k, into: $0.baseAddress!) }
+        var whole = [Float](repeating: .nan, count: rows * n)
+        MatVec.linear(out: &whole, inp: x, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n)
+        var shared = [Float](repeating: .nan, count: rows * n)
+        let panels = MatVec.panelCount(outFeatures: n)
+        for member in 0..<3 {
+            let share = TeamMember(index: member, size: 3, arrivals: nil).share(of: panels)
+            MatVec.linear(out: &shared, inp: x, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n,
+                          panels: share)
+        }
+        #expect(shared == whole)
+        // And the product is the product: y = x·Wᵀ + b.
+        for r in 0..<rows {
+            for j in 0..<n {
+                let expected = bias[j] + (0..<k).reduce(Float(0)) { $0 + x[r * k + $1] * w[j * k + $1] }
+                #expect(abs(whole[r * n + j] - expected) <= 1e-4)
+            }
+        }
+    }
+}
