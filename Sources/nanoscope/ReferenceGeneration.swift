@@ -1,0 +1,69 @@
+import Foundation
+import GPT
+import Kernels
+
+/// nanoGPT's `GPT.generate` timed in PyTorch, for `sample --bench --reference`: the model class of
+/// `torch_gpt.py` (imported from the path the user gives), random weights of the same shape, and
+/// nanoGPT's loop verbatim in spirit — no cache, the whole (cropped) context re-run per token,
+/// temperature, top-k, softmax, multinomial.
+enum ReferenceGeneration {
+    static let script = #"""
+    import importlib.util, json, sys, time
+    import torch
+    import torch.nn.functional as F
+    path, L, H, C, block, vocab, tokens, temperature, top_k, threads = sys.argv[1:11]
+    spec = importlib.util.spec_from_file_location("torch_gpt", path)
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    torch.manual_seed(1337)
+    torch.set_num_threads(int(threads))
+    model = ref.GPT(dict(vocab_size=int(vocab), block_size=int(block), n_layer=int(L), n_head=int(H),
+                         n_embd=int(C), bias=False, dropout=0.0))
+    model.eval()
+    block, temperature, top_k = int(block), float(temperature), int(top_k)
+
+    @torch.no_grad()
+    def generate(idx, max_new_tokens):  # nanoGPT's model.py
+        for _ in range(max_new_tokens):
+            idx_cond = idx if idx.size(1) <= block else idx[:, -block:]
+            logits, _ = model(idx_cond)
+            logits = logits[:, -1, :] / temperature
+            if top_k > 0:
+                v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+                logits[logits < v[:, [-1]]] = -float("Inf")
+            probs = F.softmax(logits, dim=-1)
+            idx_next = torch.multinomial(probs, num_samples=1)
+            idx = torch.cat((idx, idx_next), dim=1)
+        return idx
+
+    generate(torch.zeros((1, 1), dtype=torch.long), block)  # warm-up
+    n = int(tokens)
+    start = time.perf_counter()
+    generate(torch.zeros((1, 1), dtype=torch.long), n)
+    print(json.dumps({"tokens_per_s": n / (time.perf_counter() - start)}))
+    """#
+
+    /// Tokens/s of nanoGPT's `generate` for `tokens` tokens on a model of `config`'s shape.
+    static func tokensPerSecond(torchGPT path: String, config c: GPTConfig, tokens: Int,
+                                temperature: Float, topK: Int) -> Double {
+        guard FileManager.default.fileExists(atPath: path) else { fail("reference script \(path) not found") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script, path, "\(c.nLayer)", "\(c.nHead)", "\(c.nEmbd)", "\(c.blockSize)",
+                       "\(c.vocabSize)", "\(tokens)", "\(max(temperature, 1e-6))", "\(topK)", "\(WorkerPool.shared.workers)"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        do { try p.run() } catch { fail("cannot run python3: \(error.localizedDescription)") }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0,
+              let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let rate = object["tokens_per_s"] as? Double else {
+            fail("the reference did not run (is torch installed? `pip install torch safetensors numpy`)\n\(errText.suffix(500))")
+        }
+        return rate
+    }
+}
