@@ -45,6 +45,13 @@ import Testing
         let a = try nanoscope(["sample", checkpoint, "--prompt", "the ", "--temperature", "0", "--max-tokens", "40"])
         let b = try nanoscope(["sample", checkpoint, "--prompt", "the ", "--temperature", "0", "--max-tokens", "40"])
         #expect(a.status == 0 && a.output == b.output && a.output.hasPrefix("the "))
+        // One thread or a team of all cores: the same text (long enough for the window to slide).
+        let long = ["sample", checkpoint, "--prompt", "the ", "--temperature", "0.9", "--max-tokens", "150", "--seed", "3"]
+        let team = try nanoscope(long), alone = try nanoscope(long + ["--threads", "1"])
+        #expect(team.status == 0 && team.output == alone.output && team.output.count > 100, "\(team.output)")
+
+        let bench = try nanoscope(["sample", checkpoint, "--bench", "--bench-tokens", "200", "--repeats", "1"])
+        #expect(bench.status == 0 && bench.output.contains("tokens/s") && bench.output.contains("first token after"), "\(bench.output)")
 
         let resumed = try nanoscope(["train", "--headless", "--resume", ws.runs + "/cli", "--max_iters=60"])
         #expect(resumed.status == 0, "\(resumed.output)")
