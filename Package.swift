@@ -3,9 +3,11 @@ import PackageDescription
 
 // The hot loops (GEMM, attention, LayerNorm, AdamW) are SIMD code that is ~150× slower unless the
 // compiler knows the target CPU (see PLATFORM_NOTES.md), so the numeric targets are optimised in
-// every configuration — `swift test` then runs the real kernels at full speed.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
-let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
+// every configuration — `swift test` then runs the real kernels at full speed. `-fno-math-errno`
+// lets `squareRoot()` on SIMD vectors become one vsqrtps: with errno semantics every lane is a
+// scalar square root with a branch to a libm call (AdamW spent 3× longer than it needs).
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
 
 let package = Package(
     name: "Nanoscope",
