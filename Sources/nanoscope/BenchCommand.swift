@@ -177,30 +177,16 @@ struct BenchCommand: ParsableCommand {
             let text = String((0..<200_000).map { _ in Character(Unicode.Scalar(UInt8(48 + rng.nextInt(below: 65)))) })
             try text.write(toFile: data, atomically: true, encoding: .utf8)
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["python3", script, "train", "--data", data,
-                    "--max_iters", String(warmup + iters + (warmup + iters > 20 ? 0 : 0)),
+        var args = [script, "train", "--data", data,
+                    "--max_iters", String(warmup + iters),
                     "--eval_interval", "1000000", "--eval_iters", "1",
                     "--block_size", String(cfg.blockSize), "--batch_size", String(cfg.batchSize),
                     "--n_layer", String(cfg.nLayer), "--n_head", String(cfg.nHead), "--n_embd", String(cfg.nEmbd),
                     "--lr", String(cfg.learningRate), "--dropout", String(cfg.dropout),
                     "--threads", String(WorkerPool.shared.workers)]
         if cfg.bias { args.append("--bias") }
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data2 = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data2, as: UTF8.self)
-        guard p.terminationStatus == 0,
-              let last = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let obj = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
-              let ms = obj["median_ms_per_iter"] as? Double else {
-            fail("the reference did not run (is torch installed? `pip install torch safetensors numpy`)\n\(text.suffix(500))")
-        }
+        let object = runPythonForJSON(args)
+        guard let ms = object["median_ms_per_iter"] as? Double else { fail("the reference printed no median_ms_per_iter") }
         return ms
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GPT
 import Kernels
 
@@ -47,23 +48,36 @@ enum ReferenceGeneration {
     static func tokensPerSecond(torchGPT path: String, config c: GPTConfig, tokens: Int,
                                 temperature: Float, topK: Int) -> Double {
         guard FileManager.default.fileExists(atPath: path) else { fail("reference script \(path) not found") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, path, "\(c.nLayer)", "\(c.nHead)", "\(c.nEmbd)", "\(c.blockSize)",
-                       "\(c.vocabSize)", "\(tokens)", "\(max(temperature, 1e-6))", "\(topK)", "\(WorkerPool.shared.workers)"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        do { try p.run() } catch { fail("cannot run python3: \(error.localizedDescription)") }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0,
-              let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let rate = object["tokens_per_s"] as? Double else {
-            fail("the reference did not run (is torch installed? `pip install torch safetensors numpy`)\n\(errText.suffix(500))")
-        }
+        let object = runPythonForJSON(["-c", script, path, "\(c.nLayer)", "\(c.nHead)", "\(c.nEmbd)", "\(c.blockSize)",
+                                       "\(c.vocabSize)", "\(tokens)", "\(max(temperature, 1e-6))", "\(topK)",
+                                       "\(WorkerPool.shared.workers)"])
+        guard let rate = object["tokens_per_s"] as? Double else { fail("the reference printed no tokens_per_s") }
         return rate
     }
+}
+
+/// Runs `python3 arguments…` and returns the last JSON object it printed on stdout; a failure
+/// (no python3, no torch, a crash) is a one-line error with the end of Python's stderr.
+func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3"] + arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    do { try p.run() } catch { fail("cannot run python3: \(error.localizedDescription)") }
+    // Drain stderr on another thread, so neither pipe can fill up and stall Python.
+    let errText = Mutex("")
+    let drain = Thread { errText.withLock { $0 = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
+    drain.start()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    while !drain.isFinished { usleep(1000) }
+    guard p.terminationStatus == 0,
+          let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        let tail = errText.withLock { $0 }.split(separator: "\n").suffix(3).joined(separator: " | ")
+        fail("the reference did not run (is torch installed? `pip install torch safetensors numpy`): \(tail)")
+    }
+    return object
 }

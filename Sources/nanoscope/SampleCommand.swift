@@ -104,6 +104,7 @@ struct SampleCommand: ParsableCommand {
     /// Tokens/s of one long stream, and the latency of the first token after a settings change
     /// (cancel, re-prefill the prompt, sample) — medians over `repeats`, on one thread and on all.
     func runBench(_ settings: SamplingSettings) {
+        if let reference, !FileManager.default.fileExists(atPath: reference) { fail("reference script \(reference) not found") }
         let weights: ModelWeights
         if let checkpoint {
             do { weights = try LoadedCheckpoint.load(checkpoint).modelWeights() } catch { fail(error.description) }
