@@ -8,15 +8,21 @@
 ///
 /// How it is fast: the output is cut into 8×32 tiles, each held in sixteen `SIMD16<Float>`
 /// registers (8 rows × 2 vectors) while the K loop streams one 32-wide row of `B` and
-/// broadcasts 8 values of `A` per step — 16 fused multiply-adds per 2 vector loads. K is cut
-/// into blocks of 256 and row tiles are the outer loop, so the 8×256 strip of `A` (whose values
-/// are loaded one by one) stays in L1 while the whole K-block of `B` streams past it from L2.
+/// broadcasts 8 values of `A` per step — 16 fused multiply-adds per 2 vector loads. Around it,
+/// the loops are blocked for the caches (K by 512, then M by 128 rows, then N by 256 columns):
+/// a row tile's 8×512 strip of `A` stays in L1 while the 512×256 block of `B` it meets (512 KB)
+/// streams from L2, where it stays for the 16 row tiles of the M block, next to that block's
+/// 128×512 of `A` (256 KB). The large configs need all three: without N blocks a 384×1536 weight falls out of L2
+/// and is re-read from L3 for every row tile; with short K blocks the [16384, 1536] output is
+/// read and written back to memory once per block.
 /// Ragged edges (M not a multiple of 8, N not a multiple of 32) go through the same kernel on a
 /// zero-padded copy of the tile.
 public enum GEMM {
     public static let tileRows = 8
     public static let tileCols = 32
-    static let kBlock = 256
+    static let kBlock = 512
+    static let mBlock = 128
+    static let nBlock = 256
 
     /// Multiplies on all cores of `pool` (split over row tiles, or column tiles when M is small).
     public static func multiply(
@@ -68,25 +74,35 @@ public enum GEMM {
         while k0 < k {
             let kc = min(kBlock, k - k0)
             let load = accumulate || k0 > 0
-            var i = 0
-            while i < m {
-                let mc = min(tileRows, m - i)
-                var j = 0
-                while j < n {
-                    let nc = min(tileCols, n - j)
-                    let aTile = a + i * aRowStride + k0 * aColStride
-                    let bTile = b + k0 * ldb + j
-                    let cTile = c + i * ldc + j
-                    if mc == tileRows && nc == tileCols {
-                        tile8x32(kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
-                                 b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
-                    } else {
-                        edgeTile(mc: mc, nc: nc, kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
-                                 b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
+            var i0 = 0
+            while i0 < m {
+                let i1 = min(m, i0 + mBlock)
+                var j0 = 0
+                while j0 < n {
+                    let j1 = min(n, j0 + nBlock)
+                    var i = i0
+                    while i < i1 {
+                        let mc = min(tileRows, i1 - i)
+                        var j = j0
+                        while j < j1 {
+                            let nc = min(tileCols, j1 - j)
+                            let aTile = a + i * aRowStride + k0 * aColStride
+                            let bTile = b + k0 * ldb + j
+                            let cTile = c + i * ldc + j
+                            if mc == tileRows && nc == tileCols {
+                                tile8x32(kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
+                                         b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
+                            } else {
+                                edgeTile(mc: mc, nc: nc, kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
+                                         b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
+                            }
+                            j += tileCols
+                        }
+                        i += tileRows
                     }
-                    j += tileCols
+                    j0 = j1
                 }
-                i += tileRows
+                i0 = i1
             }
             k0 += kc
         }

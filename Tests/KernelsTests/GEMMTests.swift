@@ -4,7 +4,8 @@ import Kernels
 
 @Suite struct GEMMTests {
     /// C = A·B (and Aᵀ·B) against a plain triple loop, over shapes with every kind of ragged edge.
-    @Test(arguments: [(1, 1, 1), (8, 32, 5), (9, 33, 17), (64, 96, 300), (13, 65, 128), (100, 7, 600)])
+    // (150, 270, 530) crosses every cache block (M 128, N 256, K 512) with ragged remainders.
+    @Test(arguments: [(1, 1, 1), (8, 32, 5), (9, 33, 17), (64, 96, 300), (13, 65, 128), (100, 7, 600), (150, 270, 530)])
     func matchesNaiveProduct(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = SplitMix(seed: UInt64(m * 1000 + n))
