@@ -262,7 +262,7 @@ public final class Generator {
             }
             MatVec.multiply(x: qkv + h * hs, k: hs, b: kT + h * hs * block, ldb: block, n: paddedN,
                             y: mine.scores, accumulate: false)
-            Attention.causalSoftmax(mine.scores, valid: n, width: n, scale: scale)
+            Attention.causalSoftmax(mine.scores, valid: n, width: paddedN, scale: scale)
             MatVec.multiply(x: mine.scores, k: n, b: v + h * hs, ldb: c, n: hs, y: scratch.atty + h * hs, accumulate: false)
         }
         m.sync()

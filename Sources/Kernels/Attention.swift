@@ -131,24 +131,41 @@ public enum Attention {
 
     /// In place over one row of scores: the first `valid` entries become
     /// softmax(scale · row[0..<valid]); the rest (masked, s > t) become exactly 0.
+    ///
+    /// A ragged end (valid not a multiple of 16) is one more vector with the masked lanes set to
+    /// −∞, whose exponentials are exactly 0, when the row is wide enough to load it; a scalar
+    /// tail would cost a libm `expf` per element, more than the rest of a short row.
     @inline(__always)
     public static func causalSoftmax(_ row: UnsafeMutablePointer<Float>, valid n: Int, width: Int, scale: Float) {
         typealias V = SIMD16<Float>
-        var maxV = V(repeating: -.infinity)
+        let full = n / 16 * 16
+        let maskedTail = full < n && full + 16 <= width
+        var tail = V(repeating: -.infinity)
+        if maskedTail {
+            let live = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .< Int32(n - full)
+            tail.replace(with: V.load(row + full), where: live)
+        }
+        var maxV = tail
         var i = 0
-        while i + 16 <= n { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }
+        while i < full { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }
         var mx = maxV.max()
-        while i < n { mx = max(mx, row[i]); i += 1 }
+        if !maskedTail { while i < n { mx = max(mx, row[i]); i += 1 } }
         var sumV = V()
         i = 0
-        while i + 16 <= n {
+        while i < full {
             let e = VectorMath.exp((V.load(row + i) - mx) * scale)
             e.store(row + i)
             sumV += e
             i += 16
         }
+        if maskedTail {
+            let e = VectorMath.exp((tail - mx) * scale)
+            e.store(row + full)
+            sumV += e
+            i = full + 16
+        }
         var sum = sumV.sum()
-        while i < n { let e = expf((row[i] - mx) * scale); row[i] = e; sum += e; i += 1 }
+        if !maskedTail { while i < n { let e = expf((row[i] - mx) * scale); row[i] = e; sum += e; i += 1 } }
         Buffers.scale(row, 1 / sum, n)
         if width > n { (row + n).update(repeating: 0, count: width - n) }
     }
