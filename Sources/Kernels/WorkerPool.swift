@@ -39,7 +39,14 @@ public final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var chunkCount = 0
     // A team job (see `team`): every worker below `chunkCount` runs the chunk of its own index.
     nonisolated(unsafe) private var teamJob = false
-    private let teamBarrier = TeamBarrier()
+    /// `sync()` calls of the current team's members so far: the k-th barrier is passed when it
+    /// reaches k × team size. Plain memory rather than a class, so that members reach it without
+    /// reference counting (see `TeamMember`). Never freed: pools live as long as the process.
+    private let teamArrivals: UnsafeMutablePointer<Atomic<Int>> = {
+        let p = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 1)
+        p.initialize(to: Atomic(0))
+        return p
+    }()
 
     /// How long an idle helper keeps spinning before it parks.
     private let spinNanoseconds: UInt64 = 300_000
@@ -82,9 +89,10 @@ public final class WorkerPool: @unchecked Sendable {
             body(&alone)
             return
         }
-        teamBarrier.arrivals.store(0, ordering: .sequentiallyConsistent)
+        teamArrivals.pointee.store(0, ordering: .sequentiallyConsistent)
+        let arrivals = UnsafePointer(teamArrivals)
         run(chunks: workers, team: true) { index, _ in
-            var member = TeamMember(index: index, size: workers, arrivals: teamBarrier)
+            var member = TeamMember(index: index, size: workers, arrivals: arrivals)
             body(&member)
         }
     }
@@ -202,23 +210,30 @@ public struct TeamMember {
     public let index: Int
     /// How many threads are in the team.
     public let size: Int
-    private let barrier: TeamBarrier?
+    // A pointer, not a reference to an object: a reference would be retained and released on
+    // every sync() — an atomic write from every core to the object's header, next to the
+    // counter the others are spinning on.
+    private let arrivals: UnsafePointer<Atomic<Int>>?
     private var passed = 0
 
-    init(index: Int, size: Int, arrivals: TeamBarrier?) {
+    init(index: Int, size: Int, arrivals: UnsafePointer<Atomic<Int>>?) {
         self.index = index
         self.size = size
-        self.barrier = arrivals
+        self.arrivals = arrivals
     }
 
     /// Waits until every member has called `sync()` as many times as this one: everything the
     /// others wrote before it is visible after it.
     public mutating func sync() {
-        guard let barrier else { return }
+        guard let arrivals else { return }
         passed += 1
         let target = passed * size
-        barrier.arrivals.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        WorkerPool.spin(until: { barrier.arrivals.load(ordering: .sequentiallyConsistent) >= target })
+        arrivals.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        var spins = 0
+        while arrivals.pointee.load(ordering: .sequentiallyConsistent) < target {
+            spins += 1
+            if spins > 2000 { sched_yield() }  // oversubscribed: let the member we wait for run
+        }
     }
 
     /// This member's contiguous share of `0..<count` (shares of all members tile it in order).
@@ -227,8 +242,3 @@ public struct TeamMember {
     }
 }
 
-/// The number of `sync()` calls of a team's members so far (reset for every team job): the
-/// k-th barrier is passed when it reaches k × team size.
-final class TeamBarrier: Sendable {
-    let arrivals = Atomic<Int>(0)
-}
