@@ -15,6 +15,10 @@ import Synchronization
 /// thread ran which chunk: chunks write disjoint outputs, and partial sums are kept per chunk
 /// and combined in chunk order.
 ///
+/// Team jobs (`team`) are the exception: every thread takes a fixed share and they meet at
+/// barriers, for a chain of steps too small for a fork/join each (one token's pass through the
+/// model during generation). A descheduled helper then stalls the team until it runs again.
+///
 /// Re-entrancy safe: when the pool is busy (another thread is using it, or a job calls it
 /// again), the caller simply runs every chunk itself.
 public final class WorkerPool: @unchecked Sendable {
