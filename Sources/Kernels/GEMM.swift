@@ -70,24 +70,16 @@ public enum GEMM {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        var k0 = 0
-        while k0 < k {
-            let kc = min(kBlock, k - k0)
-            let load = accumulate || k0 > 0
-            var i0 = 0
-            while i0 < m {
-                let i1 = min(m, i0 + mBlock)
-                var j0 = 0
-                while j0 < n {
-                    let j1 = min(n, j0 + nBlock)
-                    var i = i0
-                    while i < i1 {
-                        let mc = min(tileRows, i1 - i)
-                        var j = j0
-                        while j < j1 {
-                            let nc = min(tileCols, j1 - j)
-                            let aTile = a + i * aRowStride + k0 * aColStride
-                            let bTile = b + k0 * ldb + j
+        forEachBlock(k, by: kBlock) { ks in
+            let kc = ks.count, load = accumulate || ks.lowerBound > 0
+            forEachBlock(m, by: mBlock) { ms in
+                forEachBlock(n, by: nBlock) { ns in
+                    for i in stride(from: ms.lowerBound, to: ms.upperBound, by: tileRows) {
+                        let mc = min(tileRows, ms.upperBound - i)
+                        for j in stride(from: ns.lowerBound, to: ns.upperBound, by: tileCols) {
+                            let nc = min(tileCols, ns.upperBound - j)
+                            let aTile = a + i * aRowStride + ks.lowerBound * aColStride
+                            let bTile = b + ks.lowerBound * ldb + j
                             let cTile = c + i * ldc + j
                             if mc == tileRows && nc == tileCols {
                                 tile8x32(kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
@@ -96,15 +88,21 @@ public enum GEMM {
                                 edgeTile(mc: mc, nc: nc, kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
                                          b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
                             }
-                            j += tileCols
                         }
-                        i += tileRows
                     }
-                    j0 = j1
                 }
-                i0 = i1
             }
-            k0 += kc
+        }
+    }
+
+    /// Calls `body` with the consecutive ranges of at most `size` that cover `0..<count`.
+    @inline(__always)
+    static func forEachBlock(_ count: Int, by size: Int, _ body: (Range<Int>) -> Void) {
+        var lo = 0
+        while lo < count {
+            let hi = min(count, lo + size)
+            body(lo..<hi)
+            lo = hi
         }
     }
 
@@ -196,20 +194,13 @@ public enum GEMM {
     /// Blocked 16×16 so that both sides are read and written a cache line at a time.
     public static func transpose(rows: Int, cols: Int, src: UnsafePointer<Float>, lds: Int,
                                  dst: UnsafeMutablePointer<Float>, ldd: Int) {
-        let blk = 16
-        var i0 = 0
-        while i0 < rows {
-            let i1 = min(rows, i0 + blk)
-            var j0 = 0
-            while j0 < cols {
-                let j1 = min(cols, j0 + blk)
-                for i in i0..<i1 {
+        forEachBlock(rows, by: 16) { rs in
+            forEachBlock(cols, by: 16) { cs in
+                for i in rs {
                     let s = src + i * lds
-                    for j in j0..<j1 { dst[j * ldd + i] = s[j] }
+                    for j in cs { dst[j * ldd + i] = s[j] }
                 }
-                j0 += blk
             }
-            i0 += blk
         }
     }
 }
