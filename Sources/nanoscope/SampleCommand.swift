@@ -69,6 +69,7 @@ struct SampleCommand: ParsableCommand {
         do { try settings.validate() } catch { fail(error.message) }
         guard maxTokens >= 0, benchTokens > 0, repeats > 0 else { fail("--max-tokens, --bench-tokens and --repeats must not be negative") }
         if bench { return runBench(settings) }
+        if reference != nil { fail("--reference times PyTorch's generate next to ours: use it with --bench") }
         guard let checkpoint else { fail("give a checkpoint to sample from (or --bench to measure speed)") }
         let loaded: LoadedCheckpoint
         let tokenizer: any Tokenizer
