@@ -47,7 +47,10 @@ public final class AdamW {
 
     /// One update of `params` from `gradScale · grads` at learning rate `lr` (`gradScale` carries
     /// gradient clipping into the update, so the gradients are read once instead of scaled first).
-    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradScale: Float = 1, pool: WorkerPool = .shared) {
+    /// With `clearingGradients`, each gradient is set to 0 right after it is read, while it is in
+    /// cache: the next step's accumulation starts from zero without a separate pass over memory.
+    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradScale: Float = 1,
+                       clearingGradients: Bool = false, pool: WorkerPool = .shared) {
         step += 1
         let b1 = beta1, b2 = beta2, eps = eps
         let bc1 = 1 - Float(Double(b1).power(step))
@@ -64,6 +67,7 @@ public final class AdamW {
                 let end = base + r.upperBound
                 while i + 16 <= end {
                     let gi = V.loadUnaligned(g + i) * gradScale
+                    if clearingGradients { V().storeUnaligned(g + i) }
                     let mi = V.loadUnaligned(m + i) * b1 + gi * (1 - b1)
                     let vi = V.loadUnaligned(v + i) * b2 + gi * gi * (1 - b2)
                     let denom = vi.squareRoot() / bc2Sqrt + eps
@@ -73,6 +77,7 @@ public final class AdamW {
                 }
                 while i < end {
                     let gi = g[i] * gradScale
+                    if clearingGradients { g[i] = 0 }
                     m[i] = m[i] * b1 + gi * (1 - b1)
                     v[i] = v[i] * b2 + gi * gi * (1 - b2)
                     p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)

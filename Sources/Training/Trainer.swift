@@ -28,6 +28,9 @@ public final class Trainer {
     /// Gradient statistics, update/data ratios and attention maps every `telemetry_interval`
     /// steps, for whoever watches (dashboard, `--telemetry`); nil, the default, costs nothing.
     public var telemetry: TelemetryCollector?
+    /// True when the optimizer left the gradients at zero (it clears them as it reads them), so
+    /// the next step need not. A skipped (non-finite) step leaves them as they are.
+    private var gradientsCleared = false
 
     public struct StepResult: Sendable, Equatable {
         public var step: Int
@@ -80,7 +83,8 @@ public final class Trainer {
         let start = DispatchTime.now().uptimeNanoseconds
         let accum = config.gradientAccumulationSteps
         let lr = currentLR
-        model.zeroGradients()
+        if !gradientsCleared { model.zeroGradients() }
+        gradientsCleared = false
         var loss: Float = 0
         for micro in 0..<accum {
             let batch = dataset.batch(.train, batchSize: config.batchSize, blockSize: config.blockSize, rng: &batchRNG)
@@ -104,7 +108,9 @@ public final class Trainer {
             }
         } else {
             consecutiveBadSteps = 0
-            optimizer.update(params: model.params, grads: model.grads, lr: lr, gradScale: clipScale)
+            optimizer.update(params: model.params, grads: model.grads, lr: lr, gradScale: clipScale,
+                             clearingGradients: true)
+            gradientsCleared = true
             model.parameterVersion += 1
         }
         step += 1

@@ -90,6 +90,30 @@ func tinyTrainer(_ edit: (inout TrainConfig) -> Void = { _ in }) throws -> Train
         #expect(s.lr(at: 5000) == 1e-4)
     }
 
+    /// Clearing the gradients inside the update changes nothing else, and each step's gradient is
+    /// its own: the second step of a trainer equals a step computed from explicitly zeroed ones.
+    @Test func theOptimizerClearsTheGradientsItConsumes() throws {
+        let a = try tinyTrainer(), b = try tinyTrainer()
+        var rng = RandomNumbers(seed: 3)
+        for i in 0..<a.model.grads.count { a.model.grads[i] = rng.nextGaussian(); b.model.grads[i] = a.model.grads[i] }
+        a.optimizer.update(params: a.model.params, grads: a.model.grads, lr: 0.01, gradScale: 0.5)
+        b.optimizer.update(params: b.model.params, grads: b.model.grads, lr: 0.01, gradScale: 0.5, clearingGradients: true)
+        #expect(a.model.params.array == b.model.params.array)
+        #expect(a.optimizer.m.array == b.optimizer.m.array && a.optimizer.v.array == b.optimizer.v.array)
+        #expect(b.model.grads.array.allSatisfy { $0 == 0 } && a.model.grads.array.contains { $0 != 0 })
+
+        let trainer = try tinyTrainer()
+        _ = try trainer.trainStep()
+        #expect(trainer.model.grads.array.allSatisfy { $0 == 0 }, "cleared by the update")
+        let second = try trainer.trainStep()
+        // The same step from scratch: weights and optimizer state copied, gradients zeroed by hand.
+        let fresh = try tinyTrainer()
+        _ = try fresh.trainStep()
+        fresh.model.zeroGradients()
+        let again = try fresh.trainStep()
+        #expect(second.gradNorm == again.gradNorm && trainer.model.params.array == fresh.model.params.array)
+    }
+
     @Test func adamWDecaysOnlyMatrices() throws {
         let trainer = try tinyTrainer()
         let opt = trainer.optimizer
