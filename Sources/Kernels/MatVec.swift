@@ -122,12 +122,39 @@ public enum MatVec {
     /// y[j] (+)= Σₖ x[k] · B[k, j] for a plain row-major B with row stride `ldb`: attention over
     /// the cache (scores q·Kᵀ against transposed keys, and P·V), where B changes every token and
     /// is too small to be worth packing. Same accumulation order as above.
+    ///
+    /// Up to four 16-column groups share one pass over k: each keeps its own chain of dependent
+    /// multiply-adds, and one chain alone would wait on the previous result at every k.
     public static func multiply(
         x: UnsafePointer<Float>, k: Int,
         b: UnsafePointer<Float>, ldb: Int, n: Int,
         y: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
         var j = 0
+        while j + 64 <= n {
+            var a0 = accumulate ? V.load(y + j) : V(), a1 = accumulate ? V.load(y + j + 16) : V()
+            var a2 = accumulate ? V.load(y + j + 32) : V(), a3 = accumulate ? V.load(y + j + 48) : V()
+            var bp = b + j
+            for kk in 0..<k {
+                let xv = V(repeating: x[kk])
+                a0 = a0.addingProduct(xv, V.load(bp)); a1 = a1.addingProduct(xv, V.load(bp + 16))
+                a2 = a2.addingProduct(xv, V.load(bp + 32)); a3 = a3.addingProduct(xv, V.load(bp + 48))
+                bp += ldb
+            }
+            a0.store(y + j); a1.store(y + j + 16); a2.store(y + j + 32); a3.store(y + j + 48)
+            j += 64
+        }
+        while j + 32 <= n {
+            var a0 = accumulate ? V.load(y + j) : V(), a1 = accumulate ? V.load(y + j + 16) : V()
+            var bp = b + j
+            for kk in 0..<k {
+                let xv = V(repeating: x[kk])
+                a0 = a0.addingProduct(xv, V.load(bp)); a1 = a1.addingProduct(xv, V.load(bp + 16))
+                bp += ldb
+            }
+            a0.store(y + j); a1.store(y + j + 16)
+            j += 32
+        }
         while j + 16 <= n {
             var a0 = accumulate ? V.load(y + j) : V()
             var bp = b + j

@@ -72,6 +72,26 @@ private final class Counters: Sendable {
 }
 
 @Suite struct MatVecTests {
+    /// Every column-group path (64, 32, 16 and single columns) against a plain loop in the same
+    /// order, written fresh and accumulated.
+    @Test(arguments: [1, 16, 48, 117])
+    func multiplyMatchesAPlainLoop(n: Int) {
+        let k = 19, ldb = n + 3
+        var rng = SystemRandomNumberGenerator()
+        let x = (0..<k).map { _ in Float.random(in: -1...1, using: &rng) }
+        let b = (0..<k * ldb).map { _ in Float.random(in: -1...1, using: &rng) }
+        let start = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+        for accumulate in [false, true] {
+            var y = start
+            MatVec.multiply(x: x, k: k, b: b, ldb: ldb, n: n, y: &y, accumulate: accumulate)
+            for j in 0..<n {
+                var s: Float = accumulate ? start[j] : 0
+                for kk in 0..<k { s = s.addingProduct(x[kk], b[kk * ldb + j]) }
+                #expect(y[j] == s, "n \(n) column \(j)")
+            }
+        }
+    }
+
     /// The panel-restricted product, run share by share, writes exactly the full product.
     @Test(arguments: [1, 5], [3, 64, 130])
     func panelSharesTileTheFullProduct(rows: Int, n: Int) {
