@@ -79,6 +79,10 @@ struct BenchCommand: ParsableCommand {
         let tps = Double(cfg.tokensPerStep) / (med / 1000)
         let gflops = flopsPerToken * tps / 1e9
         print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
+        // The kernel's own peak, measured now on the same cores: how much of it training achieves.
+        let peak = Self.gemmGFLOPs(m: 768, k: 512, n: 512, allThreads: true)
+        print(String(format: "           = %.0f%% of the GEMM kernel's peak measured now (%.1f GFLOP/s, 768×512×512, all threads)",
+                     100 * gflops / peak, peak))
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
         if !withDashboard.isEmpty {
             // Each dashboard run is compared with the headless run just before it (same machine
@@ -201,22 +205,28 @@ struct BenchCommand: ParsableCommand {
     func benchGEMM() {
         print("GEMM (C = A·B, single precision), best of 30, \(WorkerPool.shared.workers) threads:")
         for (m, k, n) in [(768, 128, 384), (768, 128, 512), (768, 512, 128), (128, 768, 512), (1024, 1024, 1024), (16384, 384, 1152)] {
-            let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
-            for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
-            for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
-            func best(_ body: () -> Void) -> Double {
-                var t = Double.infinity
-                for _ in 0..<30 {
-                    let s = DispatchTime.now().uptimeNanoseconds
-                    body()
-                    t = min(t, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
-                }
-                return 2 * Double(m * n * k) / t / 1e9
-            }
-            let one = best { GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false) }
-            let all = best { GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false) }
+            let one = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: false)
+            let all = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: true)
             print(String(format: "  %5d×%4d×%4d   1 thread %6.1f GFLOP/s   all threads %6.1f GFLOP/s", m, k, n, one, all))
         }
+    }
+
+    /// The GEMM kernel's GFLOP/s on one shape: the best of 30 products (operands in cache).
+    static func gemmGFLOPs(m: Int, k: Int, n: Int, allThreads: Bool) -> Double {
+        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
+        for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
+        for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
+        var best = Double.infinity
+        for _ in 0..<30 {
+            let s = DispatchTime.now().uptimeNanoseconds
+            if allThreads {
+                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false)
+            } else {
+                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false)
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+        }
+        return 2 * Double(m * n * k) / best / 1e9
     }
 }
 
