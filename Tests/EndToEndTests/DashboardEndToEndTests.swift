@@ -64,9 +64,11 @@ import Testing
 
         // Resizing re-lays out, down to 60×15 and back.
         try tmux.resize(width: 60, height: 15)
+        // The status bar on the first line: the app's own small layout, not tmux's crop of the old
+        // frame (whose bottom rows also fit in 60×15 and mention a step).
         let small = try tmux.waitFor("small layout") { screen in
             let lines = screen.split(separator: "\n", omittingEmptySubsequences: true)
-            return lines.count <= 15 && lines.allSatisfy { $0.count <= 60 } && screen.contains("step")
+            return lines.count <= 15 && lines.allSatisfy { $0.count <= 60 } && Self.step(in: screen) != nil
         }
         #expect(small.contains("Loss"))
         try tmux.resize(width: 120, height: 40)
