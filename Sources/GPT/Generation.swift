@@ -236,7 +236,7 @@ public final class Generator {
                 linear(scratch.qkv, mine.ln, rows: 1, packedWeight: packedBlocks[l].attn, bias: blk.attnBias,
                        in: c, out: 3 * c, m)
                 m.sync()
-                rowAfterQKV(layer: l, row: 0, position: t, cacheOwnHeads: true, &m)
+                finishLayer(l, row: 0, position: t, cacheOwnHeads: true, &m)
             }
             head(row: x, &m)
         }
@@ -246,7 +246,7 @@ public final class Generator {
     /// `scratch.qkv` and whose residual stream is row `row` of `scratch.x`: attention over the
     /// cache, the projection and the MLP, with both residual additions. With `cacheOwnHeads`, the
     /// token's keys and values go into the cache first.
-    private func rowAfterQKV(layer l: Int, row: Int, position t: Int, cacheOwnHeads: Bool, _ m: inout TeamMember) {
+    private func finishLayer(_ l: Int, row: Int, position t: Int, cacheOwnHeads: Bool, _ m: inout TeamMember) {
         let c = config.nEmbd, hs = config.headSize, block = config.blockSize
         let blk = layout.blocks[l], pk = packedBlocks[l], mine = scratch.member(m.index)
         let qkv = scratch.qkv + row * 3 * c, x = scratch.x + row * c
@@ -311,7 +311,7 @@ public final class Generator {
                     for t in 0..<n { (v + t * c + h * hs).update(from: s.qkv + t * 3 * c + 2 * c + h * hs, count: hs) }
                 }
                 if last {
-                    rowAfterQKV(layer: l, row: n - 1, position: n - 1, cacheOwnHeads: false, &m)
+                    finishLayer(l, row: n - 1, position: n - 1, cacheOwnHeads: false, &m)
                     break
                 }
                 Attention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: 1, seqLen: n, channels: c, heads: nh,
