@@ -48,23 +48,9 @@ public enum MatVec {
         min(n, panels.lowerBound * panelWidth) ..< min(n, panels.upperBound * panelWidth)
     }
 
-    /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack`. Panels are
-    /// independent, so `pool` may spread them over threads.
-    public static func linear(
-        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int,
-        pool: WorkerPool = .serialPool
-    ) {
-        // A one-token product over a small matrix is over before a helper thread would join in.
-        let pool = rows == 1 && n * k < 1 << 15 ? WorkerPool.serialPool : pool
-        pool.parallelFor(panelCount(outFeatures: n)) { p, _ in
-            linear(out: out, inp: inp, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n,
-                   panels: p..<(p + 1))
-        }
-    }
-
-    /// The same product restricted to some panels: writes only `columns(ofPanels: panels)` of
-    /// every row of `out` (one team member's share).
+    /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack`, for some of its
+    /// panels: writes only `columns(ofPanels: panels)` of every row of `out`. Panels are
+    /// independent, so a team's members each take a share (`0..<panelCount` is the whole product).
     public static func linear(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, packed: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int,

@@ -233,11 +233,7 @@ public struct TeamMember {
         passed += 1
         let target = passed * size
         arrivals.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        var spins = 0
-        while arrivals.pointee.load(ordering: .sequentiallyConsistent) < target {
-            spins += 1
-            if spins > 2000 { sched_yield() }  // oversubscribed: let the member we wait for run
-        }
+        WorkerPool.spin(until: { arrivals.pointee.load(ordering: .sequentiallyConsistent) >= target })
     }
 
     /// This member's contiguous share of `0..<count` (shares of all members tile it in order).

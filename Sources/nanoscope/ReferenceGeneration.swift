@@ -68,11 +68,14 @@ func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
     do { try p.run() } catch { fail("cannot run python3: \(error.localizedDescription)") }
     // Drain stderr on another thread, so neither pipe can fill up and stall Python.
     let errText = Mutex("")
-    let drain = Thread { errText.withLock { $0 = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
-    drain.start()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        errText.withLock { $0 = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        drained.signal()
+    }
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
-    while !drain.isFinished { usleep(1000) }
+    drained.wait()
     guard p.terminationStatus == 0,
           let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
           let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {

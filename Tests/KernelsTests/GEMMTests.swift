@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct GEMMTests {
     /// C = A·B (and Aᵀ·B) against a plain triple loop, over shapes with every kind of ragged edge.
@@ -8,7 +9,7 @@ import Kernels
     @Test(arguments: [(1, 1, 1), (8, 32, 5), (9, 33, 17), (64, 96, 300), (13, 65, 128), (100, 7, 600), (150, 270, 530)])
     func matchesNaiveProduct(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
-        var rng = SplitMix(seed: UInt64(m * 1000 + n))
+        var rng = SplitMix64(seed: UInt64(m * 1000 + n))
         let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
         let b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
         var expected = [Float](repeating: 0, count: m * n)

@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 
 /// Finite-difference gradient checking for kernels over Float buffers.
 ///
@@ -7,7 +8,7 @@ import Kernels
 /// (L(x + h·eⱼ) − L(x − h·eⱼ)) / 2h for each input element j. Float32 rounding limits the
 /// agreement to about 1e-3 relative, so errors are measured against the gradient's scale.
 struct GradientCheck {
-    var rng = SplitMix(seed: 42)
+    var rng = SplitMix64(seed: 42)
 
     mutating func randoms(_ n: Int, scale: Float = 1) -> [Float] {
         (0..<n).map { _ in (rng.nextFloat() * 2 - 1) * scale }
@@ -41,19 +42,6 @@ struct GradientCheck {
     }
 }
 
-/// A tiny deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}
 
 extension Array where Element == Float {
     func withPointer<R>(_ body: (UnsafePointer<Float>) -> R) -> R { withUnsafeBufferPointer { body($0.baseAddress!) } }

@@ -92,7 +92,7 @@ private final class Counters: Sendable {
         }
     }
 
-    /// The panel-restricted product, run share by share, writes exactly the full product.
+    /// The product run share by share writes exactly the whole product, and it is x·Wᵀ + b.
     @Test(arguments: [1, 5], [3, 64, 130])
     func panelSharesTileTheFullProduct(rows: Int, n: Int) {
         let k = 24
@@ -103,9 +103,10 @@ private final class Counters: Sendable {
         var packed = [Float](repeating: 0, count: MatVec.packedCount(outFeatures: n, inFeatures: k))
         packed.withUnsafeMutableBufferPointer { MatVec.pack(weight: w, outFeatures: n, inFeatures: k, into: $0.baseAddress!) }
         var whole = [Float](repeating: .nan, count: rows * n)
-        MatVec.linear(out: &whole, inp: x, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n)
-        var shared = [Float](repeating: .nan, count: rows * n)
         let panels = MatVec.panelCount(outFeatures: n)
+        MatVec.linear(out: &whole, inp: x, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n,
+                      panels: 0..<panels)
+        var shared = [Float](repeating: .nan, count: rows * n)
         for member in 0..<3 {
             let share = TeamMember(index: member, size: 3, arrivals: nil).share(of: panels)
             MatVec.linear(out: &shared, inp: x, packed: packed, bias: bias, rows: rows, inFeatures: k, outFeatures: n,

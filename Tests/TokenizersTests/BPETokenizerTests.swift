@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokenizers
+import TestSupport
 
 private struct ReferenceFixture: Decodable {
     struct Model: Decodable {
@@ -30,17 +31,6 @@ private struct ReplacementFixture: Decodable {
     let cases: [Case]
 }
 
-/// A small seeded generator, so property tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Strings made of the things that break tokenizers: multi-byte scalars, combining marks,
 /// emoji sequences, "\r\n", unusual whitespace, and arbitrary scalars from the whole range.
@@ -113,7 +103,7 @@ private func sameScalars(_ a: String, _ b: String) -> Bool { Array(a.utf8) == Ar
 }
 
 @Test func incrementalTrainingEqualsNaiveRecounting() throws {
-    var rng = SplitMix64(state: 42)
+    var rng = SplitMix64(seed: 42)
     // Small alphabets make many equal counts, which is where the tie rule matters.
     // Alphabets without a space make one long word, whose merges overlap a lot ("aaaa", "abab").
     let alphabets = [["a", "b", " "], ["a", "b", "c", " ", "\n"], ["x", "y", "'s", " ", "1", "!"], ["é", "🙂", "a", " "],
@@ -144,7 +134,7 @@ func decodeInvertsEncodeOnRandomUnicode(pattern: SplitPattern) throws {
     var tok = try BPETokenizer.train(text: fixture.models[0].text, vocabSize: 400, pattern: pattern)
     try tok.registerSpecialTokens(["<|endoftext|>": 400])
     let bare = try BPETokenizer(pattern: pattern, merges: [])
-    var rng = SplitMix64(state: pattern == .gpt4 ? 1 : 2)
+    var rng = SplitMix64(seed: pattern == .gpt4 ? 1 : 2)
     for _ in 0..<2_000 {
         let s = randomTrickyString(&rng)
         for t in [tok, bare] {
@@ -320,7 +310,7 @@ func decodeInvertsEncodeOnRandomUnicode(pattern: SplitPattern) throws {
     // A paragraph without spaces is a single piece; long pieces take a different merge loop.
     let fixture = try loadFixture("bpe_reference", as: ReferenceFixture.self)
     let tok = try BPETokenizer.train(text: fixture.models[0].text, vocabSize: 520)
-    var rng = SplitMix64(state: 7)
+    var rng = SplitMix64(seed: 7)
     let letters = Array("thekeepercountedshipsaaaaeeeellll灯台守のログ")
     for _ in 0..<60 {
         let piece = String((0..<Int.random(in: 2...160, using: &rng)).map { _ in letters.randomElement(using: &rng)! })

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Training
+import TestSupport
 
 @Suite struct AtomicWrites {
     @Test func replacesTheFileAndLeavesNoTemporary() throws {
@@ -170,7 +171,7 @@ enum Child {
     func killingAWriterNeverLeavesATornCheckpoint() throws {
         let dir = TemporaryDirectory()
         let run = RunDirectory(dir.file("runs/crash"))
-        var rng = SeededGenerator(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        var rng = SplitMix64(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
         var lastReported = 0
         var interrupted = 0
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Training
 import GPT
+import TestSupport
 
 /// Builds a safetensors file by hand: the 8-byte length (or `declaredLength`), the header text,
 /// then `dataBytes` bytes of data.
@@ -223,7 +224,7 @@ let sampleMetadata = [
     @Test func mutatedFilesLoadConsistentlyOrAreRefused() throws {
         let original = try SafeTensors.encode(sampleTensors, metadata: sampleMetadata)
         let headerEnd = 8 + Int(original[0]) + Int(original[1]) << 8
-        var rng = SeededGenerator(seed: 0x5AFE_7E45)
+        var rng = SplitMix64(seed: 0x5AFE_7E45)
         var loaded = 0, refused = 0
 
         for round in 0..<1500 {

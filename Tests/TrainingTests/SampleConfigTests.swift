@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Training
+import TestSupport
 
 /// Every config in Samples/ must load and train, along the path `nanoscope train` takes:
 /// config file → `--set` overrides → `Dataset.prepare` → `Trainer` → `TrainingRun`.
@@ -32,7 +33,7 @@ import Testing
         let dir = TemporaryDirectory()
         if cfg.data.hasPrefix(CorpusRecipe.prefix) {
             // Random words: varied enough for a 512-token BPE to find its merges.
-            var rng = SeededGenerator(seed: 42)
+            var rng = SplitMix64(seed: 42)
             let words = (0..<6000).map { i in
                 String((0..<Int.random(in: 2...7, using: &rng)).map { _ in "etaoinshrdlucmfw".randomElement(using: &rng)! })
                     + (i % 12 == 11 ? ".\n" : " ")
