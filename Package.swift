@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // The hot loops (GEMM, attention, LayerNorm, AdamW) are SIMD code that is ~150× slower unless the
@@ -19,16 +19,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // The module graph points one way (checked by Tests/ArchitectureTests):
+        //   Kernels ← GPT ← Training ← Dashboard ← nanoscope
+        //   Tokenizers ← Training,  SafeTensors ← Training,  TerminalUI ← Dashboard
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         .target(name: "Kernels", swiftSettings: fast),
         .target(name: "Tokenizers", swiftSettings: optimised),
-        .target(name: "GPT", dependencies: ["Kernels", "Tokenizers"], swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["GPT", "Kernels", "Tokenizers"], swiftSettings: optimised),
-        .target(name: "Dashboard", dependencies: ["CNcursesw", "Training", "GPT"]),
+        .target(name: "SafeTensors", swiftSettings: optimised),
+        .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["GPT", "Kernels", "Tokenizers", "SafeTensors"], swiftSettings: optimised),
+        .target(name: "TerminalUI", dependencies: ["CNcursesw"]),
+        .target(name: "Dashboard", dependencies: ["TerminalUI", "Training", "GPT", "Tokenizers", "SafeTensors"]),
         .executableTarget(
             name: "nanoscope",
             dependencies: [
-                "Training", "GPT", "Kernels", "Tokenizers", "Dashboard",
+                "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "Dashboard", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,10 +41,13 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "Training"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Training", "GPT"]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ArchitectureTests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]
 )

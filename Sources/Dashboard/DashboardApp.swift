@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import TerminalUI
 
 /// Opens the dashboard on the calling thread, which must be the only one touching the terminal,
 /// and returns once the user has quit and the terminal is restored.

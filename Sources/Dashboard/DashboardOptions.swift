@@ -1,4 +1,5 @@
 import Foundation
+import TerminalUI
 
 /// How the dashboard should look and behave; every field has a sensible default.
 public struct DashboardOptions: Sendable {

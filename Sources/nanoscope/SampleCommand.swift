@@ -4,6 +4,7 @@ import GPT
 import Kernels
 import Tokenizers
 import Training
+import SafeTensors
 
 /// Text from a trained model, streamed to stdout as it is generated (nanoGPT's sample.py), and a
 /// benchmark of the generator (`--bench`).

@@ -1,6 +1,7 @@
 import Testing
 @testable import Dashboard
 import Training
+import TerminalUI
 
 /// The frame loop driven through the in-memory terminal and the fake trainer.
 /// Serialized: the loop reads the process-wide interrupt counter.

@@ -5,6 +5,7 @@ import GPT
 import Kernels
 import Tokenizers
 import Training
+import TerminalUI
 
 /// A task whose solution is a known attention pattern: lines `abcde|edcba⏎`. To predict the
 /// reversed half, the query at position p (5…9, the `|` and the reversed letters so far) must

@@ -4,6 +4,8 @@ import Testing
 import Tokenizers
 @testable import Dashboard
 import Training
+import TerminalUI
+import TestSupport
 
 private func play(_ keys: [Key], from state: UIState, training: TrainingSnapshot.State = .running,
                   limits: SelectionLimits = SelectionLimits()) -> (UIState, [Effect]) {

@@ -1,6 +1,7 @@
 import Testing
 @testable import Dashboard
 import Training
+import TerminalUI
 
 private func render(_ width: Int, _ height: Int, _ snapshot: TrainingSnapshot = sampleSnapshot(), ui: UIState = UIState(),
                     theme: Theme = .builtInDefault, mode: ColorMode = .truecolor) -> CellBuffer {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Training
+import TerminalUI
 
 /// A stand-in for the trainer, for tests only: it records commands and answers them the way the
 /// contract says the real trainer does (pause → paused, stop → finished), at once.

@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import TerminalUI
 
 /// Gradient statistics for a made-up two-block model: tensor i's gradients are a deterministic
 /// spread around 10^-(2 + i/4), with a few exact zeros in the LayerNorm gains.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Dashboard
 import Training
+import TerminalUI
 
 private func render(_ width: Int, _ height: Int, _ snapshot: TrainingSnapshot = insightSnapshot(), ui: UIState = UIState(),
                     mode: ColorMode = .truecolor) -> CellBuffer {

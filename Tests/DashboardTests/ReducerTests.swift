@@ -1,6 +1,7 @@
 import Testing
 @testable import Dashboard
 import Training
+import TerminalUI
 
 /// Feeds `keys` through the reducer from `state`, collecting every effect in order.
 private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),

@@ -3,8 +3,6 @@ import Synchronization
 import Testing
 import Kernels
 @testable import GPT
-import Tokenizers
-import Training
 
 /// A small model with every parameter random (biases and LayerNorm gains too, so that a bias
 /// that is read from the wrong place cannot hide behind an initial zero or one).
@@ -222,98 +220,6 @@ func maxAbsDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
             return .proceed
         }
         #expect(checked == 10)
-    }
-}
-
-@Suite struct PromptAndCheckpointTests {
-    let letters = try! CharTokenizer(vocab: Array("abc \n".unicodeScalars).sorted { $0.value < $1.value })
-
-    @Test func emptyPromptStartsFromNewlineWhenInVocabularyElseTokenZero() throws {
-        #expect(try GenerationPrompt.tokens(for: "", tokenizer: letters) == [0])  // "\n" sorts first
-        let noNewline = try CharTokenizer(vocab: Array("xyz".unicodeScalars))
-        #expect(try GenerationPrompt.tokens(for: "", tokenizer: noNewline) == [0])
-        let newlineLast = try CharTokenizer(vocab: Array("xy\n".unicodeScalars))
-        #expect(try GenerationPrompt.tokens(for: "", tokenizer: newlineLast) == [2])
-        #expect(try GenerationPrompt.tokens(for: "cab", tokenizer: letters) == [4, 2, 3])
-    }
-
-    @Test func unknownCharactersGiveAClearMessage() {
-        do {
-            _ = try GenerationPrompt.tokens(for: "abé€", tokenizer: letters)
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.message.contains("\"é\"") && error.message.contains("\"€\""), "\(error.message)")
-            #expect(error.message.contains("never seen"))
-        }
-    }
-
-    /// Writes a model as a checkpoint with the given metadata.
-    func writeCheckpoint(_ model: GPT, metadata: [String: String], to path: String) throws {
-        let views: [any WritableTensor] = model.layout.tensors.map { t in
-            TensorView(name: t.name, shape: t.shape, values: UnsafeBufferPointer(start: model.params.pointer + t.offset, count: t.count))
-        }
-        try SafeTensors.write(views, metadata: metadata, to: path)
-    }
-
-    @Test func checkpointGivesTheModelsWeightsAndTokenizer() throws {
-        let config = GPTConfig(vocabSize: 5, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8, bias: true)
-        let model = try randomModel(config)
-        let path = FileManager.default.temporaryDirectory.path + "/nanoscope-sample-\(UUID().uuidString).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let meta = CheckpointMetadata(step: 3, config: config, tokenizerJSON: letters.metadataJSON())
-        try writeCheckpoint(model, metadata: meta.dictionary, to: path)
-        let loaded = try LoadedCheckpoint.load(path)
-        #expect(loaded.modelWeights() == ModelWeights(copying: model))
-        let tokenizer = try loaded.tokenizer()
-        #expect(tokenizer.decode([4, 2, 3]) == "cab")
-    }
-
-    @Test func checkpointWithoutTokenizerOrWithABadOneSaysSo() throws {
-        let config = GPTConfig(vocabSize: 5, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8)
-        let model = try randomModel(config)
-        let path = FileManager.default.temporaryDirectory.path + "/nanoscope-sample-\(UUID().uuidString).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var meta = CheckpointMetadata(step: 3, config: config, tokenizerJSON: "").dictionary
-        meta["tokenizer"] = nil
-        try writeCheckpoint(model, metadata: meta, to: path)
-        #expect(throws: CheckpointError.self) { try LoadedCheckpoint.load(path).tokenizer() }
-        do { _ = try LoadedCheckpoint.load(path).tokenizer() } catch {
-            #expect(error.problem.contains("no tokenizer in the metadata"))
-        }
-        for (json, why) in [(#"{"type":"char","vocab":["a","b","c","d","e","f"]}"#, "only 5"),
-                            (#"{"type":"bpe"}"#, "Key 'pattern' not found"), ("not json", "not a JSON object")] {
-            meta["tokenizer"] = json
-            try writeCheckpoint(model, metadata: meta, to: path)
-            do { _ = try LoadedCheckpoint.load(path).tokenizer(); Issue.record("expected an error for \(json)") } catch {
-                #expect(error.problem.contains(why), "\(error.problem)")
-            }
-        }
-    }
-}
-
-/// A byte-level tokenizer: token i is byte i, and text decodes as UTF-8 (U+FFFD for broken bytes).
-struct ByteTokenizer: Tokenizer {
-    var vocabSize: Int { 256 }
-    func encode(_ text: String) throws -> [Int32] { text.utf8.map { Int32($0) } }
-    func decode(_ ids: [Int32]) -> String { String(decoding: ids.map { UInt8($0) }, as: UTF8.self) }
-    func metadataJSON() -> String { #"{"type":"bytes"}"# }
-}
-
-@Suite struct StreamingTextDecoderTests {
-    @Test func holdsBackTokensThatEndInsideACharacter() throws {
-        let tokenizer = ByteTokenizer()
-        var decoder = StreamingTextDecoder(tokenizer: tokenizer)
-        let pieces = try tokenizer.encode("a€b🙂").map { decoder.push($0) }
-        // "€" is 3 bytes and "🙂" 4: nothing is shown until each is complete.
-        #expect(pieces == ["a", "", "", "€", "b", "", "", "", "🙂"])
-        #expect(decoder.flush() == "")
-    }
-
-    @Test func givesUpOnBytesThatNeverFormACharacter() {
-        var decoder = StreamingTextDecoder(tokenizer: ByteTokenizer())
-        let pieces = [0xE2, 0x82, 0x41].map { decoder.push(Int32($0)) }
-        #expect(pieces == ["", "", "\u{FFFD}A"])
-        #expect(decoder.push(0xF0) == "" && decoder.flush() == "\u{FFFD}")
     }
 }
 

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 import Kernels
 @testable import GPT
-import Training
 
 /// A fixture written by `Scripts/make_gpt_fixtures.py` (PyTorch): weights, a batch, and what
 /// PyTorch computed from them.
@@ -24,7 +23,7 @@ struct GoldenFixture: Decodable {
     let adamw_grad_norms: [Float]
 
     static func load(_ name: String) throws -> GoldenFixture {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "json"))
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name).json")
         return try JSONDecoder().decode(GoldenFixture.self, from: Data(contentsOf: url))
     }
 
@@ -72,26 +71,6 @@ func maxRelativeError(_ a: some Collection<Float>, _ b: [Float], floor: Float) -
             let scale = expected.map(abs).max()!
             let err = maxRelativeError(got, expected, floor: 1e-2 * scale)
             #expect(err < 1e-3, "∂L/∂\(t.name) differs from PyTorch by \(err) (relative)")
-        }
-    }
-
-    @Test(arguments: ["gpt_nobias", "gpt_bias"])
-    func tenAdamWStepsMatchPyTorch(fixture name: String) throws {
-        let f = try GoldenFixture.load(name)
-        let model = try f.model()
-        let opt = AdamW(layout: model.layout, beta1: f.adamw.beta1, beta2: f.adamw.beta2, eps: f.adamw.eps,
-                        weightDecay: f.adamw.weight_decay)
-        for step in 0..<10 {
-            model.zeroGradients()
-            let loss = try #require(model.forward(tokens: f.tokens, targets: f.targets, batch: f.batch, seqLen: f.seq_len))
-            model.backward()
-            let norm = GradientClipping.clip(model.grads, maxNorm: f.adamw.grad_clip)
-            opt.update(params: model.params, grads: model.grads, lr: f.adamw.lr)
-            model.parameterVersion += 1
-            #expect(abs(loss - f.adamw_losses[step]) / f.adamw_losses[step] < 1e-4,
-                    "step \(step): loss \(loss) vs PyTorch \(f.adamw_losses[step])")
-            #expect(abs(norm - f.adamw_grad_norms[step]) / f.adamw_grad_norms[step] < 1e-3,
-                    "step \(step): grad norm \(norm) vs PyTorch \(f.adamw_grad_norms[step])")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Training
 import TestSupport
+import SafeTensors
 
 @Suite struct AtomicWrites {
     @Test func replacesTheFileAndLeavesNoTemporary() throws {
@@ -19,21 +20,21 @@ import TestSupport
         let dir = TemporaryDirectory()
         let blocker = dir.file("runs")
         try AtomicFile.write(text: "I am a file", to: blocker)
-        let error = expectCheckpointError { try AtomicFile.write(text: "x", to: blocker + "/config.toml") }
+        let error = expectError(CheckpointError.self) { try AtomicFile.write(text: "x", to: blocker + "/config.toml") }
         #expect(error?.path == blocker + "/config.toml")
         #expect(error?.problem == "cannot create a temporary file in \(blocker): Not a directory (errno \(ENOTDIR))")
         #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "I am a file")
         #expect(dir.contents() == ["runs"])
         // Creating a run folder under it fails the same way.
-        let mkdirError = expectCheckpointError { try RunDirectory(blocker + "/baby").create() }
+        let mkdirError = expectError(CheckpointError.self) { try RunDirectory(blocker + "/baby").create() }
         #expect(mkdirError == CheckpointError(blocker, "exists but is not a folder"))
     }
 
     @Test func missingAndUnwritableFoldersAreClearErrors() {
-        let missing = expectCheckpointError { try AtomicFile.write(text: "x", to: "/nonexistent-nanoscope/a/b.toml") }
+        let missing = expectError(CheckpointError.self) { try AtomicFile.write(text: "x", to: "/nonexistent-nanoscope/a/b.toml") }
         #expect(missing?.problem.contains("No such file or directory") == true)
         // Even root cannot create files in /proc.
-        let proc = expectCheckpointError { try AtomicFile.write(text: "x", to: "/proc/nanoscope-test.toml") }
+        let proc = expectError(CheckpointError.self) { try AtomicFile.write(text: "x", to: "/proc/nanoscope-test.toml") }
         #expect(proc?.problem.hasPrefix("cannot create a temporary file in /proc: ") == true, "\(proc?.problem ?? "")")
         #expect(!FileManager.default.fileExists(atPath: "/proc/nanoscope-test.toml"))
     }
@@ -42,7 +43,7 @@ import TestSupport
         let dir = TemporaryDirectory()
         let target = dir.file("step-000001.safetensors")
         try FileManager.default.createDirectory(atPath: target + "/inner", withIntermediateDirectories: true)
-        let error = expectCheckpointError { try SafeTensors.write(sampleTensors, to: target) }
+        let error = expectError(CheckpointError.self) { try SafeTensors.write([NamedTensor(name: "x", shape: [2], values: [1, 2])], to: target) }
         #expect(error?.problem.contains("cannot move the new file into place") == true, "\(error?.problem ?? "")")
         #expect(dir.contents() == ["step-000001.safetensors"], "temporary removed")
         #expect(dir.contents("step-000001.safetensors") == ["inner"])
@@ -52,7 +53,7 @@ import TestSupport
         let dir = TemporaryDirectory()
         let path = dir.file("w.safetensors")
         try AtomicFile.write(text: "old", to: path)
-        let error = expectCheckpointError {
+        let error = expectError(CheckpointError.self) {
             try AtomicFile.write(to: path) { sink throws(CheckpointError) in
                 try sink.write(Array(repeating: 1, count: 200_000))
                 throw CheckpointError(path, "producer gave up")

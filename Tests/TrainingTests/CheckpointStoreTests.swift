@@ -2,6 +2,8 @@ import Foundation
 import GPT
 import Testing
 @testable import Training
+import SafeTensors
+import TestSupport
 
 let tinyConfig = GPTConfig(vocabSize: 5, blockSize: 4, nLayer: 2, nHead: 2, nEmbd: 4)
 
@@ -76,7 +78,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
             (["config": "{"], "is not a model configuration"),
         ]
         for (dictionary, expected) in cases {
-            let error = expectCheckpointError { _ = try CheckpointMetadata(parsing: dictionary, path: "x") }
+            let error = expectError(CheckpointError.self) { _ = try CheckpointMetadata(parsing: dictionary, path: "x") }
             #expect(error?.problem.contains(expected) == true, "got \(error?.problem ?? "none")")
         }
         // A file from another tool has no metadata: that is not an error.
@@ -91,7 +93,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
         let weights = modelWeights(tinyConfig).filter { $0.name != NanoGPTStateDict.tokenEmbedding }
         try SafeTensors.write(weights, to: path)
 
-        let noConfig = expectCheckpointError { _ = try LoadedCheckpoint.load(path) }
+        let noConfig = expectError(CheckpointError.self) { _ = try LoadedCheckpoint.load(path) }
         #expect(noConfig?.problem.contains("no model configuration") == true)
         let loaded = try LoadedCheckpoint.load(path, config: tinyConfig)
         #expect(loaded.tokenEmbedding.name == NanoGPTStateDict.lmHead)
@@ -99,7 +101,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
         var other = tinyConfig
         other.nLayer = 3
         try SafeTensors.write(modelWeights(tinyConfig), metadata: metadata(step: 1).dictionary, to: path)
-        let mismatch = expectCheckpointError { _ = try LoadedCheckpoint.load(path, config: other) }
+        let mismatch = expectError(CheckpointError.self) { _ = try LoadedCheckpoint.load(path, config: other) }
         #expect(mismatch?.problem.contains("trained with n_layer=2") == true)
     }
 }
@@ -128,7 +130,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
         withoutHead["lm_head.weight"] = nil
         try NanoGPTStateDict.validate(withoutHead, against: config, path: "x")
         withoutHead["transformer.wte.weight"] = nil
-        let error = expectCheckpointError { try NanoGPTStateDict.validate(withoutHead, against: config, path: "x") }
+        let error = expectError(CheckpointError.self) { try NanoGPTStateDict.validate(withoutHead, against: config, path: "x") }
         #expect(error?.problem.contains("missing transformer.wte.weight, lm_head.weight") == true, "\(error?.problem ?? "")")
     }
 
@@ -137,7 +139,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
         s["transformer.h.1.ln_2.weight"] = nil
         s["transformer.h.0.attn.c_attn.weight"] = [4, 12]
         s["transformer.h.0.attn.bias"] = [1, 1, 4, 4]
-        let error = expectCheckpointError { try NanoGPTStateDict.validate(s, against: tinyConfig, path: "ckpt") }
+        let error = expectError(CheckpointError.self) { try NanoGPTStateDict.validate(s, against: tinyConfig, path: "ckpt") }
         #expect(error?.path == "ckpt")
         #expect(error?.problem == "tensors do not match the model (n_layer=2 n_head=2 n_embd=4 vocab_size=5 block_size=4 bias=false pos=learned): missing transformer.h.1.ln_2.weight; unexpected transformer.h.0.attn.bias; wrong shape: transformer.h.0.attn.c_attn.weight is [4, 12], expected [12, 4]")
     }
@@ -145,13 +147,13 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
     @Test func longListsAreShortened() {
         var config = tinyConfig
         config.nLayer = 5
-        let error = expectCheckpointError { try NanoGPTStateDict.validate(shapes(modelWeights(tinyConfig)), against: config, path: "x") }
+        let error = expectError(CheckpointError.self) { try NanoGPTStateDict.validate(shapes(modelWeights(tinyConfig)), against: config, path: "x") }
         #expect(error?.problem.contains("and 12 more") == true, "\(error?.problem ?? "")")
     }
 
     @Test func invalidConfigIsReported() {
         let bad = GPTConfig(vocabSize: 5, blockSize: 4, nLayer: 1, nHead: 3, nEmbd: 4)
-        let error = expectCheckpointError { try NanoGPTStateDict.validate([:], against: bad, path: "x") }
+        let error = expectError(CheckpointError.self) { try NanoGPTStateDict.validate([:], against: bad, path: "x") }
         #expect(error?.problem.contains("not divisible by n_head") == true)
     }
 }
@@ -268,7 +270,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
     @Test func emptyAndMissingFolders() throws {
         let dir = TemporaryDirectory()
         #expect(CheckpointCatalog.table(try CheckpointCatalog.scan(dir.path), now: Date()) == "no runs found\n")
-        let error = expectCheckpointError { _ = try CheckpointCatalog.scan(dir.file("missing")) }
+        let error = expectError(CheckpointError.self) { _ = try CheckpointCatalog.scan(dir.file("missing")) }
         #expect(error?.problem == "no such folder")
     }
 

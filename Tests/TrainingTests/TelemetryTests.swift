@@ -4,6 +4,7 @@ import GPT
 import Kernels
 import Tokenizers
 @testable import Training
+import SafeTensors
 
 private func logHistogram(_ values: [Float]) -> LogMagnitudeHistogram {
     var h = LogMagnitudeHistogram()

@@ -4,6 +4,7 @@ import GPT
 import Kernels
 import Tokenizers
 @testable import Training
+import TestSupport
 
 /// A small config over a synthetic corpus: fast enough for unit tests, big enough to learn.
 func tinyConfig(_ edit: (inout TrainConfig) -> Void = { _ in }) -> TrainConfig {

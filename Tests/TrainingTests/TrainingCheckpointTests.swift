@@ -3,6 +3,8 @@ import GPT
 import Testing
 import Tokenizers
 @testable import Training
+import SafeTensors
+import TestSupport
 
 // Checkpoints as a training run uses them: written by TrainingRun through its RunRecorder, read
 // back by RunSetup.resume, listed by CheckpointCatalog, evaluated by CanonicalEval.
@@ -141,9 +143,9 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         _ = try train(run)
         let folder = RunDirectory(dir.file("runs/r"))
         try FileManager.default.removeItem(atPath: folder.optimizerPath(step: 30))
-        let error = expectCheckpointError { _ = try ResumePoint.locate(folder.weightsPath(step: 30)) }
+        let error = expectError(CheckpointError.self) { _ = try ResumePoint.locate(folder.weightsPath(step: 30)) }
         #expect(error?.problem.contains("no optimizer state") == true)
-        let fromFolder = expectCheckpointError { _ = try ResumePoint.locate(folder.path) }
+        let fromFolder = expectError(CheckpointError.self) { _ = try ResumePoint.locate(folder.path) }
         #expect(fromFolder?.problem.contains("none of the run's 1 checkpoints can be resumed") == true)
     }
 }
@@ -358,7 +360,7 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         untied[head].values[0] += 1
         let path = dir.file("untied.safetensors")
         try SafeTensors.write(untied, metadata: metadata, to: path)
-        let error = expectCheckpointError { _ = try ModelState.model(from: try LoadedCheckpoint.load(path)) }
+        let error = expectError(CheckpointError.self) { _ = try ModelState.model(from: try LoadedCheckpoint.load(path)) }
         #expect(error?.problem.contains("differ") == true)
     }
 }

@@ -1,3 +1,4 @@
+import TerminalUI
 /// What a key asks for. The reducer gives each action its meaning.
 public enum Action: Hashable, Sendable {
     case togglePause

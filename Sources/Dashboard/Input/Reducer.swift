@@ -1,4 +1,5 @@
 import Training
+import TerminalUI
 
 /// Something the reducer wants done outside the UI state: the app loop carries it out.
 public enum Effect: Equatable, Sendable {

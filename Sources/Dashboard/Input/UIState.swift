@@ -1,5 +1,6 @@
 import GPT
 import Training
+import TerminalUI
 
 /// The panes of the dashboard, in focus order.
 public enum PaneID: Int, CaseIterable, Sendable {

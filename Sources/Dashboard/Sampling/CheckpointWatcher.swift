@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Training
+import TerminalUI
 
 /// What the checkpoint browser shows, read from disk off the UI thread.
 public struct BrowserData: Equatable, Sendable {

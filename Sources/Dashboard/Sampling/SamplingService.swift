@@ -3,6 +3,8 @@ import GPT
 import Synchronization
 import Tokenizers
 import Training
+import SafeTensors
+import TerminalUI
 
 /// Where the sampling console's weights come from.
 public enum SamplingSource: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Training
+import TerminalUI
 
 /// Where the model looks: the softmax attention weights P of the probe text
 /// (`TrainingSnapshot.attention`) for one layer and head, as a half-block heatmap — row t is the

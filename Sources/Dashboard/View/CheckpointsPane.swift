@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import TerminalUI
 
 /// The checkpoint browser: every checkpoint of every run under the runs folder (step, train and
 /// val loss, age, size), sorted (`o`) and filtered (`/`), with the selected run's loss curve from

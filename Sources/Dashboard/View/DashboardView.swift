@@ -1,4 +1,5 @@
 import Training
+import TerminalUI
 
 /// What the sampling console and the checkpoint browser draw besides the snapshot: polled each
 /// frame from their own threads (`SamplingService`, `CheckpointWatcher`) by the app.

@@ -1,4 +1,5 @@
 import Foundation
+import TerminalUI
 
 /// Number formats shared by the status bar and the panes.
 enum Format {

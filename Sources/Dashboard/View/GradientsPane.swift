@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import TerminalUI
 
 /// Gradient statistics from the trainer's telemetry (`TrainingSnapshot.telemetry`, every
 /// `telemetry_interval` steps):

@@ -1,3 +1,4 @@
+import TerminalUI
 /// Where everything goes for a given terminal size and UI state.
 ///
 /// Three arrangements, chosen by size: a grid with every pane (wide and tall terminals), the

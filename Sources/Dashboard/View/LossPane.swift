@@ -1,4 +1,5 @@
 import Training
+import TerminalUI
 
 /// Train loss per step and val loss per eval over a shared step axis, with the learning-rate
 /// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own).

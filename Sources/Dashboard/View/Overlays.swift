@@ -1,3 +1,4 @@
+import TerminalUI
 /// Boxes drawn over the panes: help, the quit prompt, the "saving…" notice while quitting.
 enum Overlays {
     private enum HelpLine {

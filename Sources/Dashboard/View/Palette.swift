@@ -1,3 +1,4 @@
+import TerminalUI
 /// The styles the panes draw with, derived from the theme. In monochrome the backend drops all
 /// colour, so the styles that carry meaning (selection, focus, warnings) add attributes instead.
 struct Palette {

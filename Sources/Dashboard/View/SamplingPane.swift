@@ -1,6 +1,7 @@
 import Foundation
 import GPT
 import Training
+import TerminalUI
 
 /// The sampling console: sliders for temperature, top-p, top-k and max tokens, the prompt, the
 /// text streaming in from the sampler thread (two columns when two checkpoints are compared on

@@ -1,4 +1,5 @@
 import Training
+import TerminalUI
 
 /// The top line: run state, progress and the latest numbers.
 ///

@@ -1,0 +1,115 @@
+import Foundation
+import GPT
+import Tokenizers
+import SafeTensors
+
+/// A checkpoint to resume from, and the run folder it belongs to.
+public struct ResumePoint: Sendable, Equatable {
+    public let run: RunDirectory
+    public let checkpoint: CheckpointInfo
+
+    /// Finds the checkpoint that `path` names: a run folder (its newest checkpoint that has
+    /// optimizer state) or a weights file inside `<run>/checkpoints/`.
+    public static func locate(_ path: String) throws(CheckpointError) -> ResumePoint {
+        if FileSystem.isDirectory(path) {
+            let run = RunDirectory(path)
+            guard run.exists else {
+                throw CheckpointError(path, "not a run folder (it has no checkpoints folder and no config.toml)")
+            }
+            let all = try run.checkpoints()
+            guard let latest = all.last(where: { $0.isLoadable && $0.hasOptimizerState }) else {
+                throw CheckpointError(path, all.isEmpty ? "the run has no checkpoints yet"
+                                                         : "none of the run's \(all.count) checkpoints can be resumed (see `nanoscope checkpoints \(path)`)")
+            }
+            return ResumePoint(run: run, checkpoint: latest)
+        }
+        guard FileSystem.exists(path) else { throw CheckpointError(path, "no such run folder or checkpoint file") }
+        let (folder, fileName) = AtomicFile.splitPath(path)
+        let (runPath, checkpointsFolder) = AtomicFile.splitPath(folder)
+        guard RunDirectory.step(fromWeightsFileName: fileName) != nil, checkpointsFolder == "checkpoints" else {
+            throw CheckpointError(path, "to resume, name a run folder or a weights file <run>/checkpoints/step-NNNNNN.safetensors")
+        }
+        let run = RunDirectory(runPath)
+        let info = CheckpointInfo.inspect(path, run: run.name)
+        if let problem = info.problem { throw CheckpointError(path, problem) }
+        guard info.hasOptimizerState else {
+            throw CheckpointError(path, "has no optimizer state beside it (\(run.optimizerPath(step: info.step))), so training cannot continue exactly; it can still be evaluated or sampled")
+        }
+        return ResumePoint(run: run, checkpoint: info)
+    }
+
+    /// The run's own resolved configuration (`config.toml`), to which command-line overrides apply.
+    public var configPath: String { run.configPath }
+}
+
+/// Builds a `TrainingRun` with its run folder, for a new run or a resumed one. The headless
+/// command and the dashboard both start training through here.
+public enum RunSetup {
+    /// A new run in `<runs_dir>/<run_name>/`: loads the corpus (character tokenizer from the
+    /// corpus), builds the model, and writes `config.toml`. A folder that already holds
+    /// checkpoints is refused rather than mixed with: resume it instead.
+    public static func start(_ config: TrainConfig, report: (String) -> Void = { _ in }) throws -> TrainingRun {
+        var config = config
+        guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
+        // config.toml must work from any working directory when the run is resumed.
+        if !config.data.hasPrefix(CorpusRecipe.prefix) && !config.data.hasPrefix("task:") {
+            config.data = absolutePath(config.data)
+        }
+        let run = RunDirectory(config.runsDir + "/" + config.runName)
+        if !((try? run.checkpoints()) ?? []).isEmpty {
+            throw ConfigError("run folder \(run.path) already holds checkpoints: continue it with `nanoscope train --resume \(run.path)` or choose another run_name")
+        }
+        let dataset = try Dataset.prepare(config: config, report: report)
+        let trainer = try Trainer(config: config, dataset: dataset)
+        try run.writeConfig(config.tomlText)
+        if FileSystem.exists(run.metricsPath) { try MetricsLog.truncate(run.metricsPath, after: -1) }
+        return TrainingRun(trainer: trainer, name: run.name,
+                           recorder: RunRecorder(directory: run, keepCheckpoints: config.keepCheckpoints))
+    }
+
+    /// Continues a run from `point` exactly: the checkpoint's weights, AdamW moments, step and
+    /// batch stream, with the checkpoint's tokenizer (not one re-derived from the corpus).
+    /// `config` is normally the run's `config.toml` with any overrides; its folder settings are
+    /// replaced by the run's real location. Metrics after the checkpoint's step are dropped, since
+    /// those steps are about to be trained again.
+    public static func resume(from point: ResumePoint, config: TrainConfig) throws -> TrainingRun {
+        var config = config
+        let run = point.run
+        let (runsDir, runName) = AtomicFile.splitPath(run.path)
+        config.runsDir = runsDir
+        config.runName = runName
+        let path = point.checkpoint.path
+
+        guard let tokenizerJSON = try SafeTensors.readHeader(path).metadata["tokenizer"] else {
+            throw CheckpointError(path, "has no tokenizer in its metadata, so the corpus cannot be encoded as it was")
+        }
+        let tokenizer = try makeTokenizer(fromMetadataJSON: tokenizerJSON)
+        let checkpoint = try LoadedCheckpoint.load(path, config: config.modelConfig(vocabSize: tokenizer.vocabSize))
+        // A synthetic task regenerates its own data; a corpus is encoded with the checkpoint's tokenizer.
+        let dataset = try SyntheticTask.named(config.data) != nil
+            ? Dataset.prepare(config: config)
+            : Dataset.load(path: CorpusRecipe.resolve(config.data, report: { _ in }), tokenizer: tokenizer, blockSize: config.blockSize)
+        let trainer = try Trainer(config: config, dataset: dataset)
+        try ModelState.load(checkpoint, into: trainer.model)
+        let state = try LoadedOptimizerState.load(run.optimizerPath(step: point.checkpoint.step),
+                                                  parameters: ModelState.parameterShapes(trainer.model.layout))
+        try ModelState.restore(state, into: trainer)
+
+        try MetricsLog.truncate(run.metricsPath, after: trainer.step)
+        let previousSeconds = try MetricsLog.read(run.metricsPath).last?.time ?? 0
+        try run.writeConfig(config.tomlText)
+        return TrainingRun(trainer: trainer, name: run.name,
+                           recorder: RunRecorder(directory: run, keepCheckpoints: config.keepCheckpoints,
+                                                 previousSeconds: previousSeconds))
+    }
+
+    /// Checkpoints of `point`'s run after its step: they belong to the continuation being
+    /// abandoned, and will be replaced as training reaches their steps again.
+    public static func laterCheckpoints(than point: ResumePoint) -> [Int] {
+        ((try? point.run.checkpoints()) ?? []).map(\.step).filter { $0 > point.checkpoint.step }
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
