@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"]),
+        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers"]),

@@ -33,6 +33,9 @@ public final class GPT {
     /// Fixed sinusoidal table when `posEncoding == .sinusoidal`.
     private let sinusoids: FloatBuffer?
 
+    /// What the forward pass keeps for the backward pass (see `MemoryOptions`).
+    public var memoryOptions = MemoryOptions.standard
+
     /// Activations of the two most recently used shapes, newest first: training (and eval, same
     /// shape) keeps its set while a batch-1 probe or sample of another shape uses the second.
     private var activationSets: [Activations] = []
@@ -101,14 +104,17 @@ public final class GPT {
     /// With `targets`, returns the mean cross-entropy loss and keeps what `backward()` needs;
     /// without, returns nil and leaves the logits readable through `logits(row:)`.
     /// Dropout is active only when `training` is true (it is derived from `dropoutSeed`).
+    /// `memoryOptions` decide what is kept for the backward pass; `keepAttentionMaps` overrides
+    /// them for this pass (standard attention, nothing recomputed), so `attentionWeights(layer:)`
+    /// can read every layer's P afterwards.
     @discardableResult
     public func forward(tokens: [Int32], targets: [Int32]?, batch: Int, seqLen: Int,
-                        training: Bool = false, dropoutSeed: UInt64 = 0) -> Float? {
+                        training: Bool = false, dropoutSeed: UInt64 = 0, keepAttentionMaps: Bool = false) -> Float? {
         precondition(seqLen >= 1 && seqLen <= config.blockSize, "sequence longer than block_size")
         precondition(tokens.count == batch * seqLen && (targets == nil || targets!.count == batch * seqLen))
         prepareTransposedWeights()
-        let a = activations(batch: batch, seqLen: seqLen)
-        let c = config.nEmbd, v = config.vocabSize, nh = config.nHead
+        let a = activations(batch: batch, seqLen: seqLen, options: keepAttentionMaps ? .standard : memoryOptions)
+        let c = config.nEmbd, v = config.vocabSize
         let bt = batch * seqLen
         let p = params.pointer, wT = UnsafePointer(weightsT.pointer)
         let dropout: Float = training ? config.dropout : 0
@@ -125,32 +131,9 @@ public final class GPT {
         Dropout.apply(a.encoded, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 0), pool: pool)
 
         var residual = UnsafePointer(a.encoded)
-        for (l, blk) in layout.blocks.enumerated() {
-            let la = a.layers[l]
-            LayerNorm.forward(out: la.ln1, mean: la.ln1Mean, rstd: la.ln1Rstd, inp: residual,
-                              weight: p + blk.ln1Weight, bias: blk.ln1Bias.map { UnsafePointer(p + $0) },
-                              rows: bt, channels: c, pool: pool)
-            Linear.forward(out: la.qkv, inp: la.ln1, weightT: wT + blk.attnWeight,
-                           bias: blk.attnBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
-            Attention.forward(out: la.atty, att: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen, channels: c, heads: nh,
-                              dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
-                              scratch: a.attentionScratch, pool: pool)
-            Linear.forward(out: a.branch, inp: la.atty, weightT: wT + blk.attnProjWeight,
-                           bias: blk.attnProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: c, pool: pool)
-            Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 2 + 3 * l), pool: pool)
-            Buffers.addParallel(out: la.residual2, residual, a.branch, count: bt * c, pool: pool)
-
-            LayerNorm.forward(out: la.ln2, mean: la.ln2Mean, rstd: la.ln2Rstd, inp: la.residual2,
-                              weight: p + blk.ln2Weight, bias: blk.ln2Bias.map { UnsafePointer(p + $0) },
-                              rows: bt, channels: c, pool: pool)
-            Linear.forward(out: la.fch, inp: la.ln2, weightT: wT + blk.fcWeight,
-                           bias: blk.fcBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 4 * c, pool: pool)
-            GELU.forward(out: la.fchGelu, inp: la.fch, count: bt * 4 * c, pool: pool)
-            Linear.forward(out: a.branch, inp: la.fchGelu, weightT: wT + blk.fcProjWeight,
-                           bias: blk.fcProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
-            Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 3 + 3 * l), pool: pool)
-            Buffers.addParallel(out: la.residual3, la.residual2, a.branch, count: bt * c, pool: pool)
-            residual = UnsafePointer(la.residual3)
+        for l in 0..<config.nLayer {
+            forwardBlock(l, input: residual, a, dropout: dropout, dropoutSeed: dropoutSeed)
+            residual = UnsafePointer(a.layers[l].residual3)
         }
         LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: residual,
                           weight: p + layout.lnfWeight, bias: layout.lnfBias.map { UnsafePointer(p + $0) },
@@ -164,6 +147,48 @@ public final class GPT {
         }
     }
 
+    /// One transformer block's forward pass, from `input` into `a.layers[l]`:
+    /// residual2 = input + dropout(c_proj(attention(c_attn(ln_1(input))))),
+    /// residual3 = residual2 + dropout(mlp.c_proj(gelu(mlp.c_fc(ln_2(residual2))))).
+    /// The backward pass calls it again to recompute a block under activation checkpointing.
+    private func forwardBlock(_ l: Int, input residual: UnsafePointer<Float>, _ a: Activations,
+                              dropout: Float, dropoutSeed: UInt64) {
+        let blk = layout.blocks[l], la = a.layers[l]
+        let batch = a.batch, seqLen = a.seqLen, bt = batch * seqLen
+        let c = config.nEmbd, nh = config.nHead
+        let p = params.pointer, wT = UnsafePointer(weightsT.pointer)
+        LayerNorm.forward(out: la.ln1, mean: la.ln1Mean, rstd: la.ln1Rstd, inp: residual,
+                          weight: p + blk.ln1Weight, bias: blk.ln1Bias.map { UnsafePointer(p + $0) },
+                          rows: bt, channels: c, pool: pool)
+        Linear.forward(out: la.qkv, inp: la.ln1, weightT: wT + blk.attnWeight,
+                       bias: blk.attnBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
+        switch a.options.attention {
+        case .standard:
+            Attention.forward(out: la.atty, att: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                              dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                              scratch: a.attentionScratch, pool: pool)
+        case .fused:
+            FusedAttention.forward(out: la.atty, logSumExp: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen,
+                                   channels: c, heads: nh, dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                                   scratch: a.attentionScratch, pool: pool)
+        }
+        Linear.forward(out: a.branch, inp: la.atty, weightT: wT + blk.attnProjWeight,
+                       bias: blk.attnProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: c, pool: pool)
+        Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 2 + 3 * l), pool: pool)
+        Buffers.addParallel(out: la.residual2, residual, a.branch, count: bt * c, pool: pool)
+
+        LayerNorm.forward(out: la.ln2, mean: la.ln2Mean, rstd: la.ln2Rstd, inp: la.residual2,
+                          weight: p + blk.ln2Weight, bias: blk.ln2Bias.map { UnsafePointer(p + $0) },
+                          rows: bt, channels: c, pool: pool)
+        Linear.forward(out: la.fch, inp: la.ln2, weightT: wT + blk.fcWeight,
+                       bias: blk.fcBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 4 * c, pool: pool)
+        GELU.forward(out: la.fchGelu, inp: la.fch, count: bt * 4 * c, pool: pool)
+        Linear.forward(out: a.branch, inp: la.fchGelu, weightT: wT + blk.fcProjWeight,
+                       bias: blk.fcProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
+        Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 3 + 3 * l), pool: pool)
+        Buffers.addParallel(out: la.residual3, la.residual2, a.branch, count: bt * c, pool: pool)
+    }
+
     /// The logits of one position of the last forward pass (before any softmax).
     /// Valid after a forward pass without targets.
     public func logits(row: Int) -> UnsafeBufferPointer<Float> {
@@ -172,8 +197,10 @@ public final class GPT {
     }
 
     /// Softmax attention weights of the last forward pass: `[batch, head, T, T]` for `layer`.
+    /// Needs a pass that kept them (`keepAttentionMaps`, or standard memory options).
     public func attentionWeights(layer: Int) -> UnsafeBufferPointer<Float> {
         let a = acts!
+        precondition(a.options == .standard, "the last forward pass did not keep attention maps")
         return UnsafeBufferPointer(start: a.layers[layer].att, count: lastBatch * config.nHead * lastSeqLen * lastSeqLen)
     }
 
@@ -207,6 +234,9 @@ public final class GPT {
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let blk = layout.blocks[l], la = a.layers[l]
             let blockInput = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
+            if a.options.activationCheckpointing {
+                forwardBlock(l, input: blockInput, a, dropout: dropout, dropoutSeed: seed)
+            }
             // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
             let dBranch = branchGradient(a, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
             Linear.backward(dinp: a.dfch, dweight: g + blk.fcProjWeight, dbias: blk.fcProjBias.map { g + $0 },
@@ -224,10 +254,18 @@ public final class GPT {
             Linear.backward(dinp: a.datty, dweight: g + blk.attnProjWeight, dbias: blk.attnProjBias.map { g + $0 },
                             dout: dAttnBranch, inp: la.atty, weight: p + blk.attnProjWeight,
                             rows: bt, inFeatures: c, outFeatures: c, pool: pool)
-            Attention.backward(dqkv: a.dqkv, dout: a.datty, qkv: la.qkv, att: la.att,
-                               batch: batch, seqLen: seqLen, channels: c, heads: nh,
-                               dropout: dropout, dropoutSeed: siteSeed(seed, 1 + 3 * l),
-                               scratch: a.attentionScratch, pool: pool)
+            switch a.options.attention {
+            case .standard:
+                Attention.backward(dqkv: a.dqkv, dout: a.datty, qkv: la.qkv, att: la.att,
+                                   batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                                   dropout: dropout, dropoutSeed: siteSeed(seed, 1 + 3 * l),
+                                   scratch: a.attentionScratch, pool: pool)
+            case .fused:
+                FusedAttention.backward(dqkv: a.dqkv, dout: a.datty, qkv: la.qkv, out: la.atty, logSumExp: la.att,
+                                        batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                                        dropout: dropout, dropoutSeed: siteSeed(seed, 1 + 3 * l),
+                                        scratch: a.attentionScratch, pool: pool)
+            }
             Linear.backward(dinp: a.dln, dweight: g + blk.attnWeight, dbias: blk.attnBias.map { g + $0 },
                             dout: a.dqkv, inp: la.ln1, weight: p + blk.attnWeight,
                             rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
@@ -282,55 +320,63 @@ public final class GPT {
 
     /// The activation set for this shape, made the current one. Up to two shapes are kept, so
     /// alternating between the training batch and a batch-1 probe never reallocates.
-    private func activations(batch: Int, seqLen: Int) -> Activations {
-        if let i = activationSets.firstIndex(where: { $0.batch == batch && $0.seqLen == seqLen }) {
+    private func activations(batch: Int, seqLen: Int, options: MemoryOptions) -> Activations {
+        if let i = activationSets.firstIndex(where: { $0.batch == batch && $0.seqLen == seqLen && $0.options == options }) {
             if i > 0 { activationSets.insert(activationSets.remove(at: i), at: 0) }
             return activationSets[0]
         }
         if activationSets.count >= 2 { activationSets.removeLast() }  // release before allocating
-        let a = Activations(config: config, batch: batch, seqLen: seqLen, workers: pool.workers)
+        let a = Activations(config: config, batch: batch, seqLen: seqLen, workers: pool.workers, options: options)
         activationSets.insert(a, at: 0)
         return a
     }
 }
 
 /// Every intermediate tensor of one forward pass, and the gradient scratch of the backward pass,
-/// carved out of a single allocation.
+/// carved out of a single allocation (sized by `ActivationFootprint`, so the estimate printed at
+/// start is what is allocated).
 final class Activations {
     struct Layer {
         var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
         var ln2, ln2Mean, ln2Rstd, fch, fchGelu, residual3: UnsafeMutablePointer<Float>
     }
     let batch: Int, seqLen: Int
+    let options: MemoryOptions
     let memory: FloatBuffer
     var layers: [Layer] = []
     let encoded, lnf, lnfMean, lnfRstd, logits, probs, losses: UnsafeMutablePointer<Float>
     let branch, dresidual, dln, dqkv, datty, dfch: UnsafeMutablePointer<Float>
     let attentionScratch, paramScratch: UnsafeMutablePointer<Float>
 
-    init(config: GPTConfig, batch: Int, seqLen: Int, workers: Int) {
+    init(config: GPTConfig, batch: Int, seqLen: Int, workers: Int, options: MemoryOptions) {
         self.batch = batch
         self.seqLen = seqLen
+        self.options = options
         let c = config.nEmbd, v = config.vocabSize, bt = batch * seqLen
-        let att = batch * config.nHead * seqLen * seqLen
-        let perLayer = bt * c * 3 + bt * 2 * 2 + bt * 3 * c + att + bt * c * 2 + bt * 4 * c * 2
-        let attScratch = workers * Attention.scratchCount(seqLen: seqLen, headSize: config.headSize, pool: .serialPool)
-        let total = perLayer * config.nLayer + bt * c * 2 + bt * 2 + bt * v * 2 + bt
-            + bt * c * 4 + bt * 3 * c + bt * 4 * c + attScratch + LayerNorm.backwardChunks * 2 * c
+        let footprint = ActivationFootprint.of(config, batch: batch, seqLen: seqLen, workers: workers, options: options)!
+        let total = footprint.total!
         memory = FloatBuffer(count: total)
         var cursor = memory.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        for _ in 0..<config.nLayer {
-            layers.append(Layer(ln1: take(bt * c), ln1Mean: take(bt), ln1Rstd: take(bt), qkv: take(bt * 3 * c),
-                                att: take(att), atty: take(bt * c), residual2: take(bt * c),
-                                ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
-                                fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: take(bt * c)))
+        func layer(output: UnsafeMutablePointer<Float>?) -> Layer {
+            Layer(ln1: take(bt * c), ln1Mean: take(bt), ln1Rstd: take(bt), qkv: take(bt * 3 * c),
+                  att: take(footprint.attentionPerLayer), atty: take(bt * c), residual2: take(bt * c),
+                  ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
+                  fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: output ?? take(bt * c))
+        }
+        if options.activationCheckpointing {
+            // One set of block internals shared by every layer; each layer keeps only its output.
+            let outputs = (0..<config.nLayer).map { _ in take(bt * c) }
+            let shared = layer(output: outputs.first)
+            layers = outputs.map { out in var l = shared; l.residual3 = out; return l }
+        } else {
+            for _ in 0..<config.nLayer { layers.append(layer(output: nil)) }
         }
         encoded = take(bt * c); lnf = take(bt * c); lnfMean = take(bt); lnfRstd = take(bt)
         logits = take(bt * v); probs = take(bt * v); losses = take(bt)
         branch = take(bt * c); dresidual = take(bt * c); dln = take(bt * c); datty = take(bt * c)
         dqkv = take(bt * 3 * c); dfch = take(bt * 4 * c)
-        attentionScratch = take(attScratch)
+        attentionScratch = take(footprint.scratch)
         paramScratch = take(LayerNorm.backwardChunks * 2 * c)
         precondition(cursor - memory.pointer <= total)
     }

@@ -20,6 +20,10 @@ public struct TrainConfig: Sendable, Equatable {
     public var bias = false
     public var dropout: Float = 0
     public var posEncoding: GPTConfig.PositionalEncoding = .learned
+    // Memory (what the forward pass keeps for the backward pass; see GPT/MemoryOptions.swift)
+    /// `"auto"`, `"standard"` or `"fused"`.
+    public var attention = "auto"
+    public var activationCheckpointing = false
     // Optimisation
     public var batchSize = 12
     public var gradientAccumulationSteps = 1
@@ -63,6 +67,21 @@ public struct TrainConfig: Sendable, Equatable {
                              decayIters: lrDecayIters, decays: decayLR)
     }
 
+    /// The attention kernel `"auto"` picks: the standard kernel's two large products per head
+    /// beat the fused kernel's small tiles while the T×T matrix fits the caches, and lose once it
+    /// does not (measured with `nanoscope bench --scaling`).
+    public static let fusedAttentionFromBlockSize = 256
+
+    public var memoryOptions: MemoryOptions {
+        let kernel: MemoryOptions.AttentionKernel
+        switch attention {
+        case "standard": kernel = .standard
+        case "fused": kernel = .fused
+        default: kernel = blockSize >= Self.fusedAttentionFromBlockSize ? .fused : .standard
+        }
+        return MemoryOptions(attention: kernel, activationCheckpointing: activationCheckpointing)
+    }
+
     /// Tokens consumed by one optimizer step.
     public var tokensPerStep: Int { batchSize * blockSize * gradientAccumulationSteps }
 
@@ -94,6 +113,8 @@ public struct TrainConfig: Sendable, Equatable {
                 }
                 c.posEncoding = p
             }, get: { .string($0.posEncoding.rawValue) }),
+        .string("attention", "\"fused\" (no T×T matrix kept), \"standard\", or \"auto\" (fused from block_size \(fusedAttentionFromBlockSize))", \.attention),
+        .bool("activation_checkpointing", "keep only each block's input and recompute the block in the backward pass", \.activationCheckpointing),
         .int("batch_size", "sequences per micro-batch", \.batchSize),
         .int("gradient_accumulation_steps", "micro-batches per optimizer step", \.gradientAccumulationSteps),
         .int("max_iters", "optimizer steps in the run", \.maxIters),
@@ -185,6 +206,9 @@ public struct TrainConfig: Sendable, Equatable {
         if !(learningRate > 0) || !(minLR >= 0) { throw ConfigError("learning_rate must be > 0 and min_lr ≥ 0") }
         if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta1 and beta2 must be in [0, 1)") }
         if !(dropout >= 0 && dropout < 1) { throw ConfigError("dropout = \(dropout) must be in [0, 1)") }
+        if !["auto", "standard", "fused"].contains(attention) {
+            throw ConfigError("attention = \"\(attention)\" must be \"auto\", \"standard\" or \"fused\"")
+        }
         if tokenizer != "char" && tokenizer != "bpe" { throw ConfigError("tokenizer = \"\(tokenizer)\" must be \"char\" or \"bpe\"") }
         if tokenizer == "bpe" && vocabSize < 256 { throw ConfigError("vocab_size = \(vocabSize) is below 256: a byte-level BPE needs the 256 byte tokens") }
         if posEncoding == .sinusoidal && nEmbd % 2 != 0 { throw ConfigError("sinusoidal positions need an even n_embd (got \(nEmbd))") }

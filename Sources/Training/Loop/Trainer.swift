@@ -58,6 +58,7 @@ public final class Trainer {
         self.dataset = dataset
         let modelConfig = config.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         if let model { self.model = model } else { self.model = try GPT(config: modelConfig, seed: UInt64(config.seed)) }
+        self.model.memoryOptions = config.memoryOptions
         if self.model.config != modelConfig {
             throw ConfigError("the model's shape does not match the config")
         }

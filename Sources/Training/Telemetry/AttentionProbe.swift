@@ -84,7 +84,7 @@ public struct AttentionMaps: Sendable, Equatable {
     /// are not reallocated.
     public static func compute(model: GPT, probe: AttentionProbe, step: Int) -> AttentionMaps {
         let t = probe.tokens.count
-        model.forward(tokens: probe.tokens, targets: nil, batch: 1, seqLen: t)
+        model.forward(tokens: probe.tokens, targets: nil, batch: 1, seqLen: t, keepAttentionMaps: true)
         var weights: [Float] = []
         weights.reserveCapacity(model.config.nLayer * model.config.nHead * t * t)
         for layer in 0..<model.config.nLayer {

@@ -1,0 +1,60 @@
+import Testing
+import Kernels
+@testable import GPT
+
+/// Memory options change what is kept between the passes, never what is computed.
+@Suite struct MemoryOptionsTests {
+    static let config = GPTConfig(vocabSize: 23, blockSize: 70, nLayer: 3, nHead: 2, nEmbd: 16, bias: true, dropout: 0.2)
+
+    /// Loss and every gradient of one training step with `options`.
+    static func step(_ options: MemoryOptions, seqLen: Int = 70) throws -> (loss: Float, grads: [Float]) {
+        let model = try randomModel(config)
+        model.memoryOptions = options
+        var rng = RandomNumbers(seed: 3)
+        let n = 2 * seqLen
+        let tokens = (0..<n).map { _ in Int32(rng.next() % 23) }
+        let targets = (0..<n).map { _ in Int32(rng.next() % 23) }
+        model.zeroGradients()
+        let loss = try #require(model.forward(tokens: tokens, targets: targets, batch: 2, seqLen: seqLen,
+                                              training: true, dropoutSeed: 99))
+        model.backward()
+        return (loss, model.grads.array)
+    }
+
+    @Test(arguments: MemoryOptions.AttentionKernel.allCases)
+    func checkpointingGivesBitIdenticalGradients(attention: MemoryOptions.AttentionKernel) throws {
+        let stored = try Self.step(MemoryOptions(attention: attention, activationCheckpointing: false))
+        let recomputed = try Self.step(MemoryOptions(attention: attention, activationCheckpointing: true))
+        #expect(stored.loss == recomputed.loss)
+        #expect(stored.grads == recomputed.grads)
+    }
+
+    @Test func fusedAttentionAgreesToFloatRounding() throws {
+        let standard = try Self.step(.standard)
+        let fused = try Self.step(MemoryOptions(attention: .fused))
+        #expect(abs(standard.loss - fused.loss) <= 1e-5 * abs(standard.loss))
+        let scale = standard.grads.map(abs).max()!
+        let worst = zip(standard.grads, fused.grads).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * scale, "largest gradient difference \(worst) of \(scale)")
+    }
+
+    /// Checkpointing keeps one block's internals instead of one per layer, fused attention
+    /// O(T) instead of O(T²); the allocation follows the estimate.
+    @Test func theFootprintShrinksAsEachOptionPromises() throws {
+        let big = GPTConfig(vocabSize: 50304, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768)
+        func total(_ o: MemoryOptions) throws -> Int {
+            try #require(ActivationFootprint.of(big, batch: 4, seqLen: 1024, workers: 2, options: o)?.total)
+        }
+        let standard = try total(.standard)
+        let fused = try total(MemoryOptions(attention: .fused))
+        let both = try total(MemoryOptions(attention: .fused, activationCheckpointing: true))
+        // P is 4·12·1024² floats per layer: 12 layers of it is 2.4 GB.
+        #expect(standard - fused == 12 * (4 * 12 * 1024 * 1024 - 4 * 12 * 1024) + 2 * (Attention.scratchCount(seqLen: 1024, headSize: 64, pool: .serialPool) - FusedAttention.scratchCount(seqLen: 1024, headSize: 64, pool: .serialPool)))
+        // Checkpointing keeps one block's internals (14·B·T·C + 4·B·T floats, plus residual2 and
+        // attention) instead of twelve; each block's output is kept either way.
+        let btc = 4 * 1024 * 768, bt = 4 * 1024, lse = 4 * 12 * 1024
+        #expect(fused - both == 11 * (15 * btc + 4 * bt + lse))
+        #expect(ActivationFootprint.of(GPTConfig(vocabSize: 1 << 40, blockSize: 1 << 20, nLayer: 1, nHead: 1, nEmbd: 1 << 30),
+                                       batch: 1 << 20, seqLen: 1 << 20, workers: 2, options: .standard) == nil)
+    }
+}
