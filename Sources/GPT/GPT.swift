@@ -373,7 +373,9 @@ final class Activations {
             for _ in 0..<config.nLayer { layers.append(layer(output: nil)) }
         }
         encoded = take(bt * c); lnf = take(bt * c); lnfMean = take(bt); lnfRstd = take(bt)
-        logits = take(bt * v); probs = take(bt * v); losses = take(bt)
+        // The probabilities (then ∂L/∂logits) overwrite the logits: nothing reads the logits of a
+        // pass with targets, and at GPT-2's vocabulary this buffer alone is B·T·50304 floats.
+        logits = take(bt * v); probs = logits; losses = take(bt)
         branch = take(bt * c); dresidual = take(bt * c); dln = take(bt * c); datty = take(bt * c)
         dqkv = take(bt * 3 * c); dfch = take(bt * 4 * c)
         attentionScratch = take(footprint.scratch)

@@ -46,7 +46,7 @@ public struct ActivationFootprint: Sendable, Equatable {
     public var attentionPerLayer: Int
     /// Layers that keep their own copy of `perLayer` (all of them, or none with checkpointing).
     public var storedLayers: Int
-    /// The rest: embeddings, the head's logits and probabilities, gradient scratch.
+    /// The rest: embeddings, the head's logits (overwritten by the probabilities), gradient scratch.
     public var shared: Int
     /// Attention kernels' per-worker scratch.
     public var scratch: Int
@@ -89,7 +89,7 @@ public struct ActivationFootprint: Sendable, Equatable {
         return ActivationFootprint(
             perLayer: options.activationCheckpointing ? internals + residuals - btc : internals + residuals,
             attentionPerLayer: p, storedLayers: stored,
-            shared: checkpointed + btc * 2 + bt * 2 + btv * 2 + bt + btc * 4 + btc * 3 + btc * 4 + LayerNorm.backwardChunks * 2 * config.nEmbd,
+            shared: checkpointed + btc * 2 + bt * 2 + btv + bt + btc * 4 + btc * 3 + btc * 4 + LayerNorm.backwardChunks * 2 * config.nEmbd,
             scratch: attScratch)
     }
 }

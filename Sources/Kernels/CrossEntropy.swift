@@ -25,6 +25,8 @@ public enum CrossEntropy {
                 let z = logits + r * v, p = probs + r * v
                 var mx = -Float.infinity
                 for j in 0..<v { mx = max(mx, z[j]) }
+                // Read before the row is overwritten: `probs` may be the logits themselves.
+                let targetLogit = z[Int(targets[r])]
                 var sum: Float = 0
                 var j = 0
                 while j + 16 <= v {
@@ -34,8 +36,7 @@ public enum CrossEntropy {
                     j += 16
                 }
                 while j < v { let e = expf(z[j] - mx); p[j] = e; sum += e; j += 1 }
-                let target = Int(targets[r])
-                losses[r] = logf(sum) + mx - z[target]
+                losses[r] = logf(sum) + mx - targetLogit
                 Buffers.scale(p, 1 / sum, v)
             }
         }
