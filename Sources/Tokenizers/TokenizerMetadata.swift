@@ -15,8 +15,9 @@ public enum TokenizerMetadata {
         switch header.type {
         case "char": return try CharTokenizer(metadataJSON: json)
         case "bpe": return try BPETokenizer(metadataJSON: json)
+        case "ids": return try TokenIDTokenizer(metadataJSON: json)
         default:
-            throw TokenizerError.malformed("unknown tokenizer type \(String(reflecting: header.type)); expected \"char\" or \"bpe\"")
+            throw TokenizerError.malformed("unknown tokenizer type \(String(reflecting: header.type)); expected \"char\", \"bpe\" or \"ids\"")
         }
     }
 }

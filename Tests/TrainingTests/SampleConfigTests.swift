@@ -29,6 +29,13 @@ import TestSupport
                              ("task_eval_problems", 8), ("checkpoint_interval", 0)] {
             try cfg.set(key, .integer(value))
         }
+        // GPT-2 small's 124M parameters would take most of the suite's time: its first two
+        // blocks at a shorter context still run every part of the config (vocabulary, width,
+        // heads, fused attention) through the same path.
+        if cfg.nEmbd >= 768 {
+            try cfg.set("n_layer", .integer(2))
+            try cfg.set("block_size", .integer(128))
+        }
         // Recipes download, and CI may be offline: a small text stands in, as --data would.
         let dir = TemporaryDirectory()
         if cfg.data.hasPrefix(CorpusRecipe.prefix) {

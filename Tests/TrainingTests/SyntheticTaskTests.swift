@@ -190,3 +190,22 @@ import Tokenizers
         #expect(MetricsRecord(jsonLine: without.jsonLine)?.taskAccuracy == nil)
     }
 }
+
+@Suite struct RandomTokenDataTests {
+    @Test func randomTokensAreUniformOverTheVocabularyAndSeeded() throws {
+        var config = TrainConfig()
+        config.data = "random:1000"
+        let a = try Dataset.prepare(config: config), b = try Dataset.prepare(config: config)
+        #expect(a.train == b.train && a.val == b.val)
+        #expect(a.train.count == 1 << 20 && a.val.count == 1 << 18)
+        #expect(a.tokenizer.vocabSize == 1000)
+        #expect(a.train.allSatisfy { $0 >= 0 && $0 < 1000 })
+        #expect(Set(a.train).count == 1000)
+        config.seed = 7
+        #expect(try Dataset.prepare(config: config).train != a.train)
+        for bad in ["random:", "random:0", "random:x", "random:99999999999"] {
+            config.data = bad
+            #expect(throws: ConfigError.self) { try Dataset.prepare(config: config) }
+        }
+    }
+}

@@ -50,10 +50,11 @@ public struct Dataset: Sendable {
         self.task = task
     }
 
-    /// The data a config's `data` names: a synthetic task (`task:sort`), a corpus recipe
-    /// (`recipe:shakespeare`, prepared once) or a text file.
+    /// The data a config's `data` names: a synthetic task (`task:sort`), uniform random tokens
+    /// (`random:50304`), a corpus recipe (`recipe:shakespeare`, prepared once) or a text file.
     public static func prepare(config: TrainConfig, report: (String) -> Void = { _ in }) throws(ConfigError) -> Dataset {
         guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
+        if config.data.hasPrefix("random:") { return try randomTokens(config.data, seed: config.seed) }
         if let task = try SyntheticTask.named(config.data) {
             if config.tokenizer != "char" {
                 throw ConfigError("\(config.data) has its own character vocabulary: remove tokenizer = \"\(config.tokenizer)\" from the config")
@@ -61,6 +62,20 @@ public struct Dataset: Sendable {
             return try task.dataset(seed: config.seed, blockSize: config.blockSize, accuracyProblems: config.taskEvalProblems)
         }
         return try load(path: CorpusRecipe.resolve(config.data, report: report), config: config, report: report)
+    }
+
+    /// `random:N`: 2²⁰ training and 2¹⁸ validation tokens drawn uniformly from N ids, as the
+    /// PyTorch reference's `--vocab_size N` does — for speed and memory at a shape; the loss can
+    /// only reach ln N.
+    static func randomTokens(_ spec: String, seed: Int) throws(ConfigError) -> Dataset {
+        guard let n = Int(spec.dropFirst("random:".count)), n > 0, n <= 1 << 24 else {
+            throw ConfigError("\(spec): write random:N with N the number of token ids, 1 to \(1 << 24) (e.g. random:50304)")
+        }
+        let tokenizer: TokenIDTokenizer
+        do { tokenizer = try TokenIDTokenizer(vocabSize: n) } catch { throw ConfigError("\(spec): \(error)") }
+        var rng = RandomNumbers(seed: UInt64(bitPattern: Int64(seed)) &+ 0x7A4D)
+        func draw(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32(rng.next() % UInt64(n)) } }
+        return Dataset(train: draw(1 << 20), val: draw(1 << 18), tokenizer: tokenizer)
     }
 
     /// Reads and encodes a corpus file with the given tokenizer (or, with nil, a character
