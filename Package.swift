@@ -39,11 +39,11 @@ let package = Package(
         ),
         // Helpers shared by the test targets (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
