@@ -113,7 +113,11 @@ public final class GPT {
         precondition(seqLen >= 1 && seqLen <= config.blockSize, "sequence longer than block_size")
         precondition(tokens.count == batch * seqLen && (targets == nil || targets!.count == batch * seqLen))
         prepareTransposedWeights()
-        let a = activations(batch: batch, seqLen: seqLen, options: keepAttentionMaps ? .standard : memoryOptions)
+        // Inference needs every row's logits and keeps nothing for a backward pass: checkpointing
+        // would only cost time there.
+        var options = keepAttentionMaps ? .standard : memoryOptions
+        if targets == nil { options.activationCheckpointing = false }
+        let a = activations(batch: batch, seqLen: seqLen, options: options)
         let c = config.nEmbd, v = config.vocabSize
         let bt = batch * seqLen
         let p = params.pointer, wT = UnsafePointer(weightsT.pointer)
@@ -138,12 +142,32 @@ public final class GPT {
         LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: residual,
                           weight: p + layout.lnfWeight, bias: layout.lnfBias.map { UnsafePointer(p + $0) },
                           rows: bt, channels: c, pool: pool)
-        Linear.forward(out: a.logits, inp: a.lnf, weightT: wT + layout.wte, bias: nil,
-                       rows: bt, inFeatures: c, outFeatures: v, pool: pool)
-        guard let targets else { return nil }
-        return targets.withUnsafeBufferPointer { tg in
-            CrossEntropy.forward(probs: a.probs, losses: a.losses, logits: a.logits, targets: tg.baseAddress!,
-                                 rows: bt, vocab: v, pool: pool)
+        guard let targets else {
+            Linear.forward(out: a.logits, inp: a.lnf, weightT: wT + layout.wte, bias: nil,
+                           rows: bt, inFeatures: c, outFeatures: v, pool: pool)
+            return nil
+        }
+        targets.withUnsafeBufferPointer { tg in
+            forEachHeadChunk(a) { r0, rows in
+                Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
+                               rows: rows, inFeatures: c, outFeatures: v, pool: pool)
+                CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits, targets: tg.baseAddress! + r0,
+                                     rows: rows, vocab: v, pool: pool)
+            }
+        }
+        var total: Double = 0
+        for r in 0..<bt { total += Double(a.losses[r]) }
+        return Float(total / Double(bt))
+    }
+
+    /// The head's rows in chunks of `a.headRows` (all of them at once unless checkpointing, which
+    /// keeps only one chunk of logits: at GPT-2's vocabulary the full B·T×V is the largest buffer).
+    private func forEachHeadChunk(_ a: Activations, _ body: (Int, Int) -> Void) {
+        let bt = a.batch * a.seqLen
+        var r0 = 0
+        while r0 < bt {
+            body(r0, min(a.headRows, bt - r0))
+            r0 += a.headRows
         }
     }
 
@@ -218,13 +242,24 @@ public final class GPT {
         let dropout: Float = lastTraining ? config.dropout : 0
         let seed = lastDropoutSeed
 
-        // Head: ∂L/∂logits overwrites the probabilities.
+        // Head: ∂L/∂logits overwrites the probabilities — chunk by chunk under checkpointing,
+        // each chunk's logits and probabilities recomputed first.
+        let wT = UnsafePointer(weightsT.pointer)
+        let chunked = a.headRows < bt
         lastTargets.withUnsafeBufferPointer { tg in
-            CrossEntropy.backward(dlogits: a.probs, probs: a.probs, targets: tg.baseAddress!, rows: bt, vocab: v,
-                                  scale: lossScale / Float(bt), pool: pool)
+            forEachHeadChunk(a) { r0, rows in
+                if chunked {
+                    Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
+                                   rows: rows, inFeatures: c, outFeatures: v, pool: pool)
+                    CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits,
+                                         targets: tg.baseAddress! + r0, rows: rows, vocab: v, pool: pool)
+                }
+                CrossEntropy.backward(dlogits: a.probs, probs: a.probs, targets: tg.baseAddress! + r0, rows: rows, vocab: v,
+                                      scale: lossScale / Float(bt), pool: pool)
+                Linear.backward(dinp: a.dln + r0 * c, dweight: g + layout.wte, dbias: nil, dout: a.probs, inp: a.lnf + r0 * c,
+                                weight: p + layout.wte, rows: rows, inFeatures: c, outFeatures: v, pool: pool)
+            }
         }
-        Linear.backward(dinp: a.dln, dweight: g + layout.wte, dbias: nil, dout: a.probs, inp: a.lnf,
-                        weight: p + layout.wte, rows: bt, inFeatures: c, outFeatures: v, pool: pool)
         let lastResidual = layout.blocks.isEmpty ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[config.nLayer - 1].residual3)
         a.dresidual.update(repeating: 0, count: bt * c)
         LayerNorm.backward(dinp: a.dresidual, dweight: g + layout.lnfWeight, dbias: layout.lnfBias.map { g + $0 },
@@ -342,6 +377,8 @@ final class Activations {
     }
     let batch: Int, seqLen: Int
     let options: MemoryOptions
+    /// Rows of logits held at once (all B·T, or one chunk under checkpointing).
+    let headRows: Int
     let memory: FloatBuffer
     var layers: [Layer] = []
     let encoded, lnf, lnfMean, lnfRstd, logits, probs, losses: UnsafeMutablePointer<Float>
@@ -375,7 +412,8 @@ final class Activations {
         encoded = take(bt * c); lnf = take(bt * c); lnfMean = take(bt); lnfRstd = take(bt)
         // The probabilities (then ∂L/∂logits) overwrite the logits: nothing reads the logits of a
         // pass with targets, and at GPT-2's vocabulary this buffer alone is B·T·50304 floats.
-        logits = take(bt * v); probs = logits; losses = take(bt)
+        headRows = ActivationFootprint.headRows(batch: batch, seqLen: seqLen, options: options)
+        logits = take(headRows * v); probs = logits; losses = take(bt)
         branch = take(bt * c); dresidual = take(bt * c); dln = take(bt * c); datty = take(bt * c)
         dqkv = take(bt * 3 * c); dfch = take(bt * 4 * c)
         attentionScratch = take(footprint.scratch)

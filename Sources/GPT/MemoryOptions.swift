@@ -60,6 +60,14 @@ public struct ActivationFootprint: Sendable, Equatable {
         return sum.1 ? nil : sum.0
     }
 
+    /// Rows of the head's logits held at once: all B·T, or under checkpointing chunks of 1024 —
+    /// a multiple of the GEMM's K block, so the chunked ∂L/∂wte sums in the same order as one
+    /// product over every row (bit-identical gradients).
+    public static func headRows(batch: Int, seqLen: Int, options: MemoryOptions) -> Int {
+        let bt = batch * seqLen
+        return options.activationCheckpointing ? min(bt, 1024) : bt
+    }
+
     /// nil when any count overflows.
     public static func of(_ config: GPTConfig, batch: Int, seqLen: Int, workers: Int,
                           options: MemoryOptions) -> ActivationFootprint? {
@@ -73,7 +81,7 @@ public struct ActivationFootprint: Sendable, Equatable {
             return r
         }
         guard let bt = product(batch, seqLen), let btc = product(bt, config.nEmbd),
-              let btv = product(bt, config.vocabSize),
+              let btv = product(options.activationCheckpointing ? min(bt, 1024) : bt, config.vocabSize),
               let p = product(batch, config.nHead, seqLen, options.attention == .fused ? 1 : seqLen),
               btc <= Int.max / 32, btv <= Int.max / 4 else { return nil }
         let internals = btc * 2 + bt * 4 + btc * 3 + btc + btc * 8   // ln1, stats, qkv, atty, ln2, fch, fchGelu

@@ -7,7 +7,7 @@ import Kernels
     static let config = GPTConfig(vocabSize: 23, blockSize: 70, nLayer: 3, nHead: 2, nEmbd: 16, bias: true, dropout: 0.2)
 
     /// Loss and every gradient of one training step with `options`.
-    static func step(_ options: MemoryOptions, seqLen: Int = 70) throws -> (loss: Float, grads: [Float]) {
+    static func step(_ options: MemoryOptions, seqLen: Int = 70, config: GPTConfig = config) throws -> (loss: Float, grads: [Float]) {
         let model = try randomModel(config)
         model.memoryOptions = options
         var rng = RandomNumbers(seed: 3)
@@ -25,6 +25,15 @@ import Kernels
     func checkpointingGivesBitIdenticalGradients(attention: MemoryOptions.AttentionKernel) throws {
         let stored = try Self.step(MemoryOptions(attention: attention, activationCheckpointing: false))
         let recomputed = try Self.step(MemoryOptions(attention: attention, activationCheckpointing: true))
+        #expect(stored.loss == recomputed.loss)
+        #expect(stored.grads == recomputed.grads)
+    }
+
+    /// 2 × 600 rows: the head runs in two chunks (1024 + 176 rows) under checkpointing.
+    @Test func theChunkedHeadGivesBitIdenticalGradients() throws {
+        let long = GPTConfig(vocabSize: 23, blockSize: 600, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1)
+        let stored = try Self.step(.standard, seqLen: 600, config: long)
+        let recomputed = try Self.step(MemoryOptions(activationCheckpointing: true), seqLen: 600, config: long)
         #expect(stored.loss == recomputed.loss)
         #expect(stored.grads == recomputed.grads)
     }
@@ -53,7 +62,8 @@ import Kernels
         // Checkpointing keeps one block's internals (14·B·T·C + 4·B·T floats, plus residual2 and
         // attention) instead of twelve; each block's output is kept either way.
         let btc = 4 * 1024 * 768, bt = 4 * 1024, lse = 4 * 12 * 1024
-        #expect(fused - both == 11 * (15 * btc + 4 * bt + lse))
+        // …and one chunk of 1024 rows of logits instead of all 4096.
+        #expect(fused - both == 11 * (15 * btc + 4 * bt + lse) + (bt - 1024) * 50304)
         #expect(ActivationFootprint.of(GPTConfig(vocabSize: 1 << 40, blockSize: 1 << 20, nLayer: 1, nHead: 1, nEmbd: 1 << 30),
                                        batch: 1 << 20, seqLen: 1 << 20, workers: 2, options: .standard) == nil)
     }
