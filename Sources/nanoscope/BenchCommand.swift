@@ -107,6 +107,9 @@ struct BenchCommand: ParsableCommand {
     /// The config's corpus if it has one, else random text over 65 symbols (speed does not
     /// depend on what the tokens are).
     func benchDataset(_ cfg: TrainConfig) throws -> Dataset {
+        if cfg.data.hasPrefix("random:") {
+            do { return try Dataset.prepare(config: cfg) } catch { fail(error.message) }
+        }
         if !cfg.data.isEmpty, FileManager.default.fileExists(atPath: cfg.data) {
             do { return try Dataset.load(path: cfg.data, tokenizer: nil, blockSize: cfg.blockSize) } catch { fail(error.message) }
         }

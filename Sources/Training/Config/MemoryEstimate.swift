@@ -1,0 +1,73 @@
+import Foundation
+import GPT
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a run will hold in memory, by part, computed from the config alone — before anything is
+/// allocated, with overflow-checked arithmetic — so a config that cannot fit is refused with its
+/// figure, and the dashboard can show the estimate next to the measured RSS.
+///
+///     parameters            N floats          (the FP32 master weights)
+///     gradients             N                 (FP32 accumulation)
+///     AdamW moments         2N                (m and v)
+///     transposed weights    ≈ N               (the forward pass multiplies by Wᵀ)
+///     activations           see ActivationFootprint: per layer, plus attention, plus the head
+public struct MemoryEstimate: Sendable, Equatable {
+    public var parameters: Int
+    public var activations: Int
+    /// Attention's share of `activations` (P, or the log-sum-exp when fused).
+    public var attention: Int
+
+    /// Bytes of each part, in the order printed.
+    public var parts: [(name: String, bytes: Int)] {
+        [("parameters", 4 * parameters), ("gradients", 4 * parameters), ("AdamW moments", 8 * parameters),
+         ("transposed weights", 4 * parameters), ("activations", 4 * activations)]
+    }
+
+    /// Total bytes (the parts cannot overflow: `of` checked them).
+    public var total: Int { parts.reduce(0) { $0 + $1.bytes } }
+
+    /// nil when any figure overflows (a size no machine has).
+    public static func of(_ config: TrainConfig, vocabSize: Int, workers: Int) -> MemoryEstimate? {
+        let model = config.modelConfig(vocabSize: vocabSize)
+        guard let n = model.checkedParameterCount, n <= Int.max / 32,
+              let footprint = ActivationFootprint.of(model, batch: config.batchSize, seqLen: config.blockSize,
+                                                     workers: workers, options: config.memoryOptions),
+              let activations = footprint.total, activations <= Int.max / 32 else { return nil }
+        let attention = footprint.attentionPerLayer.multipliedReportingOverflow(by: footprint.storedLayers)
+        guard !attention.overflow else { return nil }
+        return MemoryEstimate(parameters: n, activations: activations, attention: attention.partialValue)
+    }
+
+    /// One line: "parameters 3.2 MB · gradients 3.2 MB · … = 76 MB".
+    public var summary: String {
+        parts.map { "\($0.name) \(Self.format(bytes: $0.bytes))" }.joined(separator: " · ")
+            + " (attention \(Self.format(bytes: 4 * attention)))" + " = \(Self.format(bytes: total))"
+    }
+
+    /// The memory this process may use: physical RAM, or less under an address-space limit
+    /// (`ulimit -v`, `prlimit --as`).
+    public static var available: Int {
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        var limit = rlimit()
+        if getrlimit(RLIMIT_AS_VALUE, &limit) == 0, limit.rlim_cur != rlim_t.max, Int(clamping: limit.rlim_cur) < physical {
+            return Int(clamping: limit.rlim_cur)
+        }
+        return physical
+    }
+
+    /// "1.5 GB", "76 MB", "820 KB" (decimal units, as `free -h` and RSS readings are shown here).
+    public static func format(bytes: Int) -> String {
+        let b = Double(bytes)
+        if b >= 1e9 { return String(format: "%.1f GB", b / 1e9) }
+        if b >= 1e6 { return String(format: "%.0f MB", b / 1e6) }
+        return String(format: "%.0f KB", b / 1e3)
+    }
+}
+
+#if canImport(Glibc)
+private let RLIMIT_AS_VALUE = Int32(RLIMIT_AS.rawValue)
+#else
+private let RLIMIT_AS_VALUE = RLIMIT_AS
+#endif
