@@ -46,18 +46,34 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only time dashboard frames (render + diff) at 200×60 in memory.")
     var frames = false
 
+    @Flag(help: "How cost grows with the work: baby, large and GPT-2-small shapes, each memory option, tokens/s and peak RSS (each its own process), beside --reference on the same shapes.")
+    var scaling = false
+
+    @Option(help: "With --scaling: only these shapes (comma-separated: baby, large, gpt2-small).")
+    var shapes: String?
+
+    @Flag(help: "End with one JSON line: median_ms_per_iter, tokens_per_s, peak_rss_mb.")
+    var json = false
+
     @Flag(help: "Collect the dashboard's telemetry (gradient statistics, update ratios, attention maps) every telemetry_interval steps while measuring.")
     var telemetry = false
 
     func run() throws {
         if gemm { benchGEMM(); return }
         if frames { benchFrames(); return }
+        if scaling {
+            ScalingBenchmark(reference: reference, only: shapes.map { $0.split(separator: ",").map(String.init) } ?? []).run()
+            return
+        }
         var (cfg, _) = try resolve()
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         let flopsPerToken = Self.flopsPerToken(modelConfig)
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
+        if let estimate = MemoryEstimate.of(cfg, vocabSize: modelConfig.vocabSize, workers: WorkerPool.shared.workers) {
+            print("memory estimate (\(cfg.memoryOptions.attention.rawValue) attention\(cfg.activationCheckpointing ? ", activation checkpointing" : "")): \(estimate.summary)")
+        }
         var ours: [Double] = [], oursMean: [Double] = [], theirs: [Double] = [], withDashboard: [Double] = []
         for r in 0..<max(1, repeats) {
             let (ms, mean) = try measureNanoscope(cfg, dataset: dataset)
@@ -84,6 +100,9 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "           = %.0f%% of the GEMM kernel's peak measured now (%.1f GFLOP/s, 768×512×512, all threads)",
                      100 * gflops / peak, peak))
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
+        if json {
+            print(#"{"median_ms_per_iter":\#(med),"tokens_per_s":\#(tps),"peak_rss_mb":\#(peakRSSMegabytes())}"#)
+        }
         if !withDashboard.isEmpty {
             // Each dashboard run is compared with the headless run just before it (same machine
             // weather); the median of those ratios is robust to load that drifts between runs.

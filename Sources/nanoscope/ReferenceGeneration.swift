@@ -59,14 +59,21 @@ enum ReferenceGeneration {
 /// Runs `python3 arguments…` and returns the last JSON object it printed on stdout; a failure
 /// (no python3, no torch, a crash) is a one-line error with the end of Python's stderr.
 func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
+    runForJSON("/usr/bin/env", ["python3"] + arguments,
+               what: "the reference (is torch installed? `pip install torch safetensors numpy`)")
+}
+
+/// Runs a program and returns the last JSON object it printed on stdout; a failure is a
+/// one-line error naming `what`, with the end of the program's stderr.
+func runForJSON(_ executable: String, _ arguments: [String], what: String) -> [String: Any] {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3"] + arguments
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
-    do { try p.run() } catch { fail("cannot run python3: \(error.localizedDescription)") }
-    // Drain stderr on another thread, so neither pipe can fill up and stall Python.
+    do { try p.run() } catch { fail("cannot run \(executable): \(error.localizedDescription)") }
+    // Drain stderr on another thread, so neither pipe can fill up and stall the child.
     let errText = Mutex("")
     let drained = DispatchSemaphore(value: 0)
     DispatchQueue.global().async {
@@ -80,7 +87,7 @@ func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
           let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
           let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
         let tail = errText.withLock { $0 }.split(separator: "\n").suffix(3).joined(separator: " | ")
-        fail("the reference did not run (is torch installed? `pip install torch safetensors numpy`): \(tail)")
+        fail("\(what) did not run: \(tail)")
     }
     return object
 }

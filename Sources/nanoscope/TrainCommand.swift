@@ -3,6 +3,7 @@ import Foundation
 import GPT
 import Tokenizers
 import Training
+import Kernels
 import Dashboard
 
 struct TrainCommand: ParsableCommand {
@@ -77,6 +78,10 @@ struct TrainCommand: ParsableCommand {
         let cfg = trainer.config
         Interrupts.shared.install()
         printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
+        if let estimate = MemoryEstimate.of(cfg, vocabSize: trainer.dataset.tokenizer.vocabSize, workers: WorkerPool.shared.workers) {
+            let o = cfg.memoryOptions
+            printErr("memory estimate (\(o.attention.rawValue) attention\(o.activationCheckpointing ? ", activation checkpointing" : "")): \(estimate.summary)")
+        }
         if let task = trainer.dataset.task {
             printErr(String(format: "task %@: %d-character lines, loss floor %.4f (the prompt's random symbols); accuracy on %d held-out problems",
                             task.task.name, task.task.lineLength, task.task.lossFloor, task.heldOut.count))
