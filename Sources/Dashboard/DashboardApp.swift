@@ -33,12 +33,13 @@ public final class DashboardApp<Backend: TerminalBackend> {
     private let themes: ThemeLibrary
     private let options: DashboardOptions
     private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
+    /// Changed only through `reduce` (see `dispatch`).
     public private(set) var ui: UIState
     /// The newest frame drawn, for tests and benchmarks.
     public private(set) var lastFrame: CellBuffer?
 
     private var shutdownStarted: ContinuousClock.Instant?
-    private var noticeShownAt: ContinuousClock.Instant?
     private var exit: DashboardExit?
     private var lastDrawn: (snapshot: TrainingSnapshot, ui: UIState, console: ConsoleData, theme: Int, width: Int, height: Int)?
 
@@ -53,21 +54,32 @@ public final class DashboardApp<Backend: TerminalBackend> {
     private var lastCheckpointSeen: String?
     private var askedForWeights = false
 
-    static var noticeDuration: Duration { .seconds(3) }
-
     public init(control: any TrainingControl, backend: Backend, themes: ThemeLibrary, options: DashboardOptions) {
         self.control = control
         self.backend = backend
         self.themes = themes
         self.options = options
+        started = clock.now
         let start = options.theme.flatMap(themes.index(named:)) ?? 0
-        ui = UIState(themeIndex: start, themeCount: themes.themes.count)
+        ui = UIState(themeIndex: start, themeNames: themes.themes.map(\.name))
         watcher = options.runsFolder.map { CheckpointWatcher(folder: $0) }
         if let theme = options.theme, themes.index(named: theme) == nil {
-            show("no theme named \(theme); using \(themes.themes[start].name)")
+            dispatch(.event(.notice("no theme named \(theme); using \(themes.themes[start].name)")), training: .idle)
         } else if !themes.warnings.isEmpty {
-            show("\(themes.warnings.count) theme warning(s), listed on exit")
+            dispatch(.event(.notice("\(themes.warnings.count) theme warning(s), listed on exit")), training: .idle)
         }
+    }
+
+    /// The dashboard's clock for the reducer: time since the app started.
+    private var now: Duration { clock.now - started }
+
+    /// The only place `ui` changes: the input goes through the reducer; its effects are returned.
+    @discardableResult
+    private func dispatch(_ input: Input, training: TrainingSnapshot.State,
+                          limits: SelectionLimits = SelectionLimits()) -> [Effect] {
+        let (next, effects) = reduce(ui, input, training: training, limits: limits, now: now)
+        ui = next
+        return effects
     }
 
     /// Runs until the user has quit and the trainer has stopped (or the wait was cut short).
@@ -83,7 +95,9 @@ public final class DashboardApp<Backend: TerminalBackend> {
             for _ in 0..<TerminalGuard.takeInterrupts() { handle(.interrupt, snapshot) }
             if let exit = checkShutdown(snapshot) { return exit }
             if options.exitWhenTrainingEnds && !snapshot.state.isActive { return .trainerStopped }
-            expireNotice()
+            // Events, like keys, go through the reducer: the trainer's new lines, then the clock.
+            dispatch(.event(.trainerMessages(snapshot.messages)), training: snapshot.state)
+            dispatch(.event(.tick), training: snapshot.state)
             draw(snapshot)
 
             // Waiting on input is the frame timer: no busy loop, and a key is answered at once.
@@ -109,18 +123,14 @@ public final class DashboardApp<Backend: TerminalBackend> {
     }
 
     private func handle(_ action: Action, _ snapshot: TrainingSnapshot) {
-        let before = ui
         var limits = SelectionLimits(snapshot)
         limits.checkpoints = console.rows
         limits.vocab = console.sampling.columns.first?.vocabSize
         limits.generatedTokens = console.sampling.columns.first?.distributions.count ?? 0
-        let (next, effects) = reduce(ui, action, training: snapshot.state, limits: limits)
-        ui = next
+        let effects = dispatch(.action(action), training: snapshot.state, limits: limits)
         // The request follows the settings at once: a slider move cancels the running generation
         // in this frame, not the next.
         submitIfChanged(snapshot)
-        if ui.notice != before.notice, ui.notice != nil { noticeShownAt = clock.now }
-        if ui.themeIndex != before.themeIndex { show("theme \(themes.themes[ui.themeIndex].name)") }
         for effect in effects {
             switch effect {
             case .send(let command):
@@ -145,18 +155,6 @@ public final class DashboardApp<Backend: TerminalBackend> {
         if !snapshot.state.isActive { return .trainerStopped }
         if clock.now - started > options.shutdownTimeout { return .timedOut }
         return nil
-    }
-
-    private func show(_ notice: String) {
-        ui.notice = notice
-        noticeShownAt = clock.now
-    }
-
-    private func expireNotice() {
-        if ui.notice != nil, let shown = noticeShownAt, clock.now - shown > Self.noticeDuration {
-            ui.notice = nil
-            noticeShownAt = nil
-        }
     }
 
     /// Renders and presents a frame unless nothing it depends on has changed (a paused run

@@ -112,7 +112,7 @@ import TerminalUI
         let backend = MemoryBackend(width: 80, height: 24)
         let app = makeApp(control, backend, options: DashboardOptions(theme: "solarized"))
         #expect(app.ui.themeIndex == 0)
-        #expect(app.ui.notice == "no theme named solarized; using dark")
+        #expect(app.ui.message?.text == "no theme named solarized; using dark")
         #expect(makeApp(control, backend, options: DashboardOptions(theme: "other")).ui.themeIndex == 1)
     }
 }

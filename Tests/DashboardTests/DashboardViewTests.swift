@@ -108,21 +108,24 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
     @Test func theLatestTrainerMessageIsOnTheHintLine() {
         var s = sampleSnapshot()
         s.messages = ["old", "checkpoint written: runs/x/step-000600"]
-        #expect(render(120, 40, s).lines[39].hasPrefix(" checkpoint written: runs/x/step-000600"))
-        var ui = UIState()
-        ui.notice = "checkpoint requested"
+        var ui = reduce(UIState(), .event(.trainerMessages(s.messages)), training: .running).0
+        #expect(render(120, 40, s, ui: ui).lines[39].hasPrefix(" checkpoint written: runs/x/step-000600"))
+        ui = reduce(ui, .character("s"), training: .running).0
         #expect(render(120, 40, s, ui: ui).lines[39].hasPrefix(" checkpoint requested"))
+        // The snapshot alone draws nothing: messages reach the hint line only through the reducer.
+        #expect(render(120, 40, s).lines[39].hasPrefix(" theme \(Theme.builtInDefault.name)"))
     }
 
     @Test func longMessagesPushOutTheLeastEssentialHints() {
         var s = sampleSnapshot()
         s.messages = ["checkpoint written: runs/demo/checkpoints/step-000123.safetensors"]
-        let line = render(120, 40, s).lines[39]
+        let ui = reduce(UIState(), .event(.trainerMessages(s.messages)), training: .running).0
+        let line = render(120, 40, s, ui: ui).lines[39]
         #expect(line.contains("checkpoint written: runs/demo/checkpoints/step-000123.safetensors"))
         #expect(line.contains("? help"))
         #expect(line.contains("q quit"))
         #expect(!line.contains("Tab focus"))
-        let narrow = render(40, 10, s).lines[9]
+        let narrow = render(40, 10, s, ui: ui).lines[9]
         #expect(narrow.hasSuffix(" ? help  q quit  "))
         #expect(narrow.hasPrefix(" checkpoint written"))
         let idle = render(120, 40).lines[39]

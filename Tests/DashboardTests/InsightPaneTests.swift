@@ -167,29 +167,29 @@ private func focused(_ pane: PaneID, expanded: Bool = false) -> UIState {
 @Suite struct ProbeInputTests {
     @Test func pOpensAnInputLineThatSendsTheTextOnEnter() {
         let (typing, none) = play([.character("p")], from: focused(.attention))
-        #expect(typing.probeInput == "" && none.isEmpty)
+        #expect(typing.textEntry == TextEntry(.probe) && none.isEmpty)
         // Every printable key is text now, `q` and `?` included; Backspace deletes.
         let (typed, _) = play([.character("T"), .character("o"), .character("q"), .backspace, .character(" "),
                                .character("?"), .character("b")], from: typing)
-        #expect(typed.probeInput == "To ?b")
+        #expect(typed.textEntry?.text == "To ?b")
         #expect(!typed.confirmingQuit && !typed.showHelp)
         let frame = text(render(120, 40, ui: typed))
         #expect(frame.contains("probe› To ?b█"))
         #expect(frame.contains("Enter runs · Esc cancels"))
         let (done, effects) = play([.enter], from: typed)
         #expect(effects == [.send(.setProbe("To ?b"))])
-        #expect(done.probeInput == nil && done.notice != nil)
+        #expect(done.textEntry == nil && done.message != nil)
     }
 
     @Test func escapeCancelsAndAnEmptyProbeSendsNothing() {
         let (typing, _) = play([.character("p"), .character("x")], from: focused(.attention))
         let (cancelled, effects) = play([.escape], from: typing)
-        #expect(cancelled.probeInput == nil && effects.isEmpty && !cancelled.expanded)
+        #expect(cancelled.textEntry == nil && effects.isEmpty && !cancelled.expanded)
         #expect(play([.character("p"), .enter], from: focused(.attention)).1.isEmpty)
         // Once training has ended the trainer cannot recompute maps: no input line.
         var finished = insightSnapshot()
         finished.state = .finished
-        #expect(play([.character("p")], from: focused(.attention), snapshot: finished).0.probeInput == nil)
+        #expect(play([.character("p")], from: focused(.attention), snapshot: finished).0.textEntry == nil)
     }
 
     @Test func ctrlCStillQuitsWhileTyping() {

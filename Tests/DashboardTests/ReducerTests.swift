@@ -4,7 +4,7 @@ import Training
 import TerminalUI
 
 /// Feeds `keys` through the reducer from `state`, collecting every effect in order.
-private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),
+private func play(_ keys: [Key], from state: UIState = UIState(themeNames: ["dark", "light", "paper", "mono"]),
                   training: TrainingSnapshot.State = .running) -> (UIState, [Effect]) {
     var s = state
     var all: [Effect] = []
@@ -22,13 +22,13 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),
         #expect(play([.character(" ")], training: .paused).1 == [.send(.resume)])
         let (state, effects) = play([.character(" ")], training: .finished)
         #expect(effects.isEmpty)
-        #expect(state.notice == "training has ended")
+        #expect(state.message?.text == "training has ended")
     }
 
     @Test func sRequestsACheckpoint() {
         let (state, effects) = play([.character("s")])
         #expect(effects == [.send(.saveCheckpoint)])
-        #expect(state.notice == "checkpoint requested")
+        #expect(state.message?.text == "checkpoint requested")
         #expect(play([.character("s")], training: .failed("x")).1.isEmpty)
     }
 
@@ -78,7 +78,7 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),
     @Test func tCyclesThemes() {
         #expect(play([.character("t")]).0.themeIndex == 1)
         #expect(play(Array(repeating: .character("t"), count: 5)).0.themeIndex == 1)
-        #expect(play([.character("t")], from: UIState(themeCount: 1)).0.themeIndex == 0)
+        #expect(play([.character("t")], from: UIState(themeNames: ["dark"])).0.themeIndex == 0)
     }
 
     @Test func helpOpensWithQuestionMarkOrF1AndQClosesIt() {
@@ -123,7 +123,7 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeCount: 4),
     }
 
     @Test func unboundKeysChangeNothing() {
-        let start = UIState(themeCount: 4)
+        let start = UIState(themeNames: ["dark", "light", "paper", "mono"])
         let (state, effects) = play([.character("Z"), .function(9), .resize, .pageDown], from: start)
         #expect(state == start && effects.isEmpty)
     }

@@ -172,9 +172,16 @@ enum Child {
     func killingAWriterNeverLeavesATornCheckpoint() throws {
         let dir = TemporaryDirectory()
         let run = RunDirectory(dir.file("runs/crash"))
-        var rng = SplitMix64(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        // Random kill times, reproducible: the seed is in every failure (NANOSCOPE_TEST_SEED=<seed> replays it).
+        let seed = ProcessInfo.processInfo.environment["NANOSCOPE_TEST_SEED"].flatMap { UInt64($0) }
+            ?? UInt64(UInt32.random(in: 0...UInt32.max))
+        var rng = SplitMix64(seed: seed)
         var lastReported = 0
         var interrupted = 0
+
+        // A thrown error ends the test: say the seed then too.
+        var completed = false
+        defer { if !completed { Issue.record("seed \(seed): stopped by the error reported above") } }
 
         for round in 0..<12 {
             let output = Pipe()
@@ -192,32 +199,34 @@ enum Child {
             seen += output.fileHandleForReading.readDataToEndOfFile()
 
             let reported = Child.lines(seen, prefix: Child.wrotePrefix).compactMap { Int($0) }
-            #expect(!reported.isEmpty, "round \(round): the writer never finished a checkpoint: \(String(decoding: seen, as: UTF8.self))")
-            #expect(child.terminationReason == .uncaughtSignal)
+            #expect(!reported.isEmpty, "seed \(seed) round \(round): the writer never finished a checkpoint: \(String(decoding: seen, as: UTF8.self))")
+            #expect(child.terminationReason == .uncaughtSignal, "seed \(seed) round \(round)")
             lastReported = reported.last ?? lastReported
 
             let checkpoints = try run.checkpoints()
             // Evidence the kill interrupted a checkpoint: a temporary, or optimizer state without weights.
             let names = dir.contents("runs/crash/checkpoints")
             if names.contains(where: { $0.hasPrefix(".") }) || names.count > 2 * checkpoints.count { interrupted += 1 }
-            #expect(checkpoints.allSatisfy { $0.isLoadable }, "round \(round): \(checkpoints.compactMap(\.problem))")
-            let newest = try #require(checkpoints.last)
-            #expect(newest.step >= lastReported)
+            #expect(checkpoints.allSatisfy { $0.isLoadable }, "seed \(seed) round \(round): \(checkpoints.compactMap(\.problem))")
+            let newest = try #require(checkpoints.last, "seed \(seed) round \(round): no checkpoint")
+            #expect(newest.step >= lastReported, "seed \(seed) round \(round)")
             let loaded = try LoadedCheckpoint.load(newest.path)
-            #expect(loaded.file.tensors.allSatisfy { $0.values.allSatisfy { $0 == Float(newest.step) } }, "round \(round): mixed values")
+            #expect(loaded.file.tensors.allSatisfy { $0.values.allSatisfy { $0 == Float(newest.step) } }, "seed \(seed) round \(round): mixed values")
             if newest.hasOptimizerState {
                 let state = try LoadedOptimizerState.load(run.optimizerPath(step: newest.step))
-                #expect(state.metadata.step == newest.step)
-                #expect(state.secondMoments.values.allSatisfy { $0.values.allSatisfy { $0 == Float(newest.step) } })
+                #expect(state.metadata.step == newest.step, "seed \(seed) round \(round)")
+                #expect(state.secondMoments.values.allSatisfy { $0.values.allSatisfy { $0 == Float(newest.step) } },
+                        "seed \(seed) round \(round)")
             }
         }
         // The writer spends nearly all its time inside a checkpoint write, so most kills land there;
         // none at all would mean this test did not test anything.
-        #expect(interrupted > 0)
+        #expect(interrupted > 0, "seed \(seed)")
         // Whatever the kills left behind, a prune clears it.
         try run.prune(RetentionPolicy(keepLast: 2, keepBest: false))
-        #expect(dir.contents("runs/crash/checkpoints").allSatisfy { !$0.hasPrefix(".") })
+        #expect(dir.contents("runs/crash/checkpoints").allSatisfy { !$0.hasPrefix(".") }, "seed \(seed)")
         let metrics = try MetricsLog.read(run.metricsPath)
-        #expect((metrics.last?.step ?? 0) >= lastReported)
+        #expect((metrics.last?.step ?? 0) >= lastReported, "seed \(seed)")
+        completed = true
     }
 }

@@ -151,6 +151,7 @@ private func logHistogram(_ values: [Float]) -> LogMagnitudeHistogram {
         a.model.backward()
         // The same, with a probe forward pass (another shape) between the forward passes.
         b.model.forward(tokens: batch.inputs, targets: batch.targets, batch: 8, seqLen: 16)
+        let trainingMapsB = b.model.attentionWeights(layer: 0).baseAddress
         let probe = AttentionProbe(tokens: Array(b.dataset.val.prefix(11)), tokenizer: b.dataset.tokenizer)
         let maps = AttentionMaps.compute(model: b.model, probe: probe, step: 0)
         #expect(maps.size == 11)
@@ -158,7 +159,8 @@ private func logHistogram(_ values: [Float]) -> LogMagnitudeHistogram {
         b.model.backward()
         #expect(a.model.grads.array == b.model.grads.array)
         // The training shape kept its buffers: the same memory after the probe.
-        #expect(b.model.attentionWeights(layer: 0).baseAddress != nil)
+        #expect(b.model.attentionWeights(layer: 0).baseAddress == trainingMapsB)
+        #expect(Array(b.model.attentionWeights(layer: 0)) == Array(a.model.attentionWeights(layer: 0)))
         a.model.forward(tokens: probe.tokens, targets: nil, batch: 1, seqLen: 11)
         a.model.forward(tokens: batch.inputs, targets: batch.targets, batch: 8, seqLen: 16)
         #expect(a.model.attentionWeights(layer: 0).baseAddress == trainingMaps)

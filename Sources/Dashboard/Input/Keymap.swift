@@ -30,10 +30,6 @@ public enum Action: Hashable, Sendable {
     case nextHead
     case previousHead
     case editProbe
-    case typeProbe(Unicode.Scalar)
-    case deleteProbeCharacter
-    case submitProbe
-    case cancelProbe
     // Sampling console
     case nextSlider
     case previousSlider
@@ -57,11 +53,8 @@ public enum Action: Hashable, Sendable {
     case markCheckpoint
     case cycleSort
     case editFilter
-    // Typing a prompt or a filter
-    case typeText(Unicode.Scalar)
-    case deleteTextCharacter
-    case submitText
-    case cancelText
+    // Typing a probe, a prompt or a filter
+    case editText(TextEntry.Edit)
 }
 
 /// Where a binding applies. Modal scopes (a prompt, the help overlay) are looked up first.
@@ -140,15 +133,15 @@ public enum Keymap {
         KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
                    summary: "type another probe text (Enter runs it)"),
 
-        KeyBinding(keys: [.enter], action: .submitProbe, scope: .probeInput,
+        KeyBinding(keys: [.enter], action: .editText(.submit), scope: .probeInput,
                    summary: "recompute the attention maps for the typed text"),
-        KeyBinding(keys: [.escape], action: .cancelProbe, scope: .probeInput, summary: "keep the old probe"),
-        KeyBinding(keys: [.backspace], action: .deleteProbeCharacter, scope: .probeInput,
+        KeyBinding(keys: [.escape], action: .editText(.cancel), scope: .probeInput, summary: "keep the old probe"),
+        KeyBinding(keys: [.backspace], action: .editText(.deleteBackward), scope: .probeInput,
                    summary: "delete the last character"),
 
-        KeyBinding(keys: [.enter], action: .submitText, scope: .textInput, summary: "use the typed text"),
-        KeyBinding(keys: [.escape], action: .cancelText, scope: .textInput, summary: "keep the old text"),
-        KeyBinding(keys: [.backspace], action: .deleteTextCharacter, scope: .textInput,
+        KeyBinding(keys: [.enter], action: .editText(.submit), scope: .textInput, summary: "use the typed text"),
+        KeyBinding(keys: [.escape], action: .editText(.cancel), scope: .textInput, summary: "keep the old text"),
+        KeyBinding(keys: [.backspace], action: .editText(.deleteBackward), scope: .textInput,
                    summary: "delete the last character"),
 
         KeyBinding(keys: [.down, .character("j")], action: .nextSlider, scope: .samplingPane, summary: "select the next slider"),
@@ -211,8 +204,8 @@ public enum Keymap {
     static func activeScopes(_ state: UIState) -> [KeyScope] {
         if state.confirmingQuit { return [.quitPrompt] }
         if state.browser.confirmingDelete != nil { return [.deletePrompt] }
-        if state.probeInput != nil { return [.probeInput] }
-        if state.textEntry != nil { return [.textInput] }
+        // One text entry, two help sections: Enter means something different for a probe.
+        if let entry = state.textEntry { return [entry.purpose == .probe ? .probeInput : .textInput] }
         var scopes: [KeyScope] = []
         if state.showHelp { scopes.append(.help) }
         switch state.focus {
@@ -234,9 +227,8 @@ public enum Keymap {
                 return binding.action
             }
         }
-        // While a probe is typed every other printable key is text.
-        if state.probeInput != nil, case .character(let c) = key { return .typeProbe(c) }
-        if state.textEntry != nil, case .character(let c) = key { return .typeText(c) }
+        // While text is typed every other printable key is text.
+        if state.textEntry != nil, case .character(let c) = key { return .editText(.type(c)) }
         return nil
     }
 

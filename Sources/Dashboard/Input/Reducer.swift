@@ -24,16 +24,68 @@ extension TrainingSnapshot.State {
     }
 }
 
-/// The dashboard's behaviour as a pure function: a key and the current training state in,
-/// the next UI state and the effects to perform out.
-public func reduce(_ state: UIState, _ key: Key, training: TrainingSnapshot.State,
-                   limits: SelectionLimits = SelectionLimits()) -> (UIState, [Effect]) {
-    guard let action = Keymap.action(for: key, in: state) else { return (state, []) }
-    return reduce(state, action, training: training, limits: limits)
+/// Something that happened that is not a key: the app feeds these to the reducer like keys.
+public enum Event: Equatable, Sendable {
+    /// A frame: the clock moved on, so an expired message goes.
+    case tick
+    /// The snapshot's message list this frame; a line not seen before becomes the message.
+    case trainerMessages([String])
+    /// Something the app has to say that no key asked for (a theme option naming no theme).
+    case notice(String)
 }
 
-/// Longest probe text accepted from the keyboard (the trainer cuts it to block_size tokens).
-let maximumProbeLength = 512
+/// What the reducer is fed.
+public enum Input: Equatable, Sendable {
+    case action(Action)
+    case event(Event)
+}
+
+/// The dashboard's behaviour as a pure function: a key and the current training state in,
+/// the next UI state and the effects to perform out. `now` is the dashboard's clock (time since
+/// it started): messages are stamped with it and expire by it.
+public func reduce(_ state: UIState, _ key: Key, training: TrainingSnapshot.State,
+                   limits: SelectionLimits = SelectionLimits(), now: Duration = .zero) -> (UIState, [Effect]) {
+    guard let action = Keymap.action(for: key, in: state) else { return (state, []) }
+    return reduce(state, .action(action), training: training, limits: limits, now: now)
+}
+
+public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapshot.State,
+                   limits: SelectionLimits = SelectionLimits(), now: Duration = .zero) -> (UIState, [Effect]) {
+    reduce(state, .action(action), training: training, limits: limits, now: now)
+}
+
+public func reduce(_ state: UIState, _ input: Input, training: TrainingSnapshot.State,
+                   limits: SelectionLimits = SelectionLimits(), now: Duration = .zero) -> (UIState, [Effect]) {
+    switch input {
+    case .action(let action):
+        var next = state
+        var effects: [Effect] = []
+        var notice: String?
+        reduceAction(&next, action, training: training, limits: limits, notice: &notice, effects: &effects)
+        if let notice { next.message = Message(notice, kind: .notice, posted: now) }
+        return (next, effects)
+    case .event(let event):
+        return (reduceEvent(state, event, now: now), [])
+    }
+}
+
+private func reduceEvent(_ state: UIState, _ event: Event, now: Duration) -> UIState {
+    var s = state
+    switch event {
+    case .tick:
+        if let message = s.message, message.isExpired(at: now) { s.message = nil }
+    case .trainerMessages(let lines):
+        guard lines != s.trainerMessagesSeen else { break }
+        // Newer replaces older: of several new lines only the newest is shown.
+        if let newest = newTrainerMessages(lines, since: s.trainerMessagesSeen).last {
+            s.message = Message(newest, kind: .trainer, posted: now)
+        }
+        s.trainerMessagesSeen = lines
+    case .notice(let text):
+        s.message = Message(text, kind: .notice, posted: now)
+    }
+    return s
+}
 
 /// `index` moved by `delta`, kept in `0..<count` (unbounded above while the count is unknown).
 private func moved(_ index: Int, by delta: Int, within count: Int?) -> Int {
@@ -42,33 +94,33 @@ private func moved(_ index: Int, by delta: Int, within count: Int?) -> Int {
     return min(next, max(0, count - 1))
 }
 
-public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapshot.State,
-                   limits: SelectionLimits = SelectionLimits()) -> (UIState, [Effect]) {
-    var s = state
-    var effects: [Effect] = []
-
+/// A key's action: changes `s`, says what it did in `notice` (posted as the message), and
+/// collects the effects.
+private func reduceAction(_ s: inout UIState, _ action: Action, training: TrainingSnapshot.State, limits: SelectionLimits,
+                          notice: inout String?, effects: inout [Effect]) {
     // Once quitting has begun only Ctrl-C means anything: it gives up waiting for the trainer.
     if s.shutdown == .waitingForTrainer {
-        return action == .interrupt ? (s, [.abandonShutdown]) : (s, [])
+        if action == .interrupt { effects.append(.abandonShutdown) }
+        return
     }
 
     switch action {
     case .togglePause:
         switch training {
         case .paused:
-            effects.append(.send(.resume)); s.notice = "resuming"
+            effects.append(.send(.resume)); notice = "resuming"
         case .starting, .running, .evaluating:
-            effects.append(.send(.pause)); s.notice = "pausing after this step"
+            effects.append(.send(.pause)); notice = "pausing after this step"
         case .idle:
-            s.notice = "no training in this process (r in Checkpoints resumes one)"
+            notice = "no training in this process (r in Checkpoints resumes one)"
         case .finished, .failed:
-            s.notice = "training has ended"
+            notice = "training has ended"
         }
     case .saveCheckpoint:
         if training.isActive {
-            effects.append(.send(.saveCheckpoint)); s.notice = "checkpoint requested"
+            effects.append(.send(.saveCheckpoint)); notice = "checkpoint requested"
         } else {
-            s.notice = "training has ended; nothing new to save"
+            notice = "training has ended; nothing new to save"
         }
     case .quit:
         if training.isActive {
@@ -101,7 +153,9 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
     case .toggleExpand:
         s.expanded.toggle()
     case .nextTheme:
-        s.themeIndex = (s.themeIndex + 1) % max(1, s.themeCount)
+        let next = (s.themeIndex + 1) % max(1, s.themeCount)
+        if next != s.themeIndex { notice = "theme \(s.themeNames[next])" }
+        s.themeIndex = next
     case .redraw:
         effects.append(.redraw)
     case .toggleSmoothing:
@@ -132,63 +186,49 @@ public func reduce(_ state: UIState, _ action: Action, training: TrainingSnapsho
         s.attention.head = moved(s.attention.head, by: -1, within: limits.heads)
     case .editProbe:
         if training.isActive {
-            s.probeInput = ""
+            s.textEntry = TextEntry(.probe)
         } else {
-            s.notice = "training has ended; the probe cannot change"
+            notice = "training has ended; the probe cannot change"
         }
-    case .typeProbe(let c):
-        if var text = s.probeInput, text.unicodeScalars.count < maximumProbeLength {
-            text.unicodeScalars.append(c)
-            s.probeInput = text
-        }
-    case .deleteProbeCharacter:
-        if var text = s.probeInput, !text.isEmpty {
-            text.unicodeScalars.removeLast()
-            s.probeInput = text
-        }
-    case .submitProbe:
-        if let text = s.probeInput, !text.isEmpty {
-            effects.append(.send(.setProbe(text)))
-            s.notice = "probe sent; the trainer recomputes the maps"
-        } else {
-            s.notice = "empty probe: unchanged"
-        }
-        s.probeInput = nil
-    case .cancelProbe:
-        s.probeInput = nil
     case .nextSlider, .previousSlider, .increaseSlider, .decreaseSlider, .toggleSeedLock, .newSeed, .editPrompt,
          .cursorEarlier, .cursorLater, .useLiveWeights:
-        reduceSampling(&s, action, training: training, limits: limits, effects: &effects)
+        reduceSampling(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .focusCheckpoints, .nextCheckpoint, .previousCheckpoint, .loadCheckpoint, .resumeCheckpoint, .deleteCheckpoint,
          .confirmDelete, .cancelDelete, .markCheckpoint, .cycleSort, .editFilter:
-        reduceBrowser(&s, action, limits: limits, effects: &effects)
-    case .typeText(let c):
-        if var entry = s.textEntry, entry.text.unicodeScalars.count < maximumProbeLength {
-            entry.text.unicodeScalars.append(c)
-            s.textEntry = entry
+        reduceBrowser(&s, action, limits: limits, notice: &notice, effects: &effects)
+    case .editText(let edit):
+        guard let entry = s.textEntry else { break }
+        switch entry.applying(edit) {
+        case .editing(let next):
+            s.textEntry = next
+        case .cancelled:
+            s.textEntry = nil
+        case .submitted(let text):
+            s.textEntry = nil
+            use(text, for: entry.purpose, &s, notice: &notice, effects: &effects)
         }
-    case .deleteTextCharacter:
-        if var entry = s.textEntry, !entry.text.isEmpty {
-            entry.text.unicodeScalars.removeLast()
-            s.textEntry = entry
-        }
-    case .submitText:
-        if let entry = s.textEntry {
-            switch entry.purpose {
-            case .prompt:
-                s.sampling.prompt = entry.text
-                s.sampling.cursor = nil
-                if !s.sampling.seedLocked { s.sampling.seed &+= 1 }
-            case .filter:
-                s.browser.filter = entry.text
-                s.browser.selected = 0
-            }
-        }
-        s.textEntry = nil
-    case .cancelText:
-        s.textEntry = nil
     }
-    return (s, effects)
+}
+
+/// What Enter does with typed text, by what it was typed for.
+private func use(_ text: String, for purpose: TextEntry.Purpose, _ s: inout UIState, notice: inout String?,
+                 effects: inout [Effect]) {
+    switch purpose {
+    case .probe:
+        if text.isEmpty {
+            notice = "empty probe: unchanged"
+        } else {
+            effects.append(.send(.setProbe(text)))
+            notice = "probe sent; the trainer recomputes the maps"
+        }
+    case .prompt:
+        s.sampling.prompt = text
+        s.sampling.cursor = nil
+        if !s.sampling.seedLocked { s.sampling.seed &+= 1 }
+    case .filter:
+        s.browser.filter = text
+        s.browser.selected = 0
+    }
 }
 
 /// One step of a slider: temperature and top-p by 0.05, top-k and max tokens through lists of
@@ -215,7 +255,7 @@ private func stepSlider(_ v: inout SamplingViewState, up: Bool, vocab: Int?) {
 }
 
 private func reduceSampling(_ s: inout UIState, _ action: Action, training: TrainingSnapshot.State,
-                            limits: SelectionLimits, effects: inout [Effect]) {
+                            limits: SelectionLimits, notice: inout String?, effects: inout [Effect]) {
     let sliders = SamplingSlider.allCases.count
     switch action {
     case .nextSlider:
@@ -231,12 +271,12 @@ private func reduceSampling(_ s: inout UIState, _ action: Action, training: Trai
         }
     case .toggleSeedLock:
         s.sampling.seedLocked.toggle()
-        s.notice = s.sampling.seedLocked ? "seed \(s.sampling.seed) locked: settings compare on the same draws" : "seed unlocked: every change draws anew"
+        notice = s.sampling.seedLocked ? "seed \(s.sampling.seed) locked: settings compare on the same draws" : "seed unlocked: every change draws anew"
     case .newSeed:
         s.sampling.seed &+= 1
         s.sampling.cursor = nil
     case .editPrompt:
-        s.textEntry = TextEntry(purpose: .prompt, text: s.sampling.prompt)
+        s.textEntry = TextEntry(.prompt, text: s.sampling.prompt)
     case .cursorEarlier:
         let last = max(0, limits.generatedTokens - 1)
         s.sampling.cursor = max(0, (s.sampling.cursor ?? last) - 1)
@@ -247,16 +287,17 @@ private func reduceSampling(_ s: inout UIState, _ action: Action, training: Trai
             effects.append(.send(.snapshotWeights))
             s.sampling.source = .live
             s.browser.marked = []
-            s.notice = "sampling the trainer's weights (a copy at the next step)"
+            notice = "sampling the trainer's weights (a copy at the next step)"
         } else {
-            s.notice = "no training in progress: load a checkpoint from the browser (c, Enter)"
+            notice = "no training in progress: load a checkpoint from the browser (c, Enter)"
         }
     default:
         break
     }
 }
 
-private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: SelectionLimits, effects: inout [Effect]) {
+private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: SelectionLimits, notice: inout String?,
+                           effects: inout [Effect]) {
     let rows = limits.checkpoints
     let index = min(max(0, s.browser.selected), max(0, rows.count - 1))
     let row = rows.isEmpty ? nil : rows[index]
@@ -268,17 +309,17 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
     case .previousCheckpoint:
         s.browser.selected = moved(index, by: -1, within: rows.count)
     case .loadCheckpoint:
-        guard let row else { s.notice = "no checkpoint selected"; return }
+        guard let row else { notice = "no checkpoint selected"; return }
         s.sampling.source = .checkpoint(row.info.path)
         s.sampling.cursor = nil
         s.browser.marked = []
-        s.notice = "sampling \(row.info.run) step \(row.info.step)"
+        notice = "sampling \(row.info.run) step \(row.info.step)"
     case .resumeCheckpoint:
-        guard let row else { s.notice = "no checkpoint selected"; return }
+        guard let row else { notice = "no checkpoint selected"; return }
         effects.append(.send(.resumeFrom(row.info.path)))
-        s.notice = "resuming \(row.info.run) from step \(row.info.step)"
+        notice = "resuming \(row.info.run) from step \(row.info.step)"
     case .deleteCheckpoint:
-        guard let row else { s.notice = "no checkpoint selected"; return }
+        guard let row else { notice = "no checkpoint selected"; return }
         s.browser.confirmingDelete = DeleteConfirmation(path: row.info.path, label: "\(row.info.run) step \(row.info.step)",
                                                         onlyCheckpoint: row.checkpointsInRun <= 1, stage: 1)
     case .confirmDelete:
@@ -292,7 +333,7 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
         s.browser.marked.removeAll { $0 == question.path }
         if s.sampling.source.paths.contains(question.path) { s.sampling.source = .live }
         effects.append(.deleteCheckpoint(question.path))
-        s.notice = "deleted \(question.label)"
+        notice = "deleted \(question.label)"
     case .cancelDelete:
         s.browser.confirmingDelete = nil
     case .markCheckpoint:
@@ -306,14 +347,14 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
         if s.browser.marked.count == 2 {
             s.sampling.source = .compare(s.browser.marked[0], s.browser.marked[1])
             s.sampling.cursor = nil
-            s.notice = "comparing two checkpoints side by side on seed \(s.sampling.seed)"
+            notice = "comparing two checkpoints side by side on seed \(s.sampling.seed)"
         }
     case .cycleSort:
         s.browser.sort = BrowserSort(rawValue: (s.browser.sort.rawValue + 1) % BrowserSort.allCases.count)!
         s.browser.selected = 0
-        s.notice = "sorted by \(s.browser.sort.title)"
+        notice = "sorted by \(s.browser.sort.title)"
     case .editFilter:
-        s.textEntry = TextEntry(purpose: .filter, text: s.browser.filter)
+        s.textEntry = TextEntry(.filter, text: s.browser.filter)
     default:
         break
     }

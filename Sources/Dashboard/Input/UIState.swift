@@ -103,13 +103,6 @@ public struct BrowserViewState: Equatable, Sendable {
     public init() {}
 }
 
-/// A line of text being typed; other keys type into it until Enter or Esc.
-public struct TextEntry: Equatable, Sendable {
-    public enum Purpose: Equatable, Sendable { case prompt, filter }
-    public var purpose: Purpose
-    public var text: String
-}
-
 /// How far selections may go, from the snapshot the keys act on (nil: unknown yet, no limit).
 public struct SelectionLimits: Equatable, Sendable {
     public var tensors: Int?
@@ -154,7 +147,8 @@ public enum ShutdownPhase: Equatable, Sendable {
 }
 
 /// Everything the dashboard remembers between frames besides the snapshot. Only the reducer
-/// changes it, so every key sequence can be replayed in a test.
+/// changes it — keys arrive as actions, the frame clock and the trainer's messages as events
+/// (`Input`) — so every sequence can be replayed in a test.
 public struct UIState: Equatable, Sendable {
     public var focus: PaneID = .loss
     /// The focused pane fills the whole body.
@@ -165,21 +159,23 @@ public struct UIState: Equatable, Sendable {
     public var confirmingQuit = false
     public var shutdown: ShutdownPhase = .none
     public var themeIndex = 0
-    public var themeCount = 1
+    /// The names of the loaded themes, in `t` order (the reducer names the new one).
+    public var themeNames: [String] = ["default"]
+    public var themeCount: Int { themeNames.count }
     public var loss = LossViewState()
     public var gradients = GradientsViewState()
     public var attention = AttentionViewState()
-    /// The probe text being typed after `p` (nil: not typing). While set, keys edit it.
-    public var probeInput: String?
     public var sampling = SamplingViewState()
     public var browser = BrowserViewState()
-    /// The console prompt or the browser filter being typed.
+    /// The probe, console prompt or browser filter being typed (nil: not typing). While set, keys edit it.
     public var textEntry: TextEntry?
-    /// A short confirmation of the last command ("checkpoint requested"); the app clears it after a while.
-    public var notice: String?
+    /// The newest message for the hint line (nil: none, or it expired).
+    public var message: Message?
+    /// The trainer's messages already turned into `message`s (the snapshot's list as last seen).
+    public var trainerMessagesSeen: [String] = []
 
-    public init(themeIndex: Int = 0, themeCount: Int = 1) {
-        self.themeIndex = themeIndex
-        self.themeCount = max(1, themeCount)
+    public init(themeIndex: Int = 0, themeNames: [String] = ["default"]) {
+        self.themeNames = themeNames.isEmpty ? ["default"] : themeNames
+        self.themeIndex = min(max(0, themeIndex), self.themeNames.count - 1)
     }
 }

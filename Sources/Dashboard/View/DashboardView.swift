@@ -49,14 +49,10 @@ public enum DashboardView {
                                 focused: focused, palette: palette).render(into: &buffer, area: area)
             }
         }
-        if let probe = ui.probeInput {
-            ProbeInputLine(text: probe, palette: palette).render(into: &buffer, area: layout.hints)
-        } else if let entry = ui.textEntry {
-            ProbeInputLine(text: entry.text, prompt: entry.purpose == .prompt ? "prompt› " : "filter› ",
-                           help: entry.purpose == .prompt ? "  Enter generates · Esc cancels" : "  Enter filters · Esc cancels",
-                           palette: palette).render(into: &buffer, area: layout.hints)
+        if let entry = ui.textEntry {
+            TextEntryLine(entry: entry, palette: palette).render(into: &buffer, area: layout.hints)
         } else {
-            HintLine(snapshot: snapshot, notice: ui.notice, themeName: theme.name, palette: palette)
+            HintLine(snapshot: snapshot, message: ui.message, themeName: theme.name, palette: palette)
                 .render(into: &buffer, area: layout.hints)
         }
 
@@ -92,10 +88,11 @@ struct TabStrip: Widget {
     }
 }
 
-/// The bottom line: the newest notice or trainer message on the left, key hints on the right.
+/// The bottom line: the message (a notice or the trainer's newest line, until it expires) on the
+/// left, key hints on the right.
 struct HintLine: Widget {
     var snapshot: TrainingSnapshot
-    var notice: String?
+    var message: Message?
     var themeName: String
     var palette: Palette
 
@@ -107,10 +104,8 @@ struct HintLine: Widget {
         let left: (String, Style)
         if case .failed(let reason) = snapshot.state {
             left = ("training failed: \(reason)", palette.error)
-        } else if let notice {
-            left = (notice, palette.warning)
-        } else if let message = snapshot.messages.last {
-            left = (message, palette.text)
+        } else if let message {
+            left = (message.text, message.kind == .notice ? palette.warning : palette.text)
         } else {
             left = ("theme \(themeName)", palette.muted)
         }
@@ -139,13 +134,28 @@ struct HintLine: Widget {
 /// The bottom line while text is typed (a probe with `p` in the Attention pane, a prompt in the
 /// Sampling pane, a filter in the browser): the text so far with a cursor, its tail kept in
 /// view, and what Enter and Esc do.
-struct ProbeInputLine: Widget {
-    var text: String
-    var prompt = "probe› "
-    var help = "  Enter runs · Esc cancels"
+struct TextEntryLine: Widget {
+    var entry: TextEntry
     var palette: Palette
 
+    var prompt: String {
+        switch entry.purpose {
+        case .probe: "probe› "
+        case .prompt: "prompt› "
+        case .filter: "filter› "
+        }
+    }
+
+    var help: String {
+        switch entry.purpose {
+        case .probe: "  Enter runs · Esc cancels"
+        case .prompt: "  Enter generates · Esc cancels"
+        case .filter: "  Enter filters · Esc cancels"
+        }
+    }
+
     func render(into buffer: inout CellBuffer, area: Rect) {
+        let text = entry.text
         guard !area.isEmpty else { return }
         buffer.fill(area, " ", palette.background)
         var x = area.x + 1

@@ -1,0 +1,116 @@
+import Foundation
+import GPT
+import Testing
+@testable import Dashboard
+import Training
+import TerminalUI
+
+/// Whole frames at three terminal sizes, compared in full with the files in `Golden/`
+/// (re-record: see `GoldenFrame`). The inputs are synthetic and fixed — steps, losses, gradient
+/// histograms, attention maps, the console's text, the browser's listing, the clock (elapsed,
+/// ETA, the listing's scan time) — so a frame changes only when the drawing does.
+@Suite struct GoldenFrameTests {
+    static let sizes = [(80, 24), (120, 40), (200, 60)]
+
+    /// The dashboard as a user sees it mid-run, and every pane expanded, and the help over it.
+    enum Scene: String, CaseIterable {
+        case dashboard, help
+        case expandedLoss = "expanded-loss", expandedGradients = "expanded-gradients"
+        case expandedAttention = "expanded-attention", expandedSampling = "expanded-sampling"
+        case expandedCheckpoints = "expanded-checkpoints"
+
+        var ui: UIState {
+            var ui = UIState()
+            switch self {
+            case .dashboard: break
+            case .help: ui.showHelp = true
+            case .expandedLoss: ui.focus = .loss; ui.expanded = true
+            case .expandedGradients: ui.focus = .gradients; ui.expanded = true
+            case .expandedAttention: ui.focus = .attention; ui.expanded = true
+            case .expandedSampling: ui.focus = .sampling; ui.expanded = true
+            case .expandedCheckpoints: ui.focus = .checkpoints; ui.expanded = true
+            }
+            return ui
+        }
+    }
+
+    static func frame(_ scene: Scene, width: Int, height: Int) -> CellBuffer {
+        DashboardView.render(snapshot: goldenSnapshot(), ui: scene.ui, console: goldenConsole(), theme: .builtInDefault,
+                             colorMode: .truecolor, width: width, height: height)
+    }
+
+    @Test(arguments: Scene.allCases)
+    func wholeFramesMatchTheGoldenFiles(scene: Scene) {
+        for (width, height) in Self.sizes {
+            GoldenFrame.check(Self.frame(scene, width: width, height: height), "\(scene.rawValue)-\(width)x\(height)")
+        }
+    }
+
+    @Test func framesAreDeterministic() {
+        #expect(Self.frame(.dashboard, width: 120, height: 40) == Self.frame(.dashboard, width: 120, height: 40))
+    }
+
+    @Test func aMismatchNamesTheFirstDifferingLineWithBothVersions() {
+        #expect(GoldenFrame.difference(actual: "a\nb\n", expected: "a\nb\n") == nil)
+        let message = GoldenFrame.difference(actual: "top\nloss 1.52\nend\n", expected: "top\nloss 1.53\nend\n") ?? ""
+        #expect(message.contains("line 2, column 9"))
+        #expect(message.contains("golden: |loss 1.53|"))
+        #expect(message.contains("actual: |loss 1.52|"))
+        let shorter = GoldenFrame.difference(actual: "a\n", expected: "a\nb\n") ?? ""
+        #expect(shorter.contains("line 2") && shorter.contains("golden: |b|"))
+    }
+}
+
+/// `insightSnapshot()` (600 of 2000 steps, telemetry, attention) with a checkpoint written.
+func goldenSnapshot() -> TrainingSnapshot {
+    var s = insightSnapshot()
+    s.lastCheckpoint = "/runs/shakespeare-char/checkpoints/step-000600.safetensors"
+    return s
+}
+
+/// A console that has sampled a checkpoint and a browser listing two runs, all made up.
+func goldenConsole() -> ConsoleData {
+    func info(_ run: String, _ step: Int, train: Float, val: Float, minutesAgo: Double) -> CheckpointInfo {
+        CheckpointInfo(run: run, path: "/runs/\(run)/checkpoints/step-\(String(format: "%06d", step)).safetensors", step: step,
+                       trainLoss: train, valLoss: val, created: Date(timeIntervalSince1970: 100_000 - 60 * minutesAgo),
+                       sizeBytes: 3_400_000, hasOptimizerState: true)
+    }
+    var browser = BrowserData()
+    browser.folder = "/runs"
+    browser.version = 1
+    browser.scannedAt = Date(timeIntervalSince1970: 100_000)
+    browser.runs = [
+        RunListing(name: "shakespeare-char", path: "/runs/shakespeare-char", checkpoints: [
+            info("shakespeare-char", 200, train: 2.31, val: 2.35, minutesAgo: 9),
+            info("shakespeare-char", 400, train: 1.92, val: 1.99, minutesAgo: 5),
+            info("shakespeare-char", 600, train: 1.66, val: 1.74, minutesAgo: 1),
+        ]),
+        RunListing(name: "sort-task", path: "/runs/sort-task", checkpoints: [
+            info("sort-task", 1000, train: 0.12, val: 0.15, minutesAgo: 180),
+        ]),
+    ]
+    browser.lossRunPath = "/runs/shakespeare-char"
+    browser.losses = (1...600).map { ($0, Float(1.5 + 2.7 * exp(-Double($0) / 150))) }
+
+    var column = SampleColumn(title: "shakespeare-char · step 600")
+    column.step = 600
+    column.vocabSize = 65
+    column.prompt = "ROMEO:"
+    let text = "\nWhat say you, sir? I will not be so bold\nAs to be gone before the morning come."
+    column.pieces = text.map { String($0) }
+    column.generated = text
+    let logits: [Float] = [3, 2.5, 1, 0.5, 0, -1, -2]
+    let distribution = logits.withUnsafeBufferPointer { SamplingSettings(temperature: 0.8, topK: 0).distribution($0, top: 5) }
+    column.distributions = Array(repeating: distribution, count: column.pieces.count)
+    column.candidateLabels = Array(repeating: ["e", "a", "o", "·", "t"], count: column.pieces.count)
+    column.finished = true
+    var sampling = SamplingOutput()
+    sampling.version = 1
+    sampling.columns = [column]
+
+    var console = ConsoleData()
+    console.sampling = sampling
+    console.browser = browser
+    console.rows = BrowserRow.rows(browser.runs, sort: .runThenStep, filter: "")
+    return console
+}
