@@ -76,6 +76,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = run.trainer
         let cfg = trainer.config
         Interrupts.shared.install()
+        // A stop request also ends a long step between its micro-batches.
+        trainer.stopRequested = { Interrupts.shared.count > 0 }
         printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         if let task = trainer.dataset.task {
             printErr(String(format: "task %@: %d-character lines, loss floor %.4f (the prompt's random symbols); accuracy on %d held-out problems",
