@@ -87,10 +87,27 @@ struct UserError: Error, CustomStringConvertible {
 
 /// Prints `error: …` on stderr and exits with status 1.
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+    writeStandardError("error: " + message + "\n")
     Foundation.exit(1)
 }
 
 func printErr(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    writeStandardError(s + "\n")
+}
+
+/// Writes to standard error, ignoring failures: a full disk or closed pipe behind stderr must not
+/// crash the program (`FileHandle.write` traps on a failed write).
+func writeStandardError(_ text: String) { writeIgnoringErrors(2, text) }
+
+/// Writes to standard output, ignoring failures (see `writeStandardError`).
+func writeStandardOutput(_ text: String) { writeIgnoringErrors(1, text) }
+
+private func writeIgnoringErrors(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        bytes = bytes.dropFirst(n)
+    }
 }

@@ -95,16 +95,15 @@ struct SampleCommand: ParsableCommand {
             printErr("note: the prompt has \(promptTokens.count) tokens; the model sees only its last \(loaded.config.blockSize) (block_size)")
         }
 
-        let out = FileHandle.standardOutput
-        out.write(Data(prompt.utf8))
+        writeStandardOutput(prompt)
         var decoder = StreamingTextDecoder(tokenizer: tokenizer)
         var sampler = Sampler(settings: settings, seed: seed)
         generator.generate(prompt: promptTokens, maxTokens: maxTokens, sampler: &sampler) { t in
             let piece = decoder.push(t.token)
-            if !piece.isEmpty { out.write(Data(piece.utf8)) }
+            if !piece.isEmpty { writeStandardOutput(piece) }
             return .proceed
         }
-        out.write(Data((decoder.flush() + "\n").utf8))
+        writeStandardOutput(decoder.flush() + "\n")
     }
 
     /// A run folder stands for its newest loadable checkpoint.

@@ -106,7 +106,7 @@ extension TokenizerCommand {
                 let report = "encoded \(bytes) bytes into \(ids.count) tokens "
                     + "(\(String(format: "%.2f", Double(bytes) / Double(max(ids.count, 1)))) bytes/token) in "
                     + "\(String(format: "%.3f", seconds)) s: \(String(format: "%.1f", Double(bytes) / seconds / 1e6)) MB/s\n"
-                FileHandle.standardError.write(Data(report.utf8))
+                writeStandardError(report)
             }
         }
     }
@@ -164,6 +164,4 @@ private func readStandardInput() throws -> String {
     return text
 }
 
-private func writeStandardOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
-}
+
