@@ -52,6 +52,8 @@ public final class GPT {
     /// for the two projections that write into the residual stream, LayerNorm gains 1, biases 0.
     public init(config: GPTConfig, seed: UInt64 = 1337, pool: WorkerPool = .shared) throws(ConfigError) {
         try config.validate()
+        try MemoryBudget.check(MemoryBudget.modelBytes(config), for: "a model with \(MemoryBudget.shape(config))",
+                               fix: "choose a smaller n_layer, n_embd, vocab_size or block_size")
         self.config = config
         self.pool = pool
         layout = ParameterLayout(config: config)

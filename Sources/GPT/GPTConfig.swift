@@ -56,6 +56,13 @@ public struct GPTConfig: Sendable, Equatable, Codable {
                               ("n_head", nHead), ("n_embd", nEmbd)] where value <= 0 {
             throw ConfigError("\(name) = \(value) must be a positive whole number")
         }
+        for (name, value) in [("vocab_size", vocabSize), ("block_size", blockSize), ("n_layer", nLayer),
+                              ("n_head", nHead), ("n_embd", nEmbd)] where value > MemoryBudget.maxDimension {
+            throw ConfigError("\(name) = \(value) is beyond any model this program can build (at most \(MemoryBudget.maxDimension)) — choose a smaller \(name)")
+        }
+        guard MemoryBudget.parameterCount(self) != nil, MemoryBudget.tensorCount(self) != nil else {
+            throw ConfigError("\(MemoryBudget.shape(self)) has more parameters than 64-bit arithmetic can count — choose smaller sizes")
+        }
         if nEmbd % nHead != 0 {
             throw ConfigError("n_embd = \(nEmbd) is not divisible by n_head = \(nHead): pick n_embd a multiple of n_head (e.g. \(nHead * max(1, nEmbd / nHead)))")
         }

@@ -78,8 +78,11 @@ public enum AtomicFile {
     /// Removes temporary files that a killed writer left behind in `folder`: ours are recognisable
     /// by name, and one whose writer process no longer exists can never be completed.
     /// Returns the paths removed.
+    ///
+    /// With `assumingNoOtherWriter` (the caller holds a lock that excludes other writers) every
+    /// temporary not of this process is removed, even if its pid has been reused since.
     @discardableResult
-    public static func removeAbandonedTemporaries(in folder: String) -> [String] {
+    public static func removeAbandonedTemporaries(in folder: String, assumingNoOtherWriter: Bool = false) -> [String] {
         guard let names = try? FileSystem.list(folder) else { return [] }
         var removed: [String] = []
         for name in names {
@@ -88,7 +91,7 @@ public enum AtomicFile {
             guard name.hasPrefix("."), parts.count >= 5, parts[parts.count - 3] == "tmp",
                   let pid = pid_t(parts[parts.count - 2]) else { continue }
             // A temporary with our own pid may be a write in progress on another thread.
-            let writerGone = pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+            let writerGone = pid != getpid() && (assumingNoOtherWriter || (kill(pid, 0) != 0 && errno == ESRCH))
             if writerGone {
                 let full = folder + "/" + name
                 if unlink(full) == 0 { removed.append(full) }

@@ -34,6 +34,23 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { status(path) != nil }
 
+    /// Why `path` cannot be read as a regular file (missing, a folder, a FIFO, a device, not
+    /// readable), in words that end a sentence starting with the path; nil when it can.
+    public static func readProblem(_ path: String) -> String? {
+        guard let info = status(path) else {
+            return errno == EACCES ? "cannot be reached (permission denied on a folder above it)" : "does not exist"
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return "is a folder, not a file"
+        case S_IFIFO: return "is a named pipe (FIFO), not a regular file"
+        case S_IFCHR, S_IFBLK: return "is a device, not a regular file"
+        default: return "is not a regular file"
+        }
+        if access(path, R_OK) != 0 { return "cannot be read: permission denied (see `ls -l \(path)`)" }
+        return nil
+    }
+
     public static func size(_ path: String) -> Int? { status(path).map { Int($0.st_size) } }
 
     public static func modificationDate(_ path: String) -> Date? {

@@ -147,7 +147,7 @@ extension BPETokenizer {
         do {
             metadata = try JSONDecoder().decode(Metadata.self, from: Data(json.utf8))
         } catch {
-            throw TokenizerError.malformed("BPE metadata is not {\"type\":\"bpe\",\"pattern\":…,\"merges\":[[a,b],…],\"special\":{…}}: \(error)")
+            throw TokenizerError.malformed("BPE metadata is not {\"type\":\"bpe\",\"pattern\":…,\"merges\":[[a,b],…],\"special\":{…}} (\(decodingProblem(error)))")
         }
         guard metadata.type == "bpe" else { throw TokenizerError.malformed("metadata type is \(String(reflecting: metadata.type)), not \"bpe\"") }
         guard let pattern = SplitPattern(regex: metadata.pattern) ?? SplitPattern(rawValue: metadata.pattern) else {

@@ -1,5 +1,18 @@
 import Foundation
 
+/// A decoding error in a few words (its full description dumps the whole coding context).
+func decodingProblem(_ error: any Error) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.isEmpty ? "" : " at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+    }
+    switch error {
+    case DecodingError.keyNotFound(let key, _): return "'\(key.stringValue)' is missing"
+    case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c): return "a value of the wrong type" + path(c)
+    case DecodingError.dataCorrupted(let c): return c.codingPath.isEmpty ? "not valid JSON" : "a bad value" + path(c)
+    default: return "\(type(of: error))"
+    }
+}
+
 /// Rebuilds tokenizers from the JSON that `Tokenizer.metadataJSON()` writes into checkpoints.
 public enum TokenizerMetadata {
     /// The tokenizer described by `json`, whichever kind it is:
@@ -10,7 +23,7 @@ public enum TokenizerMetadata {
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(json.utf8))
         } catch {
-            throw TokenizerError.malformed("tokenizer metadata is not a JSON object with a \"type\" field: \(error)")
+            throw TokenizerError.malformed("tokenizer metadata is not a JSON object with a \"type\" field (\(decodingProblem(error)))")
         }
         switch header.type {
         case "char": return try CharTokenizer(metadataJSON: json)
@@ -33,7 +46,7 @@ extension CharTokenizer {
         do {
             metadata = try JSONDecoder().decode(Metadata.self, from: Data(json.utf8))
         } catch {
-            throw TokenizerError.malformed("char metadata is not {\"type\":\"char\",\"vocab\":[…]}: \(error)")
+            throw TokenizerError.malformed("char metadata is not {\"type\":\"char\",\"vocab\":[…]} (\(decodingProblem(error)))")
         }
         guard metadata.type == "char" else {
             throw TokenizerError.malformed("metadata type is \(String(reflecting: metadata.type)), not \"char\"")

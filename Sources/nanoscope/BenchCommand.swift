@@ -59,6 +59,7 @@ struct BenchCommand: ParsableCommand {
     var telemetry = false
 
     func run() throws {
+        if iters < 1 || warmup < 0 || repeats < 1 { fail("--iters = \(iters) and --repeats = \(repeats) must be ≥ 1, --warmup = \(warmup) ≥ 0") }
         if gemm { benchGEMM(); return }
         if frames { benchFrames(); return }
         if scaling {

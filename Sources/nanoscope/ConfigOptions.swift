@@ -36,6 +36,12 @@ struct ConfigOptions: ParsableArguments {
                 continue
             }
             let body = String(word.dropFirst(2))
+            // An unknown key is named as such, whether or not a value follows.
+            let key = String(body.prefix { $0 != "=" }).replacingOccurrences(of: "-", with: "_")
+            if !TrainConfig.keys.contains(where: { $0.name == key }) {
+                var probe = TrainConfig()
+                do { try probe.set(key, .bool(true)) } catch { throw UserError(error.message) }
+            }
             if body.contains("=") {
                 overrides.append(body)
             } else if i < configAndFlags.count {
@@ -54,7 +60,7 @@ struct ConfigOptions: ParsableArguments {
     /// applied, validated.
     func resolve(baseConfig: String? = nil) throws -> (TrainConfig, String) {
         let (named, flags) = try split()
-        let path = baseConfig ?? named ?? Self.defaultConfig
+        let path = try baseConfig ?? named ?? Self.locateDefaultConfig()
         var cfg: TrainConfig
         do { cfg = try TrainConfig.load(path: path) } catch { throw UserError(error.message) }
         let overrides = sets + flags
@@ -76,9 +82,26 @@ struct ConfigOptions: ParsableArguments {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             let f = DateFormatter()
             f.dateFormat = "yyyyMMdd-HHmmss"
-            cfg.runName = "\(stem)-\(f.string(from: Date()))"
+            // Only safe characters from the file name; a suffix makes it unique when the run starts.
+            let safe = String(stem.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" }.prefix(60))
+            cfg.runName = "\(safe.isEmpty || safe.first == "-" ? "run" : safe)-\(f.string(from: Date()))"
+            cfg.runNameIsDefault = true
         }
         return (cfg, path)
+    }
+
+    /// The default sample config: in the current folder, else in the Nanoscope folder the binary
+    /// was built in (`<checkout>/.build/…/nanoscope`), else an error that says how to get one.
+    static func locateDefaultConfig() throws -> String {
+        if FileManager.default.fileExists(atPath: defaultConfig) { return defaultConfig }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = folder.appendingPathComponent(defaultConfig).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        throw UserError("no config given, and the default \(defaultConfig) is neither here nor beside the nanoscope binary — pass a config file, e.g. `nanoscope train <Nanoscope folder>/\(defaultConfig)`, or run from the Nanoscope folder")
     }
 
     static var keysHelp: String {

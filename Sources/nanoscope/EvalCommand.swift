@@ -21,8 +21,9 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A weights file (.safetensors).")
-    var checkpoint: String
+    @Argument(help: ArgumentHelp("A weights file (.safetensors), or a run folder (its newest checkpoint).", valueName: "checkpoint"))
+    var checkpointArgument: String
+    var checkpoint: String { SampleCommand.weightsFile(checkpointArgument) }
 
     @Option(help: "The corpus; its last 10% (in tokens) is the validation split.")
     var data: String
@@ -34,6 +35,7 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        guard blocks >= 1 else { fail("--blocks = \(blocks) must be ≥ 1") }
         let loaded: LoadedCheckpoint
         do { loaded = try LoadedCheckpoint.load(checkpoint) } catch { fail(error.description) }
         let text: String
@@ -57,6 +59,9 @@ struct EvalCommand: ParsableCommand {
             let model = try ModelState.model(from: loaded)
             result = try CanonicalEval.evaluate(model, validation: CanonicalEval.validationSplit(ids), blocks: blocks)
         } catch let e as ConfigError { fail(e.message) } catch { fail("\(error)") }
+        guard result.loss.isFinite else {
+            fail("\(checkpoint): the loss is not finite — the weights overflow in the forward pass (the run diverged); evaluate an earlier checkpoint")
+        }
         if result.blocks < blocks {
             printErr("note: the validation split holds only \(result.blocks) windows of \(loaded.config.blockSize) tokens")
         }

@@ -27,7 +27,7 @@ struct HeadlessProgress {
         if isTTY {
             let now = Date().timeIntervalSince1970
             if now - lastDraw > 0.1 || r.step == maxSteps {
-                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+                writeStandardError("\r\u{1B}[2K" + line)
                 lastDraw = now
             }
             lastLine = line
@@ -37,10 +37,10 @@ struct HeadlessProgress {
     }
 
     mutating func note(_ text: String) {
-        if isTTY { FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text + "\n" + lastLine).utf8)) } else { printErr(text) }
+        if isTTY { writeStandardError("\r\u{1B}[2K" + text + "\n" + lastLine) } else { printErr(text) }
     }
 
-    func finish() { if isTTY { FileHandle.standardError.write(Data("\n".utf8)) } }
+    func finish() { if isTTY { writeStandardError("\n") } }
 
     static func bar(_ fraction: Double, width: Int = 20) -> String {
         let filled = Int((fraction * Double(width)).rounded(.down))

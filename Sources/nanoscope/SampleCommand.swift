@@ -26,7 +26,7 @@ struct SampleCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A Nanoscope checkpoint (.safetensors). Optional with --bench.")
+    @Argument(help: "A Nanoscope checkpoint (.safetensors), or a run folder (its newest checkpoint). Optional with --bench.")
     var checkpoint: String?
 
     @Option(help: "Text to continue.")
@@ -44,8 +44,9 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "Tokens to generate.")
     var maxTokens = 500
 
-    @Option(help: "Random seed (the same seed and settings give the same text).")
-    var seed: UInt64 = 1337
+    @Option(name: .customLong("seed"), help: "Random seed, ≥ 0 (the same seed and settings give the same text).")
+    var seedOption: Int = 1337
+    var seed: UInt64 { UInt64(max(0, seedOption)) }
 
     @Option(name: .customLong("slide-keep"), help: "Tokens kept when the context window is full and slides (default: half of block_size; block_size = nanoGPT's exact crop, slower).")
     var slideKeep: Int?
@@ -66,12 +67,21 @@ struct SampleCommand: ParsableCommand {
     var reference: String?
 
     func run() throws {
+        for (name, value, least) in [("--max-tokens", maxTokens, 0), ("--seed", seedOption, 0), ("--top-k", topK, 0),
+                                     ("--bench-tokens", benchTokens, 1), ("--repeats", repeats, 1)] where value < least {
+            fail("\(name) = \(value) must be ≥ \(least)")
+        }
+        if let threads, !(1...1024).contains(threads) { fail("--threads = \(threads) must be from 1 to 1024 (1 = one thread)") }
+        if let slideKeep, slideKeep < 1 { fail("--slide-keep = \(slideKeep) must be ≥ 1 (and at most the model's block_size)") }
+        for (name, value) in [("--temperature", temperature), ("--top-p", topP)] where !value.isFinite {
+            fail("\(name) = \(value) must be a finite number")
+        }
         let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
         do { try settings.validate() } catch { fail(error.message) }
-        guard maxTokens >= 0, benchTokens > 0, repeats > 0 else { fail("--max-tokens, --bench-tokens and --repeats must not be negative") }
         if bench { return runBench(settings) }
         if reference != nil { fail("--reference times PyTorch's generate next to ours: use it with --bench") }
-        guard let checkpoint else { fail("give a checkpoint to sample from (or --bench to measure speed)") }
+        guard let named = checkpoint else { fail("give a checkpoint to sample from (or --bench to measure speed)") }
+        let checkpoint = Self.weightsFile(named)
         let loaded: LoadedCheckpoint
         let tokenizer: any Tokenizer
         let promptTokens: [Int32]
@@ -85,19 +95,32 @@ struct SampleCommand: ParsableCommand {
             printErr("note: the prompt has \(promptTokens.count) tokens; the model sees only its last \(loaded.config.blockSize) (block_size)")
         }
 
-        let out = FileHandle.standardOutput
-        out.write(Data(prompt.utf8))
+        writeStandardOutput(prompt)
         var decoder = StreamingTextDecoder(tokenizer: tokenizer)
         var sampler = Sampler(settings: settings, seed: seed)
         generator.generate(prompt: promptTokens, maxTokens: maxTokens, sampler: &sampler) { t in
             let piece = decoder.push(t.token)
-            if !piece.isEmpty { out.write(Data(piece.utf8)) }
+            if !piece.isEmpty { writeStandardOutput(piece) }
             return .proceed
         }
-        out.write(Data((decoder.flush() + "\n").utf8))
+        writeStandardOutput(decoder.flush() + "\n")
+    }
+
+    /// A run folder stands for its newest loadable checkpoint.
+    static func weightsFile(_ path: String) -> String {
+        guard FileSystem.isDirectory(path) else { return path }
+        let run = RunDirectory(path)
+        guard run.exists else { fail("\(path) is a folder but not a run folder — give a checkpoint file or runs/NAME") }
+        let latest: CheckpointInfo?
+        do { latest = try run.latestLoadableCheckpoint() } catch { fail(error.description) }
+        guard let latest else { fail("\(path): the run has no loadable checkpoint yet (see `nanoscope checkpoints \(path)`)") }
+        return latest.path
     }
 
     func makeGenerator(_ weights: ModelWeights, pool: WorkerPool) -> Generator {
+        if let slideKeep, slideKeep > weights.config.blockSize {
+            fail("--slide-keep = \(slideKeep) must be at most the model's block_size, \(weights.config.blockSize)")
+        }
         do { return try Generator(weights, slideKeep: slideKeep, pool: pool) } catch { fail(error.message) }
     }
 
@@ -109,7 +132,7 @@ struct SampleCommand: ParsableCommand {
         if let reference, !FileManager.default.fileExists(atPath: reference) { fail("reference script \(reference) not found") }
         let weights: ModelWeights
         if let checkpoint {
-            do { weights = try LoadedCheckpoint.load(checkpoint).modelWeights() } catch { fail(error.description) }
+            do { weights = try LoadedCheckpoint.load(Self.weightsFile(checkpoint)).modelWeights() } catch { fail(error.description) }
         } else {
             // The baby Shakespeare shape with random weights: speed does not depend on the values.
             let config = GPTConfig(vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128)

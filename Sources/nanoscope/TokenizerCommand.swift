@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tokenizers
+import SafeTensors
 
 /// `nanoscope tokenizer …`: train a byte-level BPE tokenizer and try it on text.
 struct TokenizerCommand: ParsableCommand {
@@ -37,13 +38,21 @@ extension TokenizerCommand {
 
         func validate() throws {
             guard SplitPattern(rawValue: pattern) != nil else {
-                throw ValidationError("unknown pattern '\(pattern)'; use gpt4 or gpt2")
+                throw ValidationError("--pattern '\(pattern)' is unknown — use gpt4 or gpt2")
+            }
+            guard vocabSize >= 256 else {
+                throw ValidationError("--vocab-size = \(vocabSize) is below 256 — a byte-level BPE starts with the 256 byte tokens (256 means no merges)")
             }
         }
 
         func run() throws {
-            let text = try readTextFile(data)
+            let text = try readTextFile(data, what: "--data")
             let split = SplitPattern(rawValue: pattern)!
+            // Each merge joins two tokens of the text: there cannot be more merges than bytes.
+            if vocabSize > 256 + text.utf8.count {
+                fail("--vocab-size = \(vocabSize) asks for \(vocabSize - 256) merges, but \(data) has only \(text.utf8.count) bytes to merge — choose a vocab size of at most \(256 + max(0, text.utf8.count - 1))")
+            }
+            try checkOutputPrefix(out)
             let clock = ContinuousClock()
             let start = clock.now
             var tokenizer = try BPETokenizer.train(text: text, vocabSize: vocabSize, pattern: split) { event in
@@ -77,7 +86,7 @@ extension TokenizerCommand {
         var stats = false
 
         func run() throws {
-            let tokenizer = try BPETokenizer(contentsOfModelFile: model)
+            let tokenizer = try loadModel(model)
             let input = try text ?? readStandardInput()
             let allowed: BPETokenizer.AllowedSpecial
             switch allowedSpecial {
@@ -97,7 +106,7 @@ extension TokenizerCommand {
                 let report = "encoded \(bytes) bytes into \(ids.count) tokens "
                     + "(\(String(format: "%.2f", Double(bytes) / Double(max(ids.count, 1)))) bytes/token) in "
                     + "\(String(format: "%.3f", seconds)) s: \(String(format: "%.1f", Double(bytes) / seconds / 1e6)) MB/s\n"
-                FileHandle.standardError.write(Data(report.utf8))
+                writeStandardError(report)
             }
         }
     }
@@ -112,24 +121,41 @@ extension TokenizerCommand {
         var ids: [String] = []
 
         func run() throws {
-            let tokenizer = try BPETokenizer(contentsOfModelFile: model)
+            let tokenizer = try loadModel(model)
             let source = ids.isEmpty ? try readStandardInput() : ids.joined(separator: " ")
             var parsed: [Int32] = []
             for field in source.split(whereSeparator: { $0.isWhitespace || $0 == "," }) {
-                guard let id = Int32(field) else { throw ValidationError("'\(field)' is not a token id") }
-                parsed.append(id)
+                guard let id = Int(field), (0..<tokenizer.vocabSize).contains(id) else {
+                    fail("'\(field)' is not a token id of \(model) — its ids are 0 to \(tokenizer.vocabSize - 1)")
+                }
+                parsed.append(Int32(id))
             }
             writeStandardOutput(tokenizer.decode(parsed))
         }
     }
 }
 
-private func readTextFile(_ path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw ValidationError("cannot read '\(path)'")
-    }
-    guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("'\(path)' is not UTF-8 text") }
+/// The text of a regular, readable UTF-8 file, or a one-line error naming what is wrong.
+private func readTextFile(_ path: String, what: String) throws -> String {
+    if let problem = FileSystem.readProblem(path) { fail("\(what) \(path) \(problem) — give a UTF-8 text file") }
+    guard let data = FileManager.default.contents(atPath: path) else { fail("\(what) \(path) cannot be read — give a UTF-8 text file") }
+    guard let text = String(data: data, encoding: .utf8) else { fail("\(what) \(path) is not UTF-8 text — convert it, e.g. `iconv -f latin1 -t utf-8`") }
     return text
+}
+
+/// A `.model` file, with its problems as one line (never a Foundation error dump).
+private func loadModel(_ path: String) throws -> BPETokenizer {
+    let text = try readTextFile(path, what: "--model")
+    do { return try BPETokenizer(modelFileText: text) } catch { fail("--model \(path): \(error)") }
+}
+
+/// `--out PREFIX` must name files (PREFIX.model, PREFIX.vocab) in a folder that exists.
+private func checkOutputPrefix(_ prefix: String) throws {
+    let (folder, name) = AtomicFile.splitPath(prefix)
+    if name.isEmpty || prefix.hasSuffix("/") || FileSystem.isDirectory(prefix) {
+        fail("--out \(prefix) names a folder — give a file prefix, e.g. --out \(prefix.hasSuffix("/") ? prefix : prefix + "/")bpe (writes bpe.model and bpe.vocab)")
+    }
+    if !FileSystem.isDirectory(folder) { fail("--out \(prefix): the folder \(folder) does not exist — create it first") }
 }
 
 private func readStandardInput() throws -> String {
@@ -138,6 +164,4 @@ private func readStandardInput() throws -> String {
     return text
 }
 
-private func writeStandardOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
-}
+

@@ -77,6 +77,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = run.trainer
         let cfg = trainer.config
         Interrupts.shared.install()
+        // A stop request also ends a long step between its micro-batches.
+        trainer.stopRequested = { Interrupts.shared.count > 0 }
         printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         if let estimate = MemoryEstimate.of(cfg, vocabSize: trainer.dataset.tokenizer.vocabSize, workers: WorkerPool.shared.workers) {
             let o = cfg.memoryOptions

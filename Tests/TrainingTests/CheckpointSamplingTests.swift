@@ -43,7 +43,7 @@ import Tokenizers
             #expect(error.problem.contains("no tokenizer in the metadata"))
         }
         for (json, why) in [(#"{"type":"char","vocab":["a","b","c","d","e","f"]}"#, "only 5"),
-                            (#"{"type":"bpe"}"#, "Key 'pattern' not found"), ("not json", "not a JSON object")] {
+                            (#"{"type":"bpe"}"#, "'pattern' is missing"), ("not json", "not a JSON object")] {
             meta["tokenizer"] = json
             try writeCheckpoint(model, metadata: meta, to: path)
             do { _ = try LoadedCheckpoint.load(path).tokenizer(); Issue.record("expected an error for \(json)") } catch {

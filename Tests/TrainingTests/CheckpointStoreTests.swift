@@ -74,7 +74,7 @@ func metadata(step: Int, val: Float? = nil, config: GPTConfig = tinyConfig) -> C
             (["step": "five"], "metadata 'step' = \"five\" is not a step number"),
             (["val_loss": "low"], "'val_loss' = \"low\" is not a number"),
             (["created": "yesterday"], "not an ISO 8601 time"),
-            (["config": #"{"n_layer":2}"#], "is not a model configuration (missing 'vocab_size')"),
+            (["config": #"{"n_layer":2}"#], "is not a model configuration: 'vocab_size' is missing"),
             (["config": "{"], "is not a model configuration"),
         ]
         for (dictionary, expected) in cases {

@@ -375,8 +375,8 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
     @Test(arguments: [
         ("[]", "not a JSON object"),
         (#"{"vocab":["a"]}"#, "with a \"type\" field"),
-        (#"{"type":"bpe","merges":[]}"#, "Key 'pattern' not found"),
-        (#"{"type":"char"}"#, "Key 'vocab' not found"),
+        (#"{"type":"bpe","merges":[]}"#, "'pattern' is missing"),
+        (#"{"type":"char"}"#, "'vocab' is missing"),
         (#"{"type":"char","vocab":["ab"]}"#, "is not one Unicode scalar"),
         (#"{"type":"char","vocab":["a","a"]}"#, "appears twice"),
     ])

@@ -77,6 +77,8 @@ public final class Generator {
     /// A generator for `weights` (checked against its configuration).
     public init(_ weights: ModelWeights, slideKeep: Int? = nil, pool: WorkerPool = .serialPool) throws(ConfigError) {
         try weights.config.validate()
+        try MemoryBudget.check(MemoryBudget.generationBytes(weights.config), for: "generating with \(MemoryBudget.shape(weights.config))",
+                               fix: "sample a smaller model")
         let layout = ParameterLayout(config: weights.config)
         guard weights.parameters.count == layout.totalCount else {
             throw ConfigError("the weights hold \(weights.parameters.count) numbers but this model shape needs \(layout.totalCount)")

@@ -33,6 +33,14 @@ public struct LoadedCheckpoint: Sendable {
         }
         try NanoGPTStateDict.validate(Dictionary(file.tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
                                       against: config, path: path)
+        // Values a healthy run never writes: NaN, ±Inf, or beyond 1e30 (the optimizer refuses
+        // updates that go there), which overflow in the forward pass.
+        for tensor in file.tensors {
+            let bad = tensor.values.reduce(0) { $0 + ($1.isFinite && abs($1) < 1e30 ? 0 : 1) }
+            if bad > 0 {
+                throw CheckpointError(path, "tensor '\(tensor.name)' holds \(bad) non-finite or astronomically large values (NaN, ±Inf, |w| ≥ 1e30): these weights diverged — use an earlier checkpoint")
+            }
+        }
         return LoadedCheckpoint(path: path, metadata: metadata, config: config, file: file)
     }
 
@@ -76,6 +84,14 @@ public struct LoadedOptimizerState: Sendable {
             guard missing.isEmpty, unexpected.isEmpty, wrong.isEmpty else {
                 throw CheckpointError(path, "optimizer state does not match the model: missing \(missing), unexpected \(unexpected), wrong shape \(wrong)")
             }
+        }
+        // Moments that are not finite, or a negative second moment (a square root of it is taken),
+        // would turn every weight into NaN at the first update.
+        for (name, tensor) in m.sorted(by: { $0.key < $1.key }) where tensor.values.contains(where: { !$0.isFinite }) {
+            throw CheckpointError(path, "optimizer state m.\(name) holds non-finite values — the optimizer file is corrupt; resume from an earlier checkpoint")
+        }
+        for (name, tensor) in v.sorted(by: { $0.key < $1.key }) where tensor.values.contains(where: { !$0.isFinite || $0 < 0 }) {
+            throw CheckpointError(path, "optimizer state v.\(name) holds non-finite or negative values (AdamW's second moment is ≥ 0) — the optimizer file is corrupt; resume from an earlier checkpoint")
         }
         return LoadedOptimizerState(path: path, metadata: metadata, firstMoments: m, secondMoments: v)
     }

@@ -51,7 +51,10 @@ public struct CheckpointMetadata: Sendable, Equatable {
     /// none); a key that is present but malformed, or a format from a newer Nanoscope, is an error.
     public init(parsing metadata: [String: String], path: String) throws(CheckpointError) {
         func bad(_ key: String, _ why: String) -> CheckpointError {
-            CheckpointError(path, "metadata '\(key)' = \(String(reflecting: metadata[key] ?? "")) \(why)")
+            // A short excerpt: a corrupt value may be hundreds of kilobytes long.
+            let value = metadata[key] ?? ""
+            let shown = value.count > 60 ? String(reflecting: String(value.prefix(60))) + "… (\(value.utf8.count) bytes)" : String(reflecting: value)
+            return CheckpointError(path, "metadata '\(key)' = \(shown) \(why)")
         }
         format = metadata[Key.format]
         if let format, format != Self.currentFormat {
@@ -74,6 +77,9 @@ public struct CheckpointMetadata: Sendable, Equatable {
             created = value
         }
         if let text = metadata[Key.config] {
+            if let problem = Self.configProblem(text) {
+                throw CheckpointError(path, "metadata 'config' is not a model configuration: \(problem) — the file is corrupt or not from Nanoscope")
+            }
             do {
                 config = try JSONDecoder().decode(GPTConfig.self, from: Data(text.utf8))
             } catch {
@@ -116,6 +122,33 @@ public struct CheckpointMetadata: Sendable, Equatable {
     static func parseDate(_ text: String) -> Date? {
         if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
         return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
+
+    /// What is wrong with a `config` JSON text, key by key, or nil if it reads as a GPTConfig.
+    static func configProblem(_ text: String) -> String? {
+        guard case .object(let members)? = try? StrictJSON.parse(Array(text.utf8)) else {
+            return "it is not a JSON object (\(text.utf8.count) bytes)"
+        }
+        let fields = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        for key in ["vocab_size", "block_size", "n_layer", "n_head", "n_embd"] {
+            guard let value = fields[key] else { return "'\(key)' is missing" }
+            guard case .number(let digits) = value, let n = Int(digits) else {
+                let shown: String
+                if case .number(let d) = value { shown = String(d.prefix(30)) } else { shown = "not a number" }
+                return "'\(key)' = \(shown) must be a whole number"
+            }
+            if n <= 0 { return "'\(key)' = \(n) must be positive" }
+        }
+        if let bias = fields["bias"], case .bool = bias {} else if fields["bias"] != nil { return "'bias' must be true or false" }
+        if let dropout = fields["dropout"] {
+            guard case .number(let d) = dropout, let p = Double(d), p >= 0, p < 1 else { return "'dropout' must be a number in [0, 1)" }
+        }
+        if let position = fields["pos_encoding"] {
+            guard case .string(let s) = position, GPTConfig.PositionalEncoding(rawValue: s) != nil else {
+                return "'pos_encoding' must be \"learned\" or \"sinusoidal\""
+            }
+        }
+        return nil
     }
 
     private static func describe(_ error: any Error) -> String {

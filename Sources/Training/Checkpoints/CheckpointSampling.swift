@@ -27,7 +27,7 @@ extension LoadedCheckpoint {
         do {
             tokenizer = try makeTokenizer(fromMetadataJSON: json)
         } catch {
-            throw CheckpointError(path, "metadata 'tokenizer' is unusable: \(error.message)")
+            throw CheckpointError(path, error.message.contains("tokenizer") ? error.message : "metadata 'tokenizer' is unusable: \(error.message)")
         }
         guard tokenizer.vocabSize <= config.vocabSize else {
             throw CheckpointError(path, "the tokenizer has \(tokenizer.vocabSize) tokens but the model only \(config.vocabSize)")

@@ -88,9 +88,18 @@ public enum MetricsLog {
         defer { close(fd) }
         var text = records.map { $0.jsonLine + "\n" }.joined()
         if endsWithoutNewline(fd) { text = "\n" + text }
+        // Whole lines only: a write cut short (full disk, file size limit) is taken back, so the
+        // log never ends in half a line.
+        var info = stat()
+        let sizeBefore = fstat(fd, &info) == 0 ? info.st_size : -1
         var sink = FileSink(fd: fd, path: path)
-        try sink.write(Array(text.utf8))
-        try sink.flush()
+        do throws(CheckpointError) {
+            try sink.write(Array(text.utf8))
+            try sink.flush()
+        } catch {
+            if sizeBefore >= 0 { _ = ftruncate(fd, sizeBefore) }
+            throw error
+        }
     }
 
     private static func endsWithoutNewline(_ fd: Int32) -> Bool {

@@ -115,8 +115,16 @@ public enum ModelState {
             m.values.withUnsafeBufferPointer { trainer.optimizer.m.pointer.advanced(by: t.offset).update(from: $0.baseAddress!, count: t.count) }
             v.values.withUnsafeBufferPointer { trainer.optimizer.v.pointer.advanced(by: t.offset).update(from: $0.baseAddress!, count: t.count) }
         }
-        let badSteps = state.metadata.extra[badStepsKey].flatMap { Int($0) } ?? 0
-        let adamSteps = state.metadata.extra[adamStepKey].flatMap { Int($0) }
+        let step = state.metadata.step
+        func counter(_ key: String, upTo limit: Int) throws(CheckpointError) -> Int? {
+            guard let text = state.metadata.extra[key] else { return nil }
+            guard let value = Int(text), (0...limit).contains(value) else {
+                throw CheckpointError(state.path, "optimizer state '\(key)' = \(String(reflecting: String(text.prefix(40)))) must be a whole number from 0 to the step, \(limit) — the optimizer file is corrupt")
+            }
+            return value
+        }
+        let badSteps = try counter(badStepsKey, upTo: step) ?? 0
+        let adamSteps = try counter(adamStepKey, upTo: step)
         trainer.restore(step: state.metadata.step, batchRNG: rng, consecutiveBadSteps: badSteps, optimizerStep: adamSteps)
     }
 

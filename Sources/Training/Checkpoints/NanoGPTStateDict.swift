@@ -60,6 +60,12 @@ public enum NanoGPTStateDict {
         } catch {
             throw CheckpointError(path, "invalid model configuration: \(error.message)")
         }
+        // The config must agree with what the file holds before anything is built from it: a
+        // small file whose metadata claims millions of layers is refused here, in O(1), instead of
+        // listing millions of expected tensors. (Near misses get the detailed list below.)
+        if let tensors = MemoryBudget.tensorCount(config), tensors > 2 * shapes.count + 16 {
+            throw CheckpointError(path, "the metadata's config (\(summary(config))) needs \(tensors) tensors, but the file holds \(shapes.count) — the config does not belong to these weights")
+        }
         let expected = expectedShapes(for: config)
         let expectedNames = Set(expected.map(\.name))
         var missing: [String] = []

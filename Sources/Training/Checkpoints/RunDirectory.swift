@@ -90,6 +90,13 @@ public struct RunDirectory: Sendable, Equatable {
         weights: [any WritableTensor], metadata: CheckpointMetadata, optimizer: OptimizerSnapshot? = nil
     ) throws(CheckpointError) -> CheckpointInfo {
         guard let step = metadata.step else { throw CheckpointError(path, "a checkpoint needs a step number") }
+        // A checkpoint is never written with a non-finite value: it would poison every later use.
+        for tensor in weights + (optimizer.map { $0.firstMoments + $0.secondMoments } ?? []) {
+            let bad = tensor.withUnsafeValues { values in values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+            if bad > 0 {
+                throw CheckpointError(weightsPath(step: step), "not written: tensor '\(tensor.name)' holds \(bad) non-finite values (NaN or ±Inf)")
+            }
+        }
         try create()
         if let optimizer {
             guard optimizer.metadata.step == step else {

@@ -13,9 +13,12 @@ public final class RunRecorder {
     public let retention: RetentionPolicy?
     /// Seconds of training before this session (a resumed run continues its clock).
     public let previousSeconds: Double
+    /// The run folder's lock, held as long as this recorder lives.
+    public let lock: RunLock?
 
     /// `keepCheckpoints` newest checkpoints are kept, plus the best by validation loss; 0 keeps all.
-    public init(directory: RunDirectory, keepCheckpoints: Int, previousSeconds: Double = 0) {
+    public init(directory: RunDirectory, keepCheckpoints: Int, previousSeconds: Double = 0, lock: RunLock? = nil) {
+        self.lock = lock
         self.directory = directory
         retention = keepCheckpoints > 0 ? RetentionPolicy(keepLast: keepCheckpoints, keepBest: true) : nil
         self.previousSeconds = previousSeconds

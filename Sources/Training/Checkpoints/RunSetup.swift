@@ -55,16 +55,41 @@ public enum RunSetup {
         if !config.data.hasPrefix(CorpusRecipe.prefix) && !config.data.hasPrefix("task:") {
             config.data = absolutePath(config.data)
         }
+        try RunName.validate(config.runName)
+        guard !config.runName.isEmpty else { throw ConfigError("run_name is empty: name the run (run_name = \"baby\")") }
+        if config.runNameIsDefault { config.runName = try claimDefaultName(config.runName, in: config.runsDir) }
         let run = RunDirectory(config.runsDir + "/" + config.runName)
+        let lock = try RunLock(run: run)
         if !((try? run.checkpoints()) ?? []).isEmpty {
             throw ConfigError("run folder \(run.path) already holds checkpoints: continue it with `nanoscope train --resume \(run.path)` or choose another run_name")
         }
+        removeStaleTemporaries(run)
         let dataset = try Dataset.prepare(config: config, report: report)
         let trainer = try Trainer(config: config, dataset: dataset)
         try run.writeConfig(config.tomlText)
         if FileSystem.exists(run.metricsPath) { try MetricsLog.truncate(run.metricsPath, after: -1) }
         return TrainingRun(trainer: trainer, name: run.name,
-                           recorder: RunRecorder(directory: run, keepCheckpoints: config.keepCheckpoints))
+                           recorder: RunRecorder(directory: run, keepCheckpoints: config.keepCheckpoints, lock: lock))
+    }
+
+    /// A default name (config name + time) that no other run has: the first of `name`, `name-2`,
+    /// `name-3`, … whose folder this process creates itself (`mkdir` is atomic, so two launches in
+    /// the same second get different folders).
+    static func claimDefaultName(_ name: String, in runsDir: String) throws(CheckpointError) -> String {
+        try FileSystem.makeDirectories(runsDir)
+        for n in 1...1000 {
+            let candidate = n == 1 ? name : "\(name)-\(n)"
+            if mkdir(runsDir + "/" + candidate, 0o755) == 0 { return candidate }
+            if errno != EEXIST { throw CheckpointError.system(runsDir + "/" + candidate, "cannot create the run folder", errno: errno) }
+        }
+        throw CheckpointError(runsDir, "1000 runs named \(name) already exist; set run_name")
+    }
+
+    /// Temporary files of writers that died mid-save (`.step-….tmp.<pid>.<random>`). With the
+    /// run's lock held, no other process can be writing here, so every one not ours is stale.
+    static func removeStaleTemporaries(_ run: RunDirectory) {
+        AtomicFile.removeAbandonedTemporaries(in: run.checkpointsPath, assumingNoOtherWriter: true)
+        AtomicFile.removeAbandonedTemporaries(in: run.path, assumingNoOtherWriter: true)
     }
 
     /// Continues a run from `point` exactly: the checkpoint's weights, AdamW moments, step and
@@ -78,7 +103,10 @@ public enum RunSetup {
         let (runsDir, runName) = AtomicFile.splitPath(run.path)
         config.runsDir = runsDir
         config.runName = runName
+        config.runNameIsDefault = false
         let path = point.checkpoint.path
+        let lock = try RunLock(run: run)
+        removeStaleTemporaries(run)
 
         guard let tokenizerJSON = try SafeTensors.readHeader(path).metadata["tokenizer"] else {
             throw CheckpointError(path, "has no tokenizer in its metadata, so the corpus cannot be encoded as it was")
@@ -93,6 +121,13 @@ public enum RunSetup {
         try ModelState.load(checkpoint, into: trainer.model)
         let state = try LoadedOptimizerState.load(run.optimizerPath(step: point.checkpoint.step),
                                                   parameters: ModelState.parameterShapes(trainer.model.layout))
+        // The pair must be one moment of one run: weights of step 30 with moments of step 5 would
+        // train from 5 while claiming 30, and overwrite the step-30 checkpoint.
+        let weightsStep = checkpoint.metadata.step ?? point.checkpoint.step
+        let fileStep = RunDirectory.step(fromWeightsFileName: AtomicFile.splitPath(path).name) ?? weightsStep
+        guard state.metadata.step == weightsStep, fileStep == weightsStep else {
+            throw CheckpointError(state.path, "optimizer state is for step \(state.metadata.step) but the weights beside it are for step \(weightsStep) (file name: step \(fileStep)) — the pair does not belong together; resume from another checkpoint")
+        }
         try ModelState.restore(state, into: trainer)
 
         try MetricsLog.truncate(run.metricsPath, after: trainer.step)
@@ -100,7 +135,7 @@ public enum RunSetup {
         try run.writeConfig(config.tomlText)
         return TrainingRun(trainer: trainer, name: run.name,
                            recorder: RunRecorder(directory: run, keepCheckpoints: config.keepCheckpoints,
-                                                 previousSeconds: previousSeconds))
+                                                 previousSeconds: previousSeconds, lock: lock))
     }
 
     /// Checkpoints of `point`'s run after its step: they belong to the continuation being

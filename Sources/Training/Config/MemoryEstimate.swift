@@ -1,8 +1,5 @@
 import Foundation
 import GPT
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a run will hold in memory, by part, computed from the config alone — before anything is
 /// allocated, with overflow-checked arithmetic — so a config that cannot fit is refused with its
@@ -40,34 +37,14 @@ public struct MemoryEstimate: Sendable, Equatable {
         return MemoryEstimate(parameters: n, activations: activations, attention: attention.partialValue)
     }
 
-    /// One line: "parameters 3.2 MB · gradients 3.2 MB · … = 76 MB".
+    /// One line: "parameters 3.2 MB · gradients 3.2 MB · … = 49.9 MB".
     public var summary: String {
         parts.map { "\($0.name) \(Self.format(bytes: $0.bytes))" }.joined(separator: " · ")
             + " (attention \(Self.format(bytes: 4 * attention)))" + " = \(Self.format(bytes: total))"
     }
 
-    /// The memory this process may use: physical RAM, or less under an address-space limit
-    /// (`ulimit -v`, `prlimit --as`).
-    public static var available: Int {
-        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        var limit = rlimit()
-        if getrlimit(RLIMIT_AS_VALUE, &limit) == 0, limit.rlim_cur != rlim_t.max, Int(clamping: limit.rlim_cur) < physical {
-            return Int(clamping: limit.rlim_cur)
-        }
-        return physical
-    }
+    /// The memory this process may use (see `MemoryBudget.available`).
+    public static var available: Int { MemoryBudget.available.bytes }
 
-    /// "1.5 GB", "76 MB", "820 KB" (decimal units, as `free -h` and RSS readings are shown here).
-    public static func format(bytes: Int) -> String {
-        let b = Double(bytes)
-        if b >= 1e9 { return String(format: "%.1f GB", b / 1e9) }
-        if b >= 1e6 { return String(format: "%.0f MB", b / 1e6) }
-        return String(format: "%.0f KB", b / 1e3)
-    }
+    public static func format(bytes: Int) -> String { MemoryBudget.format(bytes) }
 }
-
-#if canImport(Glibc)
-private let RLIMIT_AS_VALUE = Int32(RLIMIT_AS.rawValue)
-#else
-private let RLIMIT_AS_VALUE = RLIMIT_AS
-#endif

@@ -1,5 +1,6 @@
 import Foundation
 import GPT
+import SafeTensors
 
 /// Everything a run needs, with nanoGPT's hyperparameter names. Defaults are nanoGPT's CPU
 /// "baby" Shakespeare config (README of nanoGPT: 4 layers, 4 heads, 128 wide, block 64, batch 12,
@@ -53,6 +54,9 @@ public struct TrainConfig: Sendable, Equatable {
     public var seed = 1337
     public var runName = ""
     public var runsDir = "runs"
+    /// `run_name` was not given and was made up from the config's name and the time: the run
+    /// folder then gets a suffix if that name is taken, so default names never collide.
+    public var runNameIsDefault = false
 
     public init() {}
 
@@ -151,12 +155,16 @@ public struct TrainConfig: Sendable, Equatable {
 
     /// Reads a config file; every problem names the file, the line and the fix.
     public static func load(path: String) throws(ConfigError) -> TrainConfig {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigError("config file \(path) does not exist (try Samples/shakespeare-char.toml)")
+        if let problem = FileSystem.readProblem(path) {
+            throw ConfigError("config file \(path) \(problem) — give a TOML run config (the samples are in Samples/ of the Nanoscope folder)")
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError("config file \(path) cannot be read as UTF-8 text")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("config file \(path) cannot be read — give a TOML run config")
         }
+        guard let text = String(validatingUTF8Data: data) else {
+            throw ConfigError("config file \(path) is not UTF-8 text — save it as UTF-8")
+        }
+        if text.contains("\0") { throw ConfigError("config file \(path) contains NUL bytes — it is not a text file") }
         var config = TrainConfig()
         do {
             for entry in try TOML.parse(text) {
@@ -200,18 +208,76 @@ public struct TrainConfig: Sendable, Equatable {
                               ("telemetry_interval", telemetryInterval), ("task_eval_problems", taskEvalProblems)] where value < 0 {
             throw ConfigError("\(name) = \(value) must not be negative")
         }
+        if seed < 0 { throw ConfigError("seed = \(seed) must be ≥ 0") }
+        if vocabSize <= 0 { throw ConfigError("vocab_size = \(vocabSize) must be a positive whole number") }
         if nEmbd % nHead != 0 {
             throw ConfigError("n_embd = \(nEmbd) is not divisible by n_head = \(nHead): pick n_embd a multiple of n_head (e.g. \(nHead * max(1, nEmbd / nHead)))")
         }
-        if !(learningRate > 0) || !(minLR >= 0) { throw ConfigError("learning_rate must be > 0 and min_lr ≥ 0") }
-        if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta1 and beta2 must be in [0, 1)") }
+        // Non-finite or negative optimiser settings would silently turn every weight into NaN.
+        for (name, value, positive) in [("learning_rate", learningRate, true), ("min_lr", minLR, false),
+                                        ("weight_decay", weightDecay, false), ("grad_clip", gradClip, false)] {
+            guard value.isFinite else { throw ConfigError("\(name) = \(value) must be a finite number") }
+            if positive ? !(value > 0) : !(value >= 0) {
+                throw ConfigError("\(name) = \(value) must be \(positive ? "> 0" : "≥ 0")" + (name == "grad_clip" ? " (0 turns clipping off)" : ""))
+            }
+        }
+        if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta1 = \(beta1) and beta2 = \(beta2) must be in [0, 1)") }
         if !(dropout >= 0 && dropout < 1) { throw ConfigError("dropout = \(dropout) must be in [0, 1)") }
         if !["auto", "standard", "fused"].contains(attention) {
             throw ConfigError("attention = \"\(attention)\" must be \"auto\", \"standard\" or \"fused\"")
         }
+        try RunName.validate(runName)
+        // A step must end: bounded micro-batches per step and batches per evaluation.
+        if gradientAccumulationSteps > Self.maxAccumulationSteps {
+            throw ConfigError("gradient_accumulation_steps = \(gradientAccumulationSteps) is too many micro-batches for one step (at most \(Self.maxAccumulationSteps)); raise batch_size instead")
+        }
+        if evalIters > Self.maxEvalIters {
+            throw ConfigError("eval_iters = \(evalIters) would make every evaluation endless (at most \(Self.maxEvalIters); nanoGPT uses 200)")
+        }
+        guard let tokens = MemoryBudgetProduct.of(batchSize, blockSize, gradientAccumulationSteps), tokens <= Self.maxTokensPerStep else {
+            throw ConfigError("batch_size × block_size × gradient_accumulation_steps = \(batchSize) × \(blockSize) × \(gradientAccumulationSteps) tokens per step is beyond \(Self.maxTokensPerStep) — choose a smaller batch_size, block_size or gradient_accumulation_steps")
+        }
+        // The model's sizes, and the memory of training them, before anything is allocated (the
+        // vocabulary is the corpus's for characters; 1 is its lower bound here).
+        let shape = modelConfig(vocabSize: tokenizer == "bpe" ? vocabSize : 1)
+        try shape.validate()
+        try MemoryBudget.check(MemoryBudget.trainingBytes(shape, batchSize: batchSize, blockSize: blockSize, options: memoryOptions),
+                               for: "training n_layer=\(nLayer) n_embd=\(nEmbd) block_size=\(blockSize) batch_size=\(batchSize)",
+                               fix: "choose a smaller n_layer, n_embd, block_size or batch_size")
         if tokenizer != "char" && tokenizer != "bpe" { throw ConfigError("tokenizer = \"\(tokenizer)\" must be \"char\" or \"bpe\"") }
         if tokenizer == "bpe" && vocabSize < 256 { throw ConfigError("vocab_size = \(vocabSize) is below 256: a byte-level BPE needs the 256 byte tokens") }
         if posEncoding == .sinusoidal && nEmbd % 2 != 0 { throw ConfigError("sinusoidal positions need an even n_embd (got \(nEmbd))") }
+    }
+}
+
+extension TrainConfig {
+    public static let maxAccumulationSteps = 1 << 16
+    public static let maxEvalIters = 100_000
+    public static let maxTokensPerStep = 1 << 31
+}
+
+enum MemoryBudgetProduct {
+    /// a · b · c, nil when it overflows.
+    static func of(_ a: Int, _ b: Int, _ c: Int) -> Int? {
+        let (ab, o1) = a.multipliedReportingOverflow(by: b)
+        let (abc, o2) = ab.multipliedReportingOverflow(by: c)
+        return o1 || o2 ? nil : abc
+    }
+}
+
+/// A run's folder name: one path component of safe characters, so a run never writes outside
+/// `runs_dir` (`..`, `a/b`, `/x`) or into it as a whole (`.`).
+public enum RunName {
+    public static let maxLength = 100
+
+    public static func validate(_ name: String) throws(ConfigError) {
+        if name.isEmpty { return }  // the default: the config's name and the time
+        let allowed = name.unicodeScalars.allSatisfy { s in
+            s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(Character(s)) || s == "_" || s == "-" || s == ".")
+        }
+        guard allowed, name.count <= maxLength, let first = name.first, first != ".", first != "-" else {
+            throw ConfigError("run_name = \(String(reflecting: String(name.prefix(40)))) must be one folder name of letters, digits, '_', '-' and '.', not starting with '.' or '-', at most \(maxLength) characters — e.g. run_name=baby-2")
+        }
     }
 }
 

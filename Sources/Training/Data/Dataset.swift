@@ -1,6 +1,7 @@
 import Foundation
 import GPT
 import Tokenizers
+import SafeTensors
 
 /// A tokenized corpus split for training, as nanoGPT's `prepare.py` + `get_batch` do it:
 ///
@@ -121,13 +122,11 @@ public struct Dataset: Sendable {
 
     /// A corpus as text, with one clear error for each way it can be unusable.
     public static func readCorpus(path: String) throws(ConfigError) -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw ConfigError("corpus \(path) does not exist: set `data` in the config or pass --data FILE")
+        if let problem = FileSystem.readProblem(path) {
+            throw ConfigError("corpus \(path) \(problem) — point `data` (or --data) at a UTF-8 text file")
         }
-        if isDir.boolValue { throw ConfigError("corpus \(path) is a folder: point `data` at a text file") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError("corpus \(path) cannot be read (check its permissions)")
+            throw ConfigError("corpus \(path) cannot be read — point `data` (or --data) at a UTF-8 text file")
         }
         if data.isEmpty { throw ConfigError("corpus \(path) is empty: a model needs text to learn from") }
         guard let text = String(validatingUTF8Data: data) else {

@@ -43,7 +43,91 @@ public final class AdamW {
     }
 
     /// Restores the step counter (moments are restored by writing into `m` and `v`).
-    public func restore(step: Int) { self.step = step }
+    public func restore(step: Int) {
+        self.step = step
+        invalidateBounds()
+    }
+
+    // MARK: Finite updates
+
+    /// Upper bounds on max|θ|, max|m| and max v, carried from update to update, so that most
+    /// updates are proven finite with a few scalar operations instead of a pass over memory.
+    /// nil: unknown (at the start, or after weights or moments were replaced), measured next time.
+    private var bounds: (p: Double, m: Double, v: Double)?
+
+    /// Forget the bounds: call after writing into the parameters, `m` or `v` from outside.
+    public func invalidateBounds() { bounds = nil }
+
+    /// Values above this are treated as on their way to infinity (Float's max is 3.4e38).
+    static let finiteLimit = 1e30
+
+    /// `update`, but only if it leaves every weight and moment finite; returns whether it was
+    /// applied. A non-finite update (an overflowing learning rate, corrupt moments) changes
+    /// nothing, so the weights stay the last finite ones.
+    ///
+    /// With g the clipped gradient, ‖g‖ ≥ max|gᵢ|; m′ is a convex mix of m and g, so
+    /// max|m′| ≤ max(M, ‖g‖), likewise v′ ≤ max(V, ‖g‖²); the step's size is at most
+    /// lr/(1−β₁ᵗ) · max|m′| / ε, so max|θ′| ≤ P·|1 − lr·λ| + that. When those bounds stay far
+    /// below Float's range the update is finite and is applied at once; otherwise one read-only
+    /// pass computes the new values exactly and decides.
+    public func checkedUpdate(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradScale: Float = 1, gradNorm: Float,
+                              clearingGradients: Bool = false, pool: WorkerPool = .shared) -> Bool {
+        let g = Double(gradNorm) * Double(gradScale)
+        guard g.isFinite, lr.isFinite, gradScale.isFinite else { return false }
+        let current = bounds ?? measure(params)
+        guard let current else { return false }
+        let t = step + 1
+        let bc1 = 1 - Double(beta1).power(t)
+        let stepSize = Double(lr) / bc1
+        let decay = max(1, abs(1 - Double(lr) * Double(weightDecay)))
+        let m = max(current.m, g), v = max(current.v, g * g)
+        let p = current.p * decay + stepSize * m / Double(eps)
+        var next = (p: p, m: m, v: v)
+        if !(p < Self.finiteLimit && v < Self.finiteLimit && m < Self.finiteLimit) {
+            guard let exact = probe(params: params, grads: grads, lr: lr, gradScale: gradScale) else { return false }
+            next = exact
+        }
+        update(params: params, grads: grads, lr: lr, gradScale: gradScale, clearingGradients: clearingGradients, pool: pool)
+        bounds = next
+        return true
+    }
+
+    /// max|θ|, max|m|, max v now, or nil if any is not finite (or v is negative).
+    private func measure(_ params: FloatBuffer) -> (p: Double, m: Double, v: Double)? {
+        var p: Float = 0, mm: Float = 0, vv: Float = 0
+        let pp = params.pointer, mp = m.pointer, vp = v.pointer
+        for i in 0..<params.count {
+            p = max(p, abs(pp[i]))
+            mm = max(mm, abs(mp[i]))
+            vv = max(vv, vp[i])
+            if !(pp[i].isFinite && mp[i].isFinite && vp[i].isFinite && vp[i] >= 0) { return nil }
+        }
+        return (Double(p), Double(mm), Double(vv))
+    }
+
+    /// The maxima of θ′, m′, v′ that `update` would produce (nothing is written), or nil when any
+    /// of them would not be finite.
+    private func probe(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradScale: Float) -> (p: Double, m: Double, v: Double)? {
+        let t = step + 1
+        let b1 = beta1, b2 = beta2, eps = eps
+        let bc1 = 1 - Float(Double(b1).power(t))
+        let bc2Sqrt = (1 - Float(Double(b2).power(t))).squareRoot()
+        let stepSize = lr / bc1
+        let p = params.pointer, g = grads.pointer, m = m.pointer, v = v.pointer
+        var maxP: Float = 0, maxM: Float = 0, maxV: Float = 0
+        for group in groups {
+            let decay: Float = group.decays ? 1 - lr * weightDecay : 1
+            for i in group.range {
+                let gi = g[i] * gradScale
+                let mi = m[i] * b1 + gi * (1 - b1)
+                let vi = v[i] * b2 + gi * gi * (1 - b2)
+                let pi = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + eps)
+                guard pi.isFinite, mi.isFinite, vi.isFinite, Double(abs(pi)) < Self.finiteLimit else { return nil }
+                maxP = max(maxP, abs(pi)); maxM = max(maxM, abs(mi)); maxV = max(maxV, vi)
+            }
+        }
+        return (Double(maxP), Double(maxM), Double(maxV))
+    }
 
     /// One update of `params` from `gradScale · grads` at learning rate `lr` (`gradScale` carries
     /// gradient clipping into the update, so the gradients are read once instead of scaled first).

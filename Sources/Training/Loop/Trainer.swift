@@ -23,6 +23,9 @@ public final class Trainer {
     /// The stream that draws training batches (saved in checkpoints for exact resume).
     public var batchRNG: RandomNumbers
     public private(set) var consecutiveBadSteps = 0
+    /// Asked between micro-batches: true abandons the step (`TrainingError.interrupted`), so a stop
+    /// request (Ctrl-C, SIGTERM) need not wait for a step of many micro-batches to finish.
+    public var stopRequested: (() -> Bool)?
     /// Test seam: runs after the backward pass, before the gradient norm is taken.
     public var afterBackward: ((GPT) -> Void)?
     /// Gradient statistics, update/data ratios and attention maps every `telemetry_interval`
@@ -31,6 +34,8 @@ public final class Trainer {
     /// True when the optimizer left the gradients at zero (it clears them as it reads them), so
     /// the next step need not. A skipped (non-finite) step leaves them as they are.
     private var gradientsCleared = false
+    /// The parameter version the optimizer's bounds were last valid for.
+    private var boundsVersion = -1
 
     public struct StepResult: Sendable, Equatable {
         public var step: Int
@@ -42,6 +47,9 @@ public final class Trainer {
         public var seconds: Double
         /// Present on the steps the telemetry collector measures.
         public var telemetry: Telemetry? = nil
+        /// The loss and gradient were finite, but the update would have made weights or moments
+        /// non-finite (or astronomically large), so it was not applied.
+        public var nonFiniteUpdate = false
     }
 
     public struct Evaluation: Sendable, Equatable {
@@ -57,6 +65,11 @@ public final class Trainer {
         self.config = config
         self.dataset = dataset
         let modelConfig = config.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
+        try modelConfig.validate()
+        try MemoryBudget.check(MemoryBudget.trainingBytes(modelConfig, batchSize: config.batchSize, blockSize: config.blockSize,
+                                                             options: config.memoryOptions),
+                               for: "training \(MemoryBudget.shape(modelConfig)) with batch_size=\(config.batchSize)",
+                               fix: "choose a smaller n_layer, n_embd, block_size or batch_size")
         if let model { self.model = model } else { self.model = try GPT(config: modelConfig, seed: UInt64(config.seed)) }
         self.model.memoryOptions = config.memoryOptions
         if self.model.config != modelConfig {
@@ -70,6 +83,7 @@ public final class Trainer {
     /// `optimizerStep` is AdamW's own count, which lags `step` by the skipped non-finite steps;
     /// nil means none were skipped.
     public func restore(step: Int, batchRNG: RandomNumbers, consecutiveBadSteps: Int = 0, optimizerStep: Int? = nil) {
+        optimizer.invalidateBounds()
         self.step = step
         self.batchRNG = batchRNG
         self.consecutiveBadSteps = consecutiveBadSteps
@@ -88,6 +102,12 @@ public final class Trainer {
         gradientsCleared = false
         var loss: Float = 0
         for micro in 0..<accum {
+            // A long step (many micro-batches) ends early on a stop request, unapplied.
+            if micro > 0, let stopRequested, stopRequested() {
+                model.zeroGradients()
+                gradientsCleared = true
+                throw TrainingError.interrupted(step: step)
+            }
             let batch = dataset.batch(.train, batchSize: config.batchSize, blockSize: config.blockSize, rng: &batchRNG)
             let seed = Dropout.hash(UInt64(config.seed), UInt64(step * accum + micro))
             let l = model.forward(tokens: batch.inputs, targets: batch.targets, batch: config.batchSize,
@@ -101,7 +121,22 @@ public final class Trainer {
         // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
         let norm = GradientClipping.norm(model.grads)
         let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)
-        let skipped = !loss.isFinite || !norm.isFinite
+        var skipped = !loss.isFinite || !norm.isFinite
+        var nonFiniteUpdate = false
+        if !skipped {
+            // Weights loaded or changed from outside since the last update: the optimizer's
+            // running bounds on them no longer hold.
+            if model.parameterVersion != boundsVersion { optimizer.invalidateBounds() }
+            if optimizer.checkedUpdate(params: model.params, grads: model.grads, lr: lr, gradScale: clipScale, gradNorm: norm,
+                                       clearingGradients: true) {
+                gradientsCleared = true
+                model.parameterVersion += 1
+                boundsVersion = model.parameterVersion
+            } else {
+                skipped = true
+                nonFiniteUpdate = true
+            }
+        }
         if skipped {
             consecutiveBadSteps += 1
             if consecutiveBadSteps >= max(1, config.maxBadSteps) {
@@ -109,10 +144,6 @@ public final class Trainer {
             }
         } else {
             consecutiveBadSteps = 0
-            optimizer.update(params: model.params, grads: model.grads, lr: lr, gradScale: clipScale,
-                             clearingGradients: true)
-            gradientsCleared = true
-            model.parameterVersion += 1
         }
         step += 1
         if let collector = telemetry, report != nil {
@@ -122,7 +153,7 @@ public final class Trainer {
         // The telemetry's time counts: the throughput shown is what training really achieves.
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds,
-                          telemetry: report)
+                          telemetry: report, nonFiniteUpdate: nonFiniteUpdate)
     }
 
     /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,
@@ -151,11 +182,20 @@ public final class Trainer {
 
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFinite(step: Int, count: Int, loss: Float, gradNorm: Float)
+    /// A stop was requested in the middle of a step (between micro-batches); the step was dropped.
+    case interrupted(step: Int)
+    /// The run's last checkpoint could not be written.
+    case saveFailed(step: Int, reason: String, lastGood: String?)
 
     public var description: String {
         switch self {
+        case let .interrupted(step):
+            return "stopped during step \(step + 1); it was not applied"
+        case let .saveFailed(step, reason, lastGood):
+            return "the checkpoint of step \(step) could not be saved (\(reason)) — "
+                + (lastGood.map { "the last good checkpoint is \($0)" } ?? "no checkpoint of this run was saved; free disk space or fix the folder's permissions and train again")
         case let .nonFinite(step, count, loss, norm):
-            return "training stopped at step \(step): \(count) steps in a row had a non-finite loss or gradient (last loss \(loss), gradient norm \(norm)); the weights were not updated by them. Try a lower learning_rate or a smaller grad_clip."
+            return "training stopped at step \(step): \(count) steps in a row had a non-finite loss, gradient or update (last loss \(loss), gradient norm \(norm)); the weights were not updated by them — try a lower learning_rate or a smaller grad_clip"
         }
     }
 }

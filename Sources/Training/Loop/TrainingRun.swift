@@ -68,6 +68,9 @@ public final class TrainingRun {
     /// paused, every 20 ms); `emit` receives every event on this thread. Ends with the run's
     /// progress saved (when it has a recorder), also when it throws.
     public func run(next: () -> Directive, emit: (Event) -> Void) throws(TrainingError) {
+        // Nothing is written after the run ends: the folder is free for the next trainer (the
+        // dashboard resumes runs in this same process).
+        defer { recorder?.lock?.release() }
         let cfg = trainer.config
         if trainer.step == 0 && cfg.evalInterval > 0 {
             let e = evaluate(emit)
@@ -86,11 +89,14 @@ public final class TrainingRun {
             }
             let result: Trainer.StepResult
             do { result = try trainer.trainStep() } catch {
+                if case .interrupted = error { break loop }  // a stop request between micro-batches
                 saveCheckpoint(emit)  // the weights are the last finite ones: worth keeping
                 throw error
             }
             activeSeconds += result.seconds
-            if result.skipped {
+            if result.nonFiniteUpdate {
+                emit(.message("step \(result.step): the update would make weights non-finite (lr \(result.lr), gradient norm \(result.gradNorm)); update skipped"))
+            } else if result.skipped {
                 emit(.message("step \(result.step): non-finite loss or gradient (loss \(result.loss), norm \(result.gradNorm)); update skipped"))
             }
             let tokensPerSecond = throughput(adding: result)
@@ -107,7 +113,12 @@ public final class TrainingRun {
             }
             if checkpointDue { saveCheckpoint(emit) }
         }
-        saveCheckpoint(emit)  // the end of the run, or a stop: skipped if this step is saved already
+        // The end of the run, or a stop: skipped if this step is saved already. If it cannot be
+        // saved, the run has failed — say where its last good checkpoint is.
+        if let failure = saveCheckpoint(emit) {
+            let lastGood = (try? recorder?.directory.latestLoadableCheckpoint())?.flatMap { $0 }
+            throw TrainingError.saveFailed(step: trainer.step, reason: failure, lastGood: lastGood?.path)
+        }
     }
 
     private func evaluate(_ emit: (Event) -> Void) -> Trainer.Evaluation {
@@ -137,14 +148,16 @@ public final class TrainingRun {
     }
 
     /// Writes the checkpoint of the current step (if it is not on disk already) and prunes.
-    private func saveCheckpoint(_ emit: (Event) -> Void) {
-        guard let recorder, trainer.step > 0, savedStep != trainer.step else { return }
+    /// Returns why it failed, or nil.
+    @discardableResult
+    private func saveCheckpoint(_ emit: (Event) -> Void) -> String? {
+        guard let recorder, trainer.step > 0, savedStep != trainer.step else { return nil }
         let info: CheckpointInfo
         do {
             info = try recorder.saveCheckpoint(trainer, evaluation: lastEvaluation)
         } catch {
             emit(.message("checkpoint at step \(trainer.step) failed: \(error) — training continues; the next save will try again"))
-            return
+            return error.description
         }
         savedStep = trainer.step
         emit(.checkpoint(path: info.path))
@@ -153,5 +166,6 @@ public final class TrainingRun {
         } catch {
             emit(.message("could not delete old checkpoints: \(error)"))
         }
+        return nil
     }
 }
