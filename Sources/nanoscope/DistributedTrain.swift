@@ -1,0 +1,99 @@
+import Foundation
+import Training
+
+/// `mpirun -np N nanoscope train --distributed …`: data-parallel training (see
+/// `Training/Distributed/DataParallel.swift`). Rank 0 is the run everyone sees — the dashboard
+/// (or the progress bar), `metrics.jsonl`, checkpoints; the other ranks train silently beside it.
+enum Distributed {
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// Ranks in the job when started by Open MPI's `mpirun` (nil otherwise).
+    static var mpirunSize: Int? { environment["OMPI_COMM_WORLD_SIZE"].flatMap { Int($0) } }
+
+    #if MPI
+    nonisolated(unsafe) static var collective: MPICollective?
+    #endif
+
+    /// The data-parallel context, or a one-line error when `--distributed` cannot work here.
+    static func setUp() -> DataParallel {
+        #if MPI
+        guard mpirunSize != nil else {
+            fail("--distributed needs mpirun: mpirun -np 2 nanoscope train --distributed … (README: More than one machine)")
+        }
+        let c = MPICollective()
+        collective = c
+        return DataParallel(collective: c)
+        #else
+        fail("--distributed needs a build with MPI: swift build -c release --traits MPI (Open MPI: apt-get install openmpi-bin libopenmpi-dev)")
+        #endif
+    }
+
+    static func finish() {
+        #if MPI
+        collective?.finalize()
+        #endif
+    }
+
+    /// Under `mpirun` a rank's stdin and stdout are pipes to `mpirun`; rank 0 takes the terminal
+    /// `mpirun` runs in (its controlling terminal, `/dev/tty`) for the dashboard. `mpirun --stdin
+    /// none` keeps `mpirun` from reading the keys first. False when there is no terminal.
+    static func takeTerminal() -> Bool {
+        let fd = open("/dev/tty", O_RDWR)
+        guard fd >= 0 else { return false }
+        guard isatty(fd) == 1 else { close(fd); return false }
+        dup2(fd, STDIN_FILENO)
+        dup2(fd, STDOUT_FILENO)
+        close(fd)
+        return true
+    }
+}
+
+extension TrainCommand {
+    /// The `--distributed` path of `run()`, and the error for `mpirun` without it.
+    func runDistributed() throws {
+        guard distributed else {
+            fail("started by mpirun with \(Distributed.mpirunSize ?? 0) ranks but without --distributed: every rank would train the same run alone; add --distributed")
+        }
+        let parallel = Distributed.setUp()
+        let root = parallel.rank == 0
+        // Only rank 0 speaks: the others' errors are the same as rank 0's.
+        func stop(_ message: String) -> Never {
+            if root { fail(message) }
+            Foundation.exit(1)
+        }
+        var makeRun: () throws -> TrainingRun
+        if let resume {
+            if options.config != nil { stop("give either a config file or --resume, not both") }
+            let point: ResumePoint
+            do { point = try ResumePoint.locate(resume) } catch { stop(error.description) }
+            let (cfg, _) = try resolveOrFail(baseConfig: point.configPath)
+            do { try parallel.validate(cfg) } catch { stop(error.description) }
+            makeRun = { try RunSetup.resume(from: point, config: cfg, recording: root) }
+            if root { printErr("resuming run from step \(point.checkpoint.step) (\(point.checkpoint.path)) on \(parallel.size) ranks") }
+        } else {
+            let (cfg, _) = try resolveOrFail()
+            do { try parallel.validate(cfg) } catch { stop(error.description) }
+            makeRun = { try RunSetup.start(cfg, report: { if root { printErr($0) } }, recording: root) }
+        }
+        // Rank 0 prepares first (the corpus may be fetched once, the run folder is written), then
+        // the others build the same trainer from it.
+        var run: TrainingRun?
+        if root { do { run = try makeRun() } catch { stop("\(error)") } }
+        parallel.collective.barrier()
+        if !root { do { run = try makeRun() } catch { stop("\(error)") } }
+        let training = run!
+        training.trainer.dataParallel = parallel
+        if root {
+            printErr("data-parallel on \(parallel.size) ranks (\(parallel.collective.label)): \(training.trainer.config.gradientAccumulationSteps / parallel.size) of \(training.trainer.config.gradientAccumulationSteps) micro-batches per step on each")
+            if !headless && Distributed.takeTerminal() {
+                runWithDashboard(training)
+            } else {
+                try runHeadless(training)
+            }
+        } else {
+            signal(SIGINT, SIG_IGN)  // Ctrl-C reaches rank 0, which stops everyone at a step boundary
+            do { try training.run(next: { .proceed }, emit: { _ in }) } catch { Foundation.exit(1) }
+        }
+        Distributed.finish()
+    }
+}
