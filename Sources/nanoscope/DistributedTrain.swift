@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Training
 
 /// `mpirun -np N nanoscope train --distributed …`: data-parallel training (see
@@ -84,7 +85,7 @@ extension TrainCommand {
         let training = run!
         training.trainer.dataParallel = parallel
         if root {
-            printErr("data-parallel on \(parallel.size) ranks (\(parallel.collective.label)): \(training.trainer.config.gradientAccumulationSteps / parallel.size) of \(training.trainer.config.gradientAccumulationSteps) micro-batches per step on each")
+            printErr("data-parallel on \(parallel.size) ranks (\(parallel.collective.label)): \(training.trainer.config.gradientAccumulationSteps / parallel.size) of \(training.trainer.config.gradientAccumulationSteps) micro-batches per step on each, \(WorkerPool.shared.workers) thread\(WorkerPool.shared.workers == 1 ? "" : "s") per rank")
             if !headless && Distributed.takeTerminal() {
                 runWithDashboard(training)
             } else {
