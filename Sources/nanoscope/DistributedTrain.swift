@@ -35,6 +35,22 @@ enum Distributed {
         #endif
     }
 
+    nonisolated(unsafe) static var termination: DispatchSourceSignal?
+
+    /// `mpirun` ends a job whose rank died (or that got Ctrl-C) with SIGTERM to every rank, and
+    /// SIGKILL a moment later: too soon to finish a step, so a rank says so in one line and exits
+    /// at once. Checkpoints are written atomically, so the newest one on disk is whole.
+    static func exitOnTermination(rank: Int, resume: String) {
+        signal(SIGTERM, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        source.setEventHandler {
+            FileHandle.standardError.write(Data("nanoscope rank \(rank): stopped by mpirun (SIGTERM: another rank ended or the job was cancelled); continue from the last checkpoint with: mpirun -np N nanoscope train --distributed --resume \(resume)\n".utf8))
+            _exit(143)
+        }
+        source.resume()
+        termination = source
+    }
+
     /// Under `mpirun` a rank's stdin and stdout are pipes to `mpirun`; rank 0 takes the terminal
     /// `mpirun` runs in (its controlling terminal, `/dev/tty`) for the dashboard. `mpirun --stdin
     /// none` keeps `mpirun` from reading the keys first. False when there is no terminal.
@@ -84,6 +100,8 @@ extension TrainCommand {
         if !root { do { run = try makeRun() } catch { stop("\(error)") } }
         let training = run!
         training.trainer.dataParallel = parallel
+        Distributed.exitOnTermination(rank: parallel.rank,
+                                      resume: training.trainer.config.runsDir + "/" + training.name)
         if root {
             printErr("data-parallel on \(parallel.size) ranks (\(parallel.collective.label)): \(training.trainer.config.gradientAccumulationSteps / parallel.size) of \(training.trainer.config.gradientAccumulationSteps) micro-batches per step on each, \(WorkerPool.shared.workers) thread\(WorkerPool.shared.workers == 1 ? "" : "s") per rank")
             if !headless && Distributed.takeTerminal() {
@@ -91,6 +109,7 @@ extension TrainCommand {
             } else {
                 try runHeadless(training)
             }
+            if let summary = parallel.summary { printErr(summary) }
         } else {
             signal(SIGINT, SIG_IGN)  // Ctrl-C reaches rank 0, which stops everyone at a step boundary
             do { try training.run(next: { .proceed }, emit: { _ in }) } catch { Foundation.exit(1) }

@@ -24,6 +24,8 @@ public final class DataParallel {
     public var size: Int { collective.size }
     /// The cluster view of the latest step (every rank computes it; rank 0 shows it).
     public private(set) var status: ClusterStatus?
+    /// Every step's status so far in this session (rank 0 summarises them at the end).
+    public private(set) var history: [ClusterStatus] = []
     private var stepStart: UInt64 = 0
     private var tokensPerMicroBatch = 0
 
@@ -84,7 +86,23 @@ public final class DataParallel {
     }
 
     /// The step's wall time, once the update is done (for the share of the all-reduce).
-    func endStep(seconds: Double) { status?.stepSeconds = seconds }
+    func endStep(seconds: Double) {
+        status?.stepSeconds = seconds
+        if let status { history.append(status) }
+    }
+
+    /// One line over the steps after the first (which includes warming up): medians of the
+    /// step, the all-reduce and its share, the barrier wait, and each rank's tokens/s.
+    public var summary: String? {
+        let steps = history.count > 1 ? Array(history.dropFirst()) : history
+        guard !steps.isEmpty else { return nil }
+        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+        let perRank = (0..<size).map { r in String(format: "r%d %.0f", r, median(steps.map { $0.ranks[r].tokensPerSecond })) }
+        return String(format: "cluster (%d ranks, %@, median of %d steps): step %.3f s, all-reduce %.2f ms = %.2f%% of the step (%.1f MB), barrier wait %.2f ms; tokens/s per rank over its compute: %@",
+                      size, collective.label, steps.count, median(steps.map(\.stepSeconds)), 1e3 * median(steps.map(\.allReduceSeconds)),
+                      100 * median(steps.map(\.allReduceShare)), Double(steps[0].gradientBytes) / 1e6,
+                      1e3 * median(steps.map { $0.ranks.map(\.waitSeconds).max() ?? 0 }), perRank.joined(separator: ", "))
+    }
 
     /// Rank 0's answer to `next` on every rank: pausing, saving and stopping happen together.
     func agree(on next: () -> TrainingRun.Directive) -> TrainingRun.Directive {
