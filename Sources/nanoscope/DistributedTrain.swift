@@ -53,15 +53,28 @@ enum Distributed {
 
     /// Under `mpirun` a rank's stdin and stdout are pipes to `mpirun`; rank 0 takes the terminal
     /// `mpirun` runs in (its controlling terminal, `/dev/tty`) for the dashboard. `mpirun --stdin
-    /// none` keeps `mpirun` from reading the keys first. False when there is no terminal.
+    /// none` keeps `mpirun` from reading the keys first. Open MPI starts each rank in a process
+    /// group of its own, which the terminal would stop (SIGTTIN/SIGTTOU) at its first read or
+    /// redraw, so rank 0 makes its group the terminal's foreground until `releaseTerminal`.
+    /// False when there is no terminal (CI, a detached job): rank 0 then trains headless.
     static func takeTerminal() -> Bool {
         let fd = open("/dev/tty", O_RDWR)
         guard fd >= 0 else { return false }
         guard isatty(fd) == 1 else { close(fd); return false }
+        signal(SIGTTOU, SIG_IGN)
+        foreground = tcgetpgrp(fd)
+        tcsetpgrp(fd, getpgrp())
         dup2(fd, STDIN_FILENO)
         dup2(fd, STDOUT_FILENO)
         close(fd)
         return true
+    }
+
+    nonisolated(unsafe) static var foreground: pid_t = -1
+
+    /// Gives the terminal back to the group that had it (`mpirun`'s), for the shell after the job.
+    static func releaseTerminal() {
+        if foreground > 0 { tcsetpgrp(STDIN_FILENO, foreground) }
     }
 }
 
@@ -106,6 +119,7 @@ extension TrainCommand {
             printErr("data-parallel on \(parallel.size) ranks (\(parallel.collective.label)): \(training.trainer.config.gradientAccumulationSteps / parallel.size) of \(training.trainer.config.gradientAccumulationSteps) micro-batches per step on each, \(WorkerPool.shared.workers) thread\(WorkerPool.shared.workers == 1 ? "" : "s") per rank")
             if !headless && Distributed.takeTerminal() {
                 runWithDashboard(training)
+                Distributed.releaseTerminal()
             } else {
                 try runHeadless(training)
             }
