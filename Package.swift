@@ -15,6 +15,11 @@ let package = Package(
     products: [
         .executable(name: "nanoscope", targets: ["nanoscope"]),
     ],
+    // `swift build --traits MPI`: data-parallel training under `mpirun` (Open MPI; see README
+    // "More than one machine"). The default build needs no MPI.
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over Open MPI (mpirun -np N nanoscope train --distributed)"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -23,6 +28,9 @@ let package = Package(
         //   Kernels ← GPT ← Training ← Dashboard ← nanoscope
         //   Tokenizers ← Training,  SafeTensors ← Training,  TerminalUI ← Dashboard
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        // Open MPI's C API plus a shim for the handles that are macros (only with the MPI trait).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "Kernels", swiftSettings: fast),
         .target(name: "Tokenizers", swiftSettings: optimised),
         .target(name: "SafeTensors", swiftSettings: optimised),
@@ -35,7 +43,9 @@ let package = Package(
             dependencies: [
                 "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "Dashboard", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            ],
+            swiftSettings: [.define("MPI", .when(traits: ["MPI"]))]
         ),
         // Helpers shared by the test targets (not a test target itself).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -23,7 +23,22 @@ import Synchronization
 /// again), the caller simply runs every chunk itself.
 public final class WorkerPool: @unchecked Sendable {
     /// One pool for the process, with one worker per core (the caller counts as worker 0).
-    public static let shared = WorkerPool(workers: ProcessInfo.processInfo.activeProcessorCount)
+    public static let shared = WorkerPool(workers: usableCores)
+
+    /// Cores this process may run on: its CPU affinity (`taskset`, `mpirun --bind-to core`),
+    /// which `activeProcessorCount` ignores on Linux — a rank bound to one core would otherwise
+    /// start a helper that spins on the same core as the thread it should help.
+    public static var usableCores: Int {
+        #if os(Linux)
+        // The affinity mask, as /proc shows it ("Cpus_allowed:\t3" or "ff,ffffffff"): count its bits.
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
+            let n = line.dropFirst("Cpus_allowed:".count).reduce(0) { $0 + (Int(String($1), radix: 16)?.nonzeroBitCount ?? 0) }
+            if n > 0 { return min(n, ProcessInfo.processInfo.activeProcessorCount) }
+        }
+        #endif
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
 
     /// Total number of workers, including the calling thread.
     public let workers: Int

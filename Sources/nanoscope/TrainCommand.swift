@@ -33,7 +33,11 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Headless: also write gradient statistics and attention maps every telemetry_interval steps to <runs_dir>/<run>/telemetry.jsonl.")
     var telemetry = false
 
+    @Flag(help: "Data-parallel training under mpirun (a build with --traits MPI): mpirun -np N nanoscope train --distributed … (rank 0 shows the run).")
+    var distributed = false
+
     func run() throws {
+        if distributed || (Distributed.mpirunSize ?? 1) > 1 { return try runDistributed() }  // DistributedTrain.swift
         let run: TrainingRun
         if let resume {
             if options.config != nil {

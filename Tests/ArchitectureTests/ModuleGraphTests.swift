@@ -22,7 +22,7 @@ import Testing
         "Training": ["GPT", "Kernels", "Tokenizers", "SafeTensors"],
         "TerminalUI": ["CNcursesw"],
         "Dashboard": ["TerminalUI", "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors"],
-        "nanoscope": ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "ArgumentParser"],
+        "nanoscope": ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "ArgumentParser", "CMPI"],
     ]
 
     static let system: Set<String> = ["Foundation", "FoundationEssentials", "Glibc", "Darwin", "Dispatch", "Synchronization", "Musl"]

@@ -36,6 +36,7 @@ struct StatusBar: Widget {
             result.append((String(format: "acc %.1f%%", 100 * accuracy), 3, status.with(fg: palette.color(.valLoss))))
         }
         result.append(("\(Format.rate(s.tokensPerSecond)) tok/s", 4, status))
+        result += ClusterSection.fields(s.cluster, palette: palette)  // data-parallel runs only
         result.append(("lr \(Format.learningRate(s.latestLR))", 6, status.with(fg: palette.color(.learningRate))))
         var time = "\(Format.duration(s.elapsed))"
         if let eta = s.eta, s.state.isActive { time += " · ETA \(Format.duration(eta))" }

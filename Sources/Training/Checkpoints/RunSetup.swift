@@ -48,7 +48,8 @@ public enum RunSetup {
     /// A new run in `<runs_dir>/<run_name>/`: loads the corpus (character tokenizer from the
     /// corpus), builds the model, and writes `config.toml`. A folder that already holds
     /// checkpoints is refused rather than mixed with: resume it instead.
-    public static func start(_ config: TrainConfig, report: (String) -> Void = { _ in }) throws -> TrainingRun {
+    /// `recording: false` (data-parallel ranks other than 0) writes nothing and keeps no recorder.
+    public static func start(_ config: TrainConfig, report: (String) -> Void = { _ in }, recording: Bool = true) throws -> TrainingRun {
         var config = config
         guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
         // config.toml must work from any working directory when the run is resumed.
@@ -66,6 +67,7 @@ public enum RunSetup {
         removeStaleTemporaries(run)
         let dataset = try Dataset.prepare(config: config, report: report)
         let trainer = try Trainer(config: config, dataset: dataset)
+        guard recording else { return TrainingRun(trainer: trainer, name: run.name) }
         try run.writeConfig(config.tomlText)
         if FileSystem.exists(run.metricsPath) { try MetricsLog.truncate(run.metricsPath, after: -1) }
         return TrainingRun(trainer: trainer, name: run.name,
@@ -97,7 +99,7 @@ public enum RunSetup {
     /// `config` is normally the run's `config.toml` with any overrides; its folder settings are
     /// replaced by the run's real location. Metrics after the checkpoint's step are dropped, since
     /// those steps are about to be trained again.
-    public static func resume(from point: ResumePoint, config: TrainConfig) throws -> TrainingRun {
+    public static func resume(from point: ResumePoint, config: TrainConfig, recording: Bool = true) throws -> TrainingRun {
         var config = config
         let run = point.run
         let (runsDir, runName) = AtomicFile.splitPath(run.path)
@@ -129,6 +131,7 @@ public enum RunSetup {
             throw CheckpointError(state.path, "optimizer state is for step \(state.metadata.step) but the weights beside it are for step \(weightsStep) (file name: step \(fileStep)) — the pair does not belong together; resume from another checkpoint")
         }
         try ModelState.restore(state, into: trainer)
+        guard recording else { return TrainingRun(trainer: trainer, name: run.name) }
 
         try MetricsLog.truncate(run.metricsPath, after: trainer.step)
         let previousSeconds = try MetricsLog.read(run.metricsPath).last?.time ?? 0

@@ -93,6 +93,7 @@ public final class TrainingSession: TrainingControl {
                                                wallTime: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
                         if var telemetry = r.telemetry { Self.publish(&telemetry, into: &$0) }
                         $0.tokensPerSecond = tps
+                        if let cluster = r.cluster { $0.cluster = cluster }
                         $0.elapsed = trainingSeconds
                         $0.eta = tps > 0 ? Double(($0.maxSteps - r.step) * tokensPerStep) / tps : nil
                     }

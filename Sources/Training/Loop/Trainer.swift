@@ -36,6 +36,10 @@ public final class Trainer {
     private var gradientsCleared = false
     /// The parameter version the optimizer's bounds were last valid for.
     private var boundsVersion = -1
+    /// Data parallelism (`Training/Distributed/`): this process computes its share of the
+    /// micro-batches and the gradients are summed over ranks. nil: one process.
+    public var dataParallel: DataParallel?
+    private let microBatchGradients = MicroBatchGradients()
 
     public struct StepResult: Sendable, Equatable {
         public var step: Int
@@ -50,6 +54,8 @@ public final class Trainer {
         /// The loss and gradient were finite, but the update would have made weights or moments
         /// non-finite (or astronomically large), so it was not applied.
         public var nonFiniteUpdate = false
+        /// The ranks' timings, when training data-parallel.
+        public var cluster: ClusterStatus? = nil
     }
 
     public struct Evaluation: Sendable, Equatable {
@@ -100,21 +106,33 @@ public final class Trainer {
         let lr = currentLR
         if !gradientsCleared { model.zeroGradients() }
         gradientsCleared = false
-        var loss: Float = 0
+        // Each micro-batch's gradient is computed from zero and the results added in order (see
+        // MicroBatchGradients); with data parallelism this process computes only its share, but
+        // draws every batch, so the stream stays the single process's.
+        let mine = dataParallel?.share(of: accum) ?? 0..<accum
+        dataParallel?.beginStep(tokensPerMicroBatch: config.batchSize * config.blockSize)
+        var losses = [Float](repeating: 0, count: accum)
         for micro in 0..<accum {
-            // A long step (many micro-batches) ends early on a stop request, unapplied.
-            if micro > 0, let stopRequested, stopRequested() {
+            // A long step (many micro-batches) ends early on a stop request, unapplied. Not with
+            // data parallelism: a rank leaving mid-step would leave the others in the all-reduce.
+            if micro > 0, dataParallel == nil, let stopRequested, stopRequested() {
                 model.zeroGradients()
                 gradientsCleared = true
                 throw TrainingError.interrupted(step: step)
             }
             let batch = dataset.batch(.train, batchSize: config.batchSize, blockSize: config.blockSize, rng: &batchRNG)
+            guard mine.contains(micro) else { continue }
+            if micro > mine.lowerBound { microBatchGradients.stash(model.grads) }
             let seed = Dropout.hash(UInt64(config.seed), UInt64(step * accum + micro))
             let l = model.forward(tokens: batch.inputs, targets: batch.targets, batch: config.batchSize,
                                   seqLen: config.blockSize, training: true, dropoutSeed: seed) ?? .nan
-            loss += l / Float(accum)
+            losses[micro] = l / Float(accum)
             model.backward(lossScale: 1 / Float(accum))
         }
+        microBatchGradients.finish(into: model.grads)
+        dataParallel?.combine(gradients: model.grads, losses: &losses, localMicroBatches: mine.count)
+        var loss: Float = 0
+        for l in losses { loss += l }
         afterBackward?(model)
         // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
         var report = telemetry.flatMap { $0.isDue(step: step + 1) ? $0.beginStep(model: model, step: step + 1) : nil }
@@ -152,8 +170,9 @@ public final class Trainer {
         }
         // The telemetry's time counts: the throughput shown is what training really achieves.
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        dataParallel?.endStep(seconds: seconds)
         return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds,
-                          telemetry: report, nonFiniteUpdate: nonFiniteUpdate)
+                          telemetry: report, nonFiniteUpdate: nonFiniteUpdate, cluster: dataParallel?.status)
     }
 
     /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,
@@ -164,12 +183,19 @@ public final class Trainer {
         var rng = RandomNumbers(seed: Dropout.hash(UInt64(config.seed) &+ 2, UInt64(step)))
         var means: [Float] = []
         for split in [Dataset.Split.train, .val] {
-            var total: Double = 0
-            for _ in 0..<config.evalIters {
+            // With data parallelism each rank evaluates its share of the batches; the losses are
+            // then combined exactly and added in batch order, as one process adds them.
+            let mine = dataParallel?.share(of: config.evalIters) ?? 0..<config.evalIters
+            var losses = [Float](repeating: 0, count: config.evalIters)
+            for i in 0..<config.evalIters {
                 let b = dataset.batch(split, batchSize: config.batchSize, blockSize: config.blockSize, rng: &rng)
-                total += Double(model.forward(tokens: b.inputs, targets: b.targets, batch: config.batchSize,
-                                              seqLen: config.blockSize) ?? .nan)
+                guard mine.contains(i) else { continue }
+                losses[i] = model.forward(tokens: b.inputs, targets: b.targets, batch: config.batchSize,
+                                          seqLen: config.blockSize) ?? .nan
             }
+            dataParallel?.combine(values: &losses)
+            var total: Double = 0
+            for l in losses { total += Double(l) }
             means.append(Float(total / Double(config.evalIters)))
         }
         let accuracy = SyntheticTask.accuracy(model: model, dataset: dataset,

@@ -77,7 +77,8 @@ public final class TrainingRun {
             record(MetricsRecord(step: 0, valLoss: e.valLoss, time: clock), emit)
         }
         loop: while !trainer.isFinished {
-            switch next() {
+            // Data-parallel ranks all do what rank 0 (the one with the terminal) decides.
+            switch trainer.dataParallel.map({ $0.agree(on: next) }) ?? next() {
             case .stop: break loop
             case .pause:
                 Thread.sleep(forTimeInterval: 0.02)
@@ -103,7 +104,8 @@ public final class TrainingRun {
             emit(.step(result, tokensPerSecond: tokensPerSecond))
 
             let step = trainer.step
-            let checkpointDue = recorder != nil && cfg.checkpointInterval > 0 && step % cfg.checkpointInterval == 0
+            // Ranks other than 0 keep no files but evaluate whenever rank 0 does (evaluation is shared).
+            let checkpointDue = (recorder != nil || trainer.dataParallel != nil) && cfg.checkpointInterval > 0 && step % cfg.checkpointInterval == 0
             // A scheduled checkpoint is evaluated first, so its file carries the losses of its weights.
             let evaluationDue = cfg.evalInterval > 0 && (step % cfg.evalInterval == 0 || trainer.isFinished || checkpointDue)
             let evaluation = evaluationDue ? evaluate(emit) : nil
