@@ -80,8 +80,7 @@ public struct LineChart: Widget {
         // Axes need a label column, an axis column, an axis row and a label row; with less room
         // than that the chart draws data only.
         let yTicks = yScale.ticks(maxCount: max(2, area.height / 3))
-        let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : (yTicks.first ?? 1)
-        let yLabels = yTicks.map { AxisScale.label($0, step: logY ? $0 : yStep) }
+        let yLabels = AxisScale.labels(yTicks, logarithmic: logY)
         let labelWidth = yLabels.map(\.unicodeScalars.count).max() ?? 0
         let withAxes = area.width >= labelWidth + 8 && area.height >= 5
         let plot = withAxes
@@ -192,13 +191,12 @@ public struct LineChart: Widget {
         let axisY = plot.maxY, labelY = plot.maxY + 1
         for x in plot.x..<plot.maxX { buffer.set(x, axisY, "─", axisStyle) }
         let ticks = scale.ticks(maxCount: max(1, plot.width / 10))
-        let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
+        let labels = AxisScale.labels(ticks)
         var freeFrom = plot.x - 2
-        for tick in ticks {
+        for (tick, label) in zip(ticks, labels) {
             let f = scale.fraction(tick)
             guard f.isFinite, f >= 0, f <= 1 else { continue }
             let column = plot.x + Int((f * Double(plot.width * 2 - 1)).rounded()) / 2
-            let label = AxisScale.label(tick, step: max(step, 1))
             let length = label.unicodeScalars.count
             let start = min(max(column - length / 2, plot.x - 1), plot.maxX - length)
             guard start > freeFrom else { continue }
