@@ -168,10 +168,10 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
 
     @Test func paneTitleShowsTheViewSettings() {
         var ui = UIState()
-        #expect(render(120, 40, ui: ui).lines[1].contains(" EMA · last 500 "))
-        ui.loss.smoothing = false
+        #expect(render(120, 40, ui: ui).lines[1].contains(" EMA 0.95 · last 500 steps "))
+        ui.loss.smoothingLevel = 0
         ui.loss.logScale = true
-        #expect(render(120, 40, ui: ui).lines[1].contains(" log · last 500 "))
+        #expect(render(120, 40, ui: ui).lines[1].contains(" raw · log · last 500 steps "))
     }
 
     @Test func helpIsDrawnFromTheKeymap() {

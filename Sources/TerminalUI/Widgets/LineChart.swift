@@ -13,8 +13,12 @@ public struct LineChart: Widget {
         public var markers: Bool
         /// With markers: also join them with lines (a sparse curve) or not (isolated events).
         public var joinMarkers: Bool
+        /// With joined markers: join two only when they are at most this many cells apart (nil: always).
+        public var maxJoinGap: Int?
 
-        public init(name: String, xs: [Double], ys: [Double], color: Color, markers: Bool = false, joinMarkers: Bool = true) {
+        public init(name: String, xs: [Double], ys: [Double], color: Color, markers: Bool = false, joinMarkers: Bool = true,
+                    maxJoinGap: Int? = nil) {
+            self.maxJoinGap = maxJoinGap
             precondition(xs.count == ys.count, "a series needs one x per y")
             self.name = name
             self.xs = xs
@@ -69,11 +73,12 @@ public struct LineChart: Widget {
         let plotted = series.map { s in
             smoothing > 0 && !s.markers
                 ? Series(name: s.name, xs: s.xs, ys: Self.exponentialMovingAverage(s.ys, weight: smoothing), color: s.color,
-                         markers: s.markers, joinMarkers: s.joinMarkers)
+                         markers: s.markers, joinMarkers: s.joinMarkers, maxJoinGap: s.maxJoinGap)
                 : s
         }
         guard let (xScale, yScale) = scales(for: plotted) else {
-            buffer.write("no data yet", in: area.centered(width: 11, height: 1), alignment: .center, labelStyle)
+            buffer.write(TextFit.words("no data yet", width: area.width), in: area.centered(width: area.width, height: 1),
+                         alignment: .center, labelStyle)
             return
         }
 
@@ -138,15 +143,18 @@ public struct LineChart: Widget {
         if s.markers {
             for (x, y) in zip(s.xs, s.ys) {
                 guard let px = dotX(x), let py = dotY(y) else { continue }
+                // A 2×2 dot block: a point reads as a point, not as part of a line.
                 canvas.dot(px, py, s.color)
                 canvas.dot(px + 1, py, s.color)
+                canvas.dot(px, py + 1, s.color)
+                canvas.dot(px + 1, py + 1, s.color)
             }
             guard s.joinMarkers else { return }
             // Evals are sparse: join them so the trend reads as a curve.
             var previous: (Int, Int)?
             for (x, y) in zip(s.xs, s.ys) {
                 guard let px = dotX(x), let py = dotY(y) else { continue }
-                if let (qx, qy) = previous { canvas.line(qx, qy, px, py, s.color) }
+                if let (qx, qy) = previous, s.maxJoinGap.map({ abs(px - qx) <= 2 * $0 }) ?? true { canvas.line(qx, qy, px, py, s.color) }
                 previous = (px, py)
             }
             return
@@ -214,7 +222,7 @@ public struct LineChart: Widget {
         guard width <= plot.width else { return }
         var x = plot.maxX - width
         for (i, s) in named.enumerated() {
-            buffer.set(x, plot.y, "━", labelStyle.with(fg: s.color))
+            buffer.set(x, plot.y, s.markers ? "•" : "━", labelStyle.with(fg: s.color))
             buffer.set(x + 1, plot.y, " ", labelStyle)
             x += 2
             x += buffer.write(s.name, x: x, y: plot.y, labelStyle)
