@@ -106,7 +106,7 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeNames: ["dar
     @Test func lossKeysOnlyActWhenTheLossPaneHasFocus() {
         let start = UIState()
         let (toggled, _) = play([.character("m"), .character("g"), .character("a")], from: start)
-        #expect(toggled.loss.smoothing != start.loss.smoothing)
+        #expect(toggled.loss.smoothingWeight != start.loss.smoothingWeight)
         #expect(toggled.loss.logScale != start.loss.logScale)
         #expect(toggled.loss.follow != start.loss.follow)
         let (elsewhere, _) = play([.tab, .character("m"), .character("g")], from: start)

@@ -304,7 +304,7 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
     }
 
     @Test func withoutRoomForATrackTheNumberRemains() {
-        #expect(draw(Slider(label: "temp", value: 0.5, range: 0...1), 8, 1).lines == ["temp 0.5"])
+        #expect(draw(Slider(label: "temp", value: 0.5, range: 0...1), 8, 1).lines == ["0.50    "])
     }
 
     @Test func focusRestylesTheLabel() {

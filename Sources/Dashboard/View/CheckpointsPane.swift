@@ -106,9 +106,11 @@ struct CheckpointsPane: Widget {
             buffer.write(TextFit.words("unreadable: " + problem, width: area.width), in: area, palette.error)
         } else if let error = data.error {
             buffer.write(TextFit.words(error, width: area.width), in: area, palette.error)
-        } else {
-            let marks = view.marked.isEmpty ? "" : " · \(view.marked.count) marked (x)"
-            buffer.write(TextFit.words("Enter sample · r resume · d delete · x compare\(marks)", width: area.width), in: area, palette.muted)
+        } else if !view.marked.isEmpty {
+            // The keys themselves are on the hint line while this pane has focus.
+            buffer.write(TextFit.words("\(view.marked.count) marked (x): mark another to compare", width: area.width), in: area, palette.muted)
+        } else if !focused {
+            buffer.write(TextFit.words("c or a click focuses the browser", width: area.width), in: area, palette.muted)
         }
     }
 

@@ -153,10 +153,9 @@ struct HintLine: Widget {
         func width(_ h: [(key: String, word: String)]) -> Int {
             h.reduce(0) { $0 + TextFit.width($1.key) + TextFit.width($1.word) + 3 }
         }
-        let separator = pane.isEmpty ? 0 : 2
         let messageRoom = min(TextFit.width(left.0) + 2, area.width * 3 / 5)
         var drop = Self.dropOrder[...]
-        while width(pane) + width(global) + separator > area.width - messageRoom {
+        while width(pane) + width(global) + (pane.isEmpty ? 0 : 2) > area.width - messageRoom {
             if let next = drop.first, ["checkpoints", "focus", "expand", "theme"].contains(next) {
                 drop.removeFirst()
                 global.removeAll { $0.word == next }

@@ -82,7 +82,8 @@ enum Overlays {
             lines = ["Stop training", "and quit? y/n"]
         } else {
             lines = ["Terminal too small",
-                     "need \(DashboardLayout.minimumWidth)×\(DashboardLayout.minimumHeight), have \(screen.width)×\(screen.height)",
+                     "need \(DashboardLayout.minimumWidth)×\(DashboardLayout.minimumHeight)",
+                     "have \(screen.width)×\(screen.height)",
                      "q quits"]
         }
         let box = screen.centered(width: screen.width, height: lines.count)

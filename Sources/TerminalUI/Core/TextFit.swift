@@ -26,12 +26,20 @@ public enum TextFit {
         }
         if cut > 0 {
             var end = cut
+            // A label whose number was cut off goes with it: "std 2.3e-02…", not "std 2.3e-02  mean…".
+            let next = scalars[(cut + 1)...].prefix { $0 != " " }
+            if next.contains(where: isDigit) {
+                var start = end
+                while start > 0 && scalars[start - 1] != " " { start -= 1 }
+                if !scalars[start..<end].contains(where: isDigit) && start > 0 { end = start }
+            }
             while end > 0 && separators.contains(scalars[end - 1]) { end -= 1 }
             if end > 0 { return String(String.UnicodeScalarView(scalars[0..<end])) + "…" }
         }
         // No boundary in reach: the first word itself is too long.
-        let firstWordEnd = scalars.firstIndex(of: " ") ?? scalars.count
-        let firstWord = scalars[0..<firstWordEnd]
+        let firstWordStart = scalars.firstIndex { $0 != " " } ?? 0
+        let firstWordEnd = scalars[firstWordStart...].firstIndex(of: " ") ?? scalars.count
+        let firstWord = scalars[firstWordStart..<firstWordEnd]
         if firstWord.contains(where: isDigit) || width < 3 { return "" }
         return String(String.UnicodeScalarView(scalars[0..<(width - 1)])) + "…"
     }

@@ -198,7 +198,7 @@ public struct LineChart: Widget {
     private func drawXAxis(into buffer: inout CellBuffer, plot: Rect, scale: AxisScale) {
         let axisY = plot.maxY, labelY = plot.maxY + 1
         for x in plot.x..<plot.maxX { buffer.set(x, axisY, "─", axisStyle) }
-        let ticks = scale.ticks(maxCount: max(1, plot.width / 10))
+        let ticks = scale.ticks(maxCount: max(2, plot.width / 8))
         let labels = AxisScale.labels(ticks)
         var freeFrom = plot.x - 2
         for (tick, label) in zip(ticks, labels) {

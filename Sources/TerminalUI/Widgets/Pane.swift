@@ -31,7 +31,7 @@ public struct Pane: Widget {
     public func render(into buffer: inout CellBuffer, area: Rect) {
         buffer.fill(area, " ", background)
         guard area.width >= 2, area.height >= 2 else {
-            buffer.write(TextFit.words(title, width: area.width), in: area, titleStyle)
+            buffer.write(String(String.UnicodeScalarView(title.unicodeScalars.prefix(area.width))), in: area, titleStyle)
             return
         }
         let line = focused ? focusedBorderStyle : borderStyle

@@ -37,7 +37,14 @@ public struct Slider: Widget {
         let trackWidth = area.maxX - x - valueText.unicodeScalars.count - 2
         guard trackWidth >= 3 else {
             // No room for a track: the number alone still says where the slider is.
-            if !valueText.isEmpty { buffer.write(TextFit.words(" " + valueText, width: area.maxX - x), x: x, y: y, labelStyle) }
+            guard !valueText.isEmpty else { return }
+            if TextFit.width(" " + valueText) <= area.maxX - x {
+                buffer.write(" " + valueText, x: x, y: y, labelStyle)
+            } else if TextFit.width(valueText) <= area.width {
+                // The number matters more than the label.
+                buffer.fill(Rect(x: area.x, y: y, width: area.width, height: 1), " ", labelStyle)
+                buffer.write(valueText, x: area.x, y: y, labelStyle)
+            }
             return
         }
         x += 1
