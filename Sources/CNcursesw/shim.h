@@ -37,4 +37,13 @@ static inline SCREEN *ns_newterm_stdio(void) { return newterm(NULL, stdout, stdi
 
 static inline int ns_key_f(int n) { return KEY_F(n); }
 
+// Mouse: the masks are macros built from NCURSES_MOUSE_MASK, which Swift does not import.
+static inline mmask_t ns_mouse_all(void) { return ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION; }
+static inline mmask_t ns_button1_pressed(void) { return BUTTON1_PRESSED; }
+static inline mmask_t ns_button1_released(void) { return BUTTON1_RELEASED; }
+static inline mmask_t ns_button1_clicked(void) { return BUTTON1_CLICKED; }
+static inline mmask_t ns_button4_pressed(void) { return BUTTON4_PRESSED; }
+static inline mmask_t ns_button5_pressed(void) { return BUTTON5_PRESSED; }
+static inline mmask_t ns_report_position(void) { return REPORT_MOUSE_POSITION; }
+
 #endif

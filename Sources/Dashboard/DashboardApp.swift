@@ -53,6 +53,15 @@ public final class DashboardApp<Backend: TerminalBackend> {
     private var lastRequest: SamplingRequest?
     private var lastCheckpointSeen: String?
     private var askedForWeights = false
+    private var lastMemoryRead: ContinuousClock.Instant?
+
+    /// This process's resident set size from `/proc/self/statm` (nil where there is none).
+    static func residentBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count >= 2, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
 
     public init(control: any TrainingControl, backend: Backend, themes: ThemeLibrary, options: DashboardOptions) {
         self.control = control
@@ -61,7 +70,9 @@ public final class DashboardApp<Backend: TerminalBackend> {
         self.options = options
         started = clock.now
         let start = options.theme.flatMap(themes.index(named:)) ?? 0
-        ui = UIState(themeIndex: start, themeNames: themes.themes.map(\.name))
+        // Browsing (no trainer), the checkpoint list is what there is to act on: focus starts there.
+        ui = UIState(themeIndex: start, themeNames: themes.themes.map(\.name),
+                     focus: control.snapshot().state == .idle && options.runsFolder != nil ? .checkpoints : .loss)
         watcher = options.runsFolder.map { CheckpointWatcher(folder: $0) }
         if let theme = options.theme, themes.index(named: theme) == nil {
             dispatch(.event(.notice("no theme named \(theme); using \(themes.themes[start].name)")), training: .idle)
@@ -118,6 +129,14 @@ public final class DashboardApp<Backend: TerminalBackend> {
             backend.invalidate()
             return
         }
+        if case .mouse(let event) = key {
+            // Where things are is the view's knowledge: it turns a click into an action.
+            let (width, height) = backend.size
+            guard let action = MouseTargets.action(for: event, ui: ui, snapshot: snapshot, console: console,
+                                                   width: width, height: height) else { return }
+            handle(action, snapshot)
+            return
+        }
         guard let action = Keymap.action(for: key, in: ui) else { return }
         handle(action, snapshot)
     }
@@ -127,6 +146,11 @@ public final class DashboardApp<Backend: TerminalBackend> {
         limits.checkpoints = console.rows
         limits.vocab = console.sampling.columns.first?.vocabSize
         limits.generatedTokens = console.sampling.columns.first?.distributions.count ?? 0
+        let (width, height) = backend.size
+        (limits.textLines, limits.textRows) = SamplingPane.textExtent(ui: ui, snapshot: snapshot, console: console, width: width, height: height)
+        if snapshot.state == .idle, let history = console.browser.history {
+            limits.maxSteps = history.records.last?.step ?? 0
+        }
         let effects = dispatch(.action(action), training: snapshot.state, limits: limits)
         // The request follows the settings at once: a slider move cancels the running generation
         // in this frame, not the next.
@@ -184,6 +208,12 @@ public final class DashboardApp<Backend: TerminalBackend> {
             control.send(.snapshotWeights)
         }
         console.sampling = sampler.output()
+        console.model = options.model
+        // Resident memory, every two seconds (one small read of /proc).
+        if lastMemoryRead.map({ clock.now - $0 > .seconds(2) }) ?? true {
+            lastMemoryRead = clock.now
+            console.residentBytes = Self.residentBytes()
+        }
         if let watcher {
             if snapshot.lastCheckpoint != lastCheckpointSeen {
                 lastCheckpointSeen = snapshot.lastCheckpoint

@@ -17,10 +17,13 @@ public struct DashboardOptions: Sendable {
     public var exitWhenTrainingEnds: Bool
     /// The folder the checkpoint browser lists (nil: no browser, e.g. benchmarks).
     public var runsFolder: String?
+    /// The model being trained: its size and memory estimate, shown in the status bar.
+    public var model: ModelFacts?
 
     public init(theme: String? = nil, colorMode: ColorMode? = nil, framesPerSecond: Double = 15,
                 shutdownTimeout: Duration = .seconds(120), themeDirectories: [URL]? = nil,
-                exitWhenTrainingEnds: Bool = false, runsFolder: String? = nil) {
+                exitWhenTrainingEnds: Bool = false, runsFolder: String? = nil, model: ModelFacts? = nil) {
+        self.model = model
         self.runsFolder = runsFolder
         self.exitWhenTrainingEnds = exitWhenTrainingEnds
         self.theme = theme
@@ -39,4 +42,17 @@ public enum DashboardExit: Equatable, Sendable {
     case timedOut
     /// The user pressed Ctrl-C (or sent a second signal) while the dashboard waited for the trainer.
     case abandoned
+}
+
+/// What the status bar says about the model: parameters, and the memory estimate to set beside
+/// the measured RSS.
+public struct ModelFacts: Equatable, Sendable {
+    public var parameters: Int
+    /// `MemoryEstimate.total`, bytes (nil: not estimated).
+    public var estimatedBytes: Int?
+
+    public init(parameters: Int, estimatedBytes: Int?) {
+        self.parameters = parameters
+        self.estimatedBytes = estimatedBytes
+    }
 }

@@ -106,6 +106,19 @@ struct ConfigOptions: ParsableArguments {
 
     static var keysHelp: String {
         "Config keys (set in the TOML file, with --set key=value, or as --key=value):\n"
-            + TrainConfig.keys.map { "  \($0.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \($0.help)" }.joined(separator: "\n")
+            + TrainConfig.keys.map { keyLine(($0.name, $0.help)) }.joined(separator: "\n")
+    }
+
+    /// One key's help line; a description too long for 80 columns continues under itself (an
+    /// unbroken line would wrap to column 0 in the terminal and hide the key column).
+    static func keyLine(_ key: (name: String, help: String)) -> String {
+        let indent = String(repeating: " ", count: 31)
+        var lines: [String] = [], line = ""
+        for word in key.help.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > 80 - 31 { lines.append(line); line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        lines.append(line)
+        return "  " + key.name.padding(toLength: 28, withPad: " ", startingAt: 0) + " " + lines.joined(separator: "\n" + indent)
     }
 }

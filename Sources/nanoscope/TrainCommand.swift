@@ -67,9 +67,12 @@ struct TrainCommand: ParsableCommand {
         nonisolated(unsafe) let handOver = run
         let name = run.name
         let runsFolder = run.trainer.config.runsDir
+        let vocab = run.trainer.dataset.tokenizer.vocabSize
+        let model = ModelFacts(parameters: run.trainer.model.nonEmbeddingParameterCount,
+                               estimatedBytes: MemoryEstimate.of(run.trainer.config, vocabSize: vocab, workers: WorkerPool.shared.workers)?.total)
         // A host, not a bare session: the checkpoint browser's `r` can swap in a resumed run.
         let host = TrainingHost(session: TrainingSession(name: name, maxSteps: run.trainer.config.maxIters) { handOver })
-        runDashboardAndReport(host: host, options: DashboardOptions(theme: theme, runsFolder: runsFolder),
+        runDashboardAndReport(host: host, options: DashboardOptions(theme: theme, runsFolder: runsFolder, model: model),
                               hint: "use --headless for a progress bar")
     }
 

@@ -74,7 +74,7 @@ import TerminalUI
         try #require(small.count == 2)
         // Help was open when the terminal shrank: it is redrawn to fit, then closed with Esc.
         #expect(small[0].lines.contains { $0.contains("┏ Keys ━") })
-        #expect(small[1].lines[1].hasPrefix(" Loss   Gradients"))
+        #expect(small[1].lines[1].hasPrefix(" Loss   Grad   Attn"))
     }
 
     @Test func themeKeyRecoloursTheScreenAndNamesTheTheme() {

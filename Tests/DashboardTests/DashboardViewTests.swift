@@ -24,10 +24,11 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         let frame = render(39, 9)
         let text = frame.lines.joined(separator: "\n")
         #expect(text.contains("Terminal too small"))
-        #expect(text.contains("need 40×10, have 39×9"))
+        #expect(text.contains("need 40×10") && text.contains("have 39×9"))
         #expect(text.contains("q quits"))
-        #expect(render(1, 1).lines == ["T"])
+        #expect(render(1, 1).lines.count == 1)
         #expect(render(10, 3).lines[1] == "need 40×10")
+        #expect(render(10, 3).clippedTexts.isEmpty)
     }
 
     @Test func theQuitPromptShowsEvenWhenTooSmall() {
@@ -48,17 +49,25 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
     }
 
     @Test func mediumTerminalsStackThePanes() {
+        let wide = DashboardLayout(width: 160, height: 20, ui: UIState())
+        #expect(wide.mode == .stacked && wide.panes.count == 5 && wide.tabs == nil)
+        // 80 columns: two panes under the loss pane, legible, and a tab row naming the rest.
         let layout = DashboardLayout(width: 80, height: 24, ui: UIState())
         #expect(layout.mode == .stacked)
-        #expect(layout.panes.count == 5)
+        #expect(Set(layout.panes.keys) == [.loss, .gradients, .attention] && layout.tabs != nil)
+        #expect(layout.panes.values.allSatisfy { $0.width >= DashboardLayout.legiblePaneWidth })
         let loss = layout.panes[.loss]!
         #expect(loss.width == 80 && loss.y == 1)
+        var ui = UIState()
+        ui.focus = .checkpoints
+        ui.detailPane = .checkpoints
+        #expect(Set(DashboardLayout(width: 80, height: 24, ui: ui).panes.keys) == [.loss, .sampling, .checkpoints])
     }
 
     @Test func aSmallTerminalShowsOnePaneAndTabs() {
         let frame = render(60, 15)
         #expect(DashboardLayout(width: 60, height: 15, ui: UIState()).mode == .single)
-        #expect(frame.lines[1].hasPrefix(" Loss   Gradients   Attention   Sampling   Checkpoints"))
+        #expect(frame.lines[1].hasPrefix(" Loss   Grad   Attn   Sample   Ckpts "))
         #expect(frame.lines[2].hasPrefix("┏ Loss "))
         var ui = UIState()
         ui.focus = .sampling
@@ -127,9 +136,13 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         #expect(!line.contains("Tab focus"))
         let narrow = render(40, 10, s, ui: ui).lines[9]
         #expect(narrow.hasSuffix(" ? help  q quit  "))
-        #expect(narrow.hasPrefix(" checkpoint written"))
+        #expect(narrow.hasPrefix(" checkpoint"))
+        // Wider, the path keeps its file name: the part that says which checkpoint.
+        #expect(HintLine.fit("checkpoint saved: runs/shakespeare-char/checkpoints/step-001410.safetensors", width: 50)
+                == "checkpoint saved: …/step-001410.safetensors")
         let idle = render(120, 40).lines[39]
-        #expect(idle.contains("Space pause  s save  Tab focus  e expand  c checkpoints  t theme  ? help  q quit"))
+        #expect(idle.contains("m EMA  g log  a all  ←→ zoom  │ Space pause  s save  Tab focus  e expand  t theme  ? help  q quit"))
+        #expect(render(200, 40).lines[39].contains("c checkpoints  t theme  ? help  q quit"))
     }
 
     @Test func beforeTheFirstStepTheLossPaneWaits() {
@@ -168,10 +181,10 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
 
     @Test func paneTitleShowsTheViewSettings() {
         var ui = UIState()
-        #expect(render(120, 40, ui: ui).lines[1].contains(" EMA · last 500 "))
-        ui.loss.smoothing = false
+        #expect(render(120, 40, ui: ui).lines[1].contains(" EMA 0.95 · last 500 steps "))
+        ui.loss.smoothingLevel = 0
         ui.loss.logScale = true
-        #expect(render(120, 40, ui: ui).lines[1].contains(" log · last 500 "))
+        #expect(render(120, 40, ui: ui).lines[1].contains(" raw · log · last 500 steps "))
     }
 
     @Test func helpIsDrawnFromTheKeymap() {
@@ -213,7 +226,7 @@ private func count(_ needle: String, in buffer: CellBuffer) -> Int {
         var light = Theme.builtInDefault
         light.name = "light"
         light[.mainBackground] = .hex(0xFAFAF7)
-        #expect(library.themes.count == 1)
+        #expect(library.themes.count == 4)
         let a = render(80, 24, theme: .builtInDefault), b = render(80, 24, theme: light)
         #expect(a[40, 12].bg != b[40, 12].bg)
         #expect(a.lines != b.lines || a != b)

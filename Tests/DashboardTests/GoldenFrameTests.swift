@@ -14,7 +14,7 @@ import TerminalUI
 
     /// The dashboard as a user sees it mid-run, and every pane expanded, and the help over it.
     enum Scene: String, CaseIterable {
-        case dashboard, help
+        case dashboard, help, browse
         case expandedLoss = "expanded-loss", expandedGradients = "expanded-gradients"
         case expandedAttention = "expanded-attention", expandedSampling = "expanded-sampling"
         case expandedCheckpoints = "expanded-checkpoints"
@@ -23,6 +23,7 @@ import TerminalUI
             var ui = UIState()
             switch self {
             case .dashboard: break
+            case .browse: ui = UIState(focus: .checkpoints); ui.browser.selected = 2
             case .help: ui.showHelp = true
             case .expandedLoss: ui.focus = .loss; ui.expanded = true
             case .expandedGradients: ui.focus = .gradients; ui.expanded = true
@@ -35,8 +36,25 @@ import TerminalUI
     }
 
     static func frame(_ scene: Scene, width: Int, height: Int) -> CellBuffer {
-        DashboardView.render(snapshot: goldenSnapshot(), ui: scene.ui, console: goldenConsole(), theme: .builtInDefault,
+        DashboardView.render(snapshot: scene == .browse ? browseSnapshot() : goldenSnapshot(), ui: scene.ui,
+                             console: scene == .browse ? browseConsole() : goldenConsole(), theme: .builtInDefault,
                              colorMode: .truecolor, width: width, height: height)
+    }
+
+    /// Issue 20's acceptance: no label is cut mid-word. Every text a pane draws goes through
+    /// `TextFit`; a write the buffer had to clip is a label that did not, and fails here.
+    @Test(arguments: Scene.allCases)
+    func noLabelIsCut(scene: Scene) {
+        for (width, height) in Self.sizes + [(160, 48), (100, 30)] {
+            let frame = Self.frame(scene, width: width, height: height)
+            #expect(frame.clippedTexts.isEmpty, "\(scene.rawValue) at \(width)×\(height) cut: \(frame.clippedTexts)")
+        }
+    }
+
+    @Test func theCutDetectorFailsOnACutLabel() {
+        var buffer = CellBuffer(width: 20, height: 1)
+        buffer.write("Σ after cut 0.062 (top 10 of 20 kept)", x: 0, y: 0, .plain)
+        #expect(!buffer.clippedTexts.isEmpty)
     }
 
     @Test(arguments: Scene.allCases)
@@ -112,5 +130,29 @@ func goldenConsole() -> ConsoleData {
     console.sampling = sampling
     console.browser = browser
     console.rows = BrowserRow.rows(browser.runs, sort: .runThenStep, filter: "")
+    return console
+}
+
+/// Browse mode: no trainer, the browser's selected run's history (metrics and telemetry) shown.
+func browseSnapshot() -> TrainingSnapshot {
+    var s = TrainingSnapshot(runName: "no training", maxSteps: 0)
+    s.state = .idle
+    return s
+}
+
+func browseConsole() -> ConsoleData {
+    var console = goldenConsole()
+    let live = insightSnapshot()
+    var history = RunHistory(runPath: "/runs/shakespeare-char", runName: "shakespeare-char")
+    history.records = live.steps.map { p in
+        MetricsRecord(step: p.step, trainLoss: p.loss, valLoss: live.evals.first { $0.step == p.step }?.valLoss, lr: p.lr,
+                      gradNorm: p.gradNorm, tokensPerSecond: nil, time: 0)
+    }
+    history.telemetry = live.telemetry
+    history.attention = live.attention
+    history.updateRatios = live.updateRatios
+    history.gradClip = 1
+    console.browser.history = history
+    console.sampling.columns[0].title = "shakespeare-char · step 600"
     return console
 }

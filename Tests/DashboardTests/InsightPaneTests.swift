@@ -64,7 +64,7 @@ private func focused(_ pane: PaneID, expanded: Bool = false) -> UIState {
         // 32 of 256 values are exact zeros: 12.5%, also counted outside the bins.
         #expect(frame.contains("zeros 12.5%"))
         #expect(frame.contains("zeros 32"))
-        #expect(frame.contains("update/data 3.0e-03"))
+        #expect(frame.contains("upd/data 3.0e-03"))
     }
 
     @Test func vSwitchesTheHistogramToRawValues() throws {

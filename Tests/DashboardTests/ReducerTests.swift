@@ -5,11 +5,11 @@ import TerminalUI
 
 /// Feeds `keys` through the reducer from `state`, collecting every effect in order.
 private func play(_ keys: [Key], from state: UIState = UIState(themeNames: ["dark", "light", "paper", "mono"]),
-                  training: TrainingSnapshot.State = .running) -> (UIState, [Effect]) {
+                  training: TrainingSnapshot.State = .running, limits: SelectionLimits = SelectionLimits()) -> (UIState, [Effect]) {
     var s = state
     var all: [Effect] = []
     for key in keys {
-        let (next, effects) = reduce(s, key, training: training)
+        let (next, effects) = reduce(s, key, training: training, limits: limits)
         s = next
         all += effects
     }
@@ -106,20 +106,37 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeNames: ["dar
     @Test func lossKeysOnlyActWhenTheLossPaneHasFocus() {
         let start = UIState()
         let (toggled, _) = play([.character("m"), .character("g"), .character("a")], from: start)
-        #expect(toggled.loss.smoothing != start.loss.smoothing)
+        #expect(toggled.loss.smoothingWeight != start.loss.smoothingWeight)
         #expect(toggled.loss.logScale != start.loss.logScale)
         #expect(toggled.loss.follow != start.loss.follow)
         let (elsewhere, _) = play([.tab, .character("m"), .character("g")], from: start)
         #expect(elsewhere.loss == start.loss)
     }
 
-    @Test func theWindowZoomsWithinItsLimits() {
+    @Test func theWindowZoomsThroughRoundNumbersWithinTheRun() {
         #expect(play([.left]).0.loss.windowSteps == 1000)
-        #expect(play([.right, .character("l")]).0.loss.windowSteps == 125)
+        #expect(play([.right, .character("l")]).0.loss.windowSteps == 100)
+        #expect(play([.right, .right, .right]).0.loss.windowSteps == 50)
         #expect(play(Array(repeating: .right, count: 20)).0.loss.windowSteps == LossViewState.windowRange.lowerBound)
         #expect(play(Array(repeating: .left, count: 30)).0.loss.windowSteps == LossViewState.windowRange.upperBound)
-        // Zooming while showing the whole run goes back to following.
-        #expect(play([.character("a"), .left]).0.loss.follow)
+        // A window as long as the run is the whole run: "last 3968" of a 2000-step run never shows.
+        var limits = SelectionLimits()
+        limits.maxSteps = 2000
+        let (wide, _) = play([.left, .left], limits: limits)
+        #expect(!wide.loss.follow && wide.loss.windowSteps == 1000)
+        #expect(play([.left, .left, .right], limits: limits).0.loss.windowSteps == 1000)
+        // Zooming in while showing the whole run goes back to following.
+        #expect(play([.character("a"), .right]).0.loss.follow)
+    }
+
+    @Test func smoothingStrengthIsAKey() {
+        var state = UIState()
+        var seen: [Double] = []
+        for _ in LossViewState.smoothingWeights {
+            state = play([.character("m")], from: state).0
+            seen.append(state.loss.smoothingWeight)
+        }
+        #expect(Set(seen).count == LossViewState.smoothingWeights.count && seen.contains(0) && seen.contains(0.99))
     }
 
     @Test func unboundKeysChangeNothing() {
@@ -148,6 +165,13 @@ private func play(_ keys: [Key], from state: UIState = UIState(themeNames: ["dar
     @Test func hintsComeFromTheTable() {
         #expect(Keymap.hints().map(\.word) == ["pause", "save", "focus", "expand", "checkpoints", "theme", "help", "quit"])
         #expect(Keymap.hints().first?.key == "Space")
+        // The focused pane's own keys come first; keys that need a trainer are left out without one.
+        var ui = UIState()
+        ui.focus = .checkpoints
+        let browsing = Keymap.hints(for: ui, training: false)
+        #expect(browsing.pane.map(\.word).starts(with: ["sample", "resume", "delete"]))
+        #expect(!browsing.global.map(\.word).contains("pause") && !browsing.global.map(\.word).contains("save"))
+        #expect(Keymap.hints(for: UIState(), training: true).pane.map(\.word) == ["EMA", "log", "all", "zoom"])
     }
 
     @Test func terminalBytesDecodeToKeys() {

@@ -103,7 +103,7 @@ private func temporaryDirectory() throws -> URL {
 @Suite struct ThemeLibraryTests {
     @Test func withNoFoldersTheDefaultIsStillThere() {
         let library = ThemeLibrary.load(from: [URL(fileURLWithPath: "/nonexistent/nanoscope")])
-        #expect(library.themes.map(\.name) == ["dark"])
+        #expect(library.themes.map(\.name) == ["dark", "light", "high-contrast", "monochrome"])
         #expect(library.themes[0] == Theme.builtInDefault)
     }
 
@@ -116,7 +116,7 @@ private func temporaryDirectory() throws -> URL {
         try "not a theme".write(to: user.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
 
         let library = ThemeLibrary.load(from: [project, user])
-        #expect(library.themes.map(\.name) == ["dark", "zeta"])
+        #expect(library.themes.map(\.name) == ["dark", "light", "high-contrast", "monochrome", "zeta"])
         #expect(library.themes[0][.title] == .hex(0x333333))
         // Keys a user file leaves out come from the built-in default, not from nothing.
         #expect(library.themes[0][.valLoss] == Theme.builtInDefault[.valLoss])
@@ -167,5 +167,27 @@ private func temporaryDirectory() throws -> URL {
         #expect(ColorQuantizer.ansi(RGB(250, 10, 10)) == 9)
         #expect(ColorQuantizer.ansi(RGB(250, 10, 10), count: 8) == 1)
         #expect(ColorQuantizer.ansi(RGB(20, 20, 20)) == 0)
+    }
+}
+
+@Suite struct BuiltInThemeTests {
+    static let themesFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Themes")
+
+    /// Themes/ is the editable source; the compiled-in copies must say the same.
+    @Test func theCompiledInThemesEqualTheFilesInThemes() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.themesFolder.path).filter { $0.hasSuffix(".theme") }
+        #expect(Set(files.map { String($0.dropLast(6)) }) == Set(BuiltInThemes.sources.map(\.name)))
+        for (name, text) in BuiltInThemes.sources {
+            let file = try String(contentsOf: Self.themesFolder.appendingPathComponent("\(name).theme"), encoding: .utf8)
+            #expect(file.trimmingCharacters(in: .newlines) == text.trimmingCharacters(in: .newlines), "Themes/\(name).theme differs from BuiltInThemes (paste it there)")
+        }
+    }
+
+    /// An installed binary in another folder finds no Themes/ at all and still has every theme.
+    @Test func withNoThemeFolderAllShippedThemesAreThere() {
+        let library = ThemeLibrary.load(from: [URL(fileURLWithPath: "/nonexistent/themes")])
+        #expect(library.themes.map(\.name) == ["dark", "light", "high-contrast", "monochrome"])
+        #expect(library.warnings.isEmpty)
     }
 }

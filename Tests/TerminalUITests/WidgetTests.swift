@@ -153,9 +153,43 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
 
 @Suite struct AxisScaleTests {
     @Test func linearTicksUseRoundSteps() {
-        #expect(AxisScale(lower: 0, upper: 10).ticks(maxCount: 5) == [0, 2, 4, 6, 8, 10])
+        #expect(AxisScale(lower: 0, upper: 10).ticks(maxCount: 6) == [0, 2, 4, 6, 8, 10])
+        #expect(AxisScale(lower: 0, upper: 10).ticks(maxCount: 5) == [0, 5, 10])
         #expect(AxisScale(lower: 1.53, upper: 3.1).ticks(maxCount: 3) == [2, 3])
         #expect(AxisScale(lower: 1.53, upper: 3.1).ticks(maxCount: 4) == [2, 2.5, 3])
+    }
+
+    /// Issue 20's axes: the log loss axis read "4, 4, 3, 2" and the ‖g‖ axis "4,3,2,2,2,1".
+    @Test func ticksAreDistinctRoundAndLabelledWithTheDigitsTheRangeNeeds() {
+        var ranges: [(Double, Double, Bool)] = [(1.6, 4.3, true), (0.15, 1.7, true), (0.2, 4.4, true), (1.7, 2.1, false),
+                                                 (1.7, 2.1, true), (1e-4, 3e-3, true), (1e-10, 10, true), (0, 2000, false),
+                                                 (1200, 1700, false), (1.52, 1.53, false), (0.0008, 0.0021, true), (3, 3, true)]
+        for i in 0..<40 { ranges.append((Double(i) * 0.37 + 0.01, Double(i) * 0.37 + 0.01 + pow(1.6, Double(i % 20) - 6), i % 2 == 0)) }
+        for (lo, hi, log) in ranges {
+            let scale = AxisScale(lower: lo, upper: hi, logarithmic: log)
+            for count in [2, 3, 4, 6, 10] {
+                let ticks = scale.ticks(maxCount: count)
+                let labels = AxisScale.labels(ticks, logarithmic: log)
+                #expect(ticks.count <= count, "\(lo)…\(hi) log \(log): \(ticks)")
+                #expect(Set(labels).count == labels.count, "\(lo)…\(hi) log \(log) count \(count): \(labels)")
+                #expect(zip(ticks, ticks.dropFirst()).allSatisfy { $0 < $1 })
+                for t in ticks { #expect(t >= scale.lower * (1 - 1e-6) - 1e-12 && t <= scale.upper * (1 + 1e-6) + 1e-12) }
+                // Every label is the tick's value read back (no digit lost to rounding).
+                for (t, l) in zip(ticks, labels) {
+                    var text = l, factor = 1.0
+                    if text.hasSuffix("k") { text.removeLast(); factor = 1e3 }
+                    if text.hasSuffix("M") { text.removeLast(); factor = 1e6 }
+                    let read = (Double(text) ?? .nan) * factor
+                    #expect(abs(read - t) <= abs(t) * 1e-6 + 1e-12, "\(t) labelled \(l)")
+                }
+            }
+        }
+        let lossLog = AxisScale(lower: 1.6, upper: 4.3, logarithmic: true)
+        #expect(AxisScale.labels(lossLog.ticks(maxCount: 4), logarithmic: true) == ["2", "3", "4"])
+        let norm = AxisScale(lower: 0.15, upper: 1.7, logarithmic: true)
+        #expect(AxisScale.labels(norm.ticks(maxCount: 6), logarithmic: true) == ["0.2", "0.5", "1"])
+        #expect(AxisScale.labels([1.5, 2, 2.5]) == ["1.5", "2.0", "2.5"])
+        #expect(AxisScale.labels([1e-4, 1e-3, 1e-2], logarithmic: true) == ["1e-4", "1e-3", "0.01"])
     }
 
     @Test func aFlatRangeIsWidened() {
@@ -166,7 +200,8 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
 
     @Test func labelsAreShort() {
         #expect(AxisScale.label(25_000, step: 5_000) == "25k")
-        #expect(AxisScale.label(0.0006, step: 0.0001) == "6e-04")
+        #expect(AxisScale.label(0.0006, step: 0.0001) == "6e-4")
+        #expect(AxisScale.label(0.0025, step: 0.0005) == "2.5e-3")
         #expect(AxisScale.label(2.5, step: 0.5) == "2.5")
         #expect(AxisScale.label(300, step: 100) == "300")
     }
@@ -269,7 +304,7 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
     }
 
     @Test func withoutRoomForATrackTheNumberRemains() {
-        #expect(draw(Slider(label: "temp", value: 0.5, range: 0...1), 8, 1).lines == ["temp 0.5"])
+        #expect(draw(Slider(label: "temp", value: 0.5, range: 0...1), 8, 1).lines == ["0.50    "])
     }
 
     @Test func focusRestylesTheLabel() {
@@ -324,5 +359,45 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
     @Test func scrolledShowsFromTheLine() {
         let t = ScrollingText(text: "1\n2\n3\n4\n5", position: .line(1))
         #expect(draw(t, 2, 2).lines == ["2 ", "3 "])
+    }
+}
+
+@Suite struct TextFitTests {
+    @Test func shortensOnAWordBoundaryWithAnEllipsis() {
+        #expect(TextFit.words("next token 200/200 'ay' · kept 3", width: 40) == "next token 200/200 'ay' · kept 3")
+        #expect(TextFit.words("next token 200/200 'ay' · kept 3", width: 28) == "next token 200/200 'ay'…")
+        #expect(TextFit.words("std 6.9e-04  mean 1.0e-05", width: 16) == "std 6.9e-04…")
+        #expect(TextFit.words("checkpoints", width: 6) == "check…")
+        // A number is never cut: nothing rather than a wrong number.
+        #expect(TextFit.words("0.0625", width: 4) == "")
+        for width in 0..<30 {
+            let fitted = TextFit.words("Σ after cut 0.062 (top 10 of 20 kept)", width: width)
+            #expect(TextFit.width(fitted) <= width)
+            #expect(fitted.isEmpty || fitted.hasSuffix("…") || fitted.hasSuffix("kept)"))
+        }
+    }
+
+    @Test func namesKeepTheirDistinguishingTail() {
+        let name = "shakespeare-char-20261201-194418"
+        #expect(TextFit.middle(name, width: 40) == name)
+        let short = TextFit.middle(name, width: 20)
+        #expect(TextFit.width(short) == 20 && short.hasSuffix("1201-194418") && short.hasPrefix("shakes"))
+        #expect(TextFit.path("runs/shakespeare-char/checkpoints/step-001410.safetensors", width: 30)
+                == "…/step-001410.safetensors")
+    }
+
+    @Test func partsDropTheLeastImportantWhole() {
+        let parts = [("a-long-part", 2), ("b", 0), ("c-part", 1)]
+        #expect(TextFit.parts(parts.map { ($0.0, $0.1) }, separator: " │ ", width: 100) == [0, 1, 2])
+        #expect(TextFit.parts(parts.map { ($0.0, $0.1) }, separator: " │ ", width: 10) == [1, 2])
+    }
+
+    @Test func theBufferRecordsTextItHadToCut() {
+        var buffer = CellBuffer(width: 10, height: 1)
+        buffer.write("fits", x: 0, y: 0, .plain)
+        #expect(buffer.clippedTexts.isEmpty)
+        buffer.write("does not fit here", x: 0, y: 0, .plain)
+        #expect(buffer.clippedTexts == ["does not fit here"])
+        #expect(buffer == CellBuffer(width: 10, height: 1) || true)
     }
 }

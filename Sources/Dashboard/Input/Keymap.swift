@@ -53,8 +53,18 @@ public enum Action: Hashable, Sendable {
     case markCheckpoint
     case cycleSort
     case editFilter
+    case scrollTextUp
+    case scrollTextDown
+    case followText
     // Typing a probe, a prompt or a filter
     case editText(TextEntry.Edit)
+    // Mouse (from `MouseTargets`, which knows where everything is drawn)
+    case focusPane(PaneID)
+    case selectCheckpointRow(Int)
+    case selectTensorRow(Int)
+    /// Put a slider at a fraction of its track (a click or a drag).
+    case setSlider(SamplingSlider, Double)
+    case releaseMouse
 }
 
 /// Where a binding applies. Modal scopes (a prompt, the help overlay) are looked up first.
@@ -87,6 +97,10 @@ public struct KeyBinding: Sendable {
     public var summary: String
     /// A word for the bottom hint line; nil keeps the binding out of it.
     public var hint: String?
+    /// How the hint line names the keys (default: the first key's label).
+    public var hintKeys: String? = nil
+    /// Offered (in the hints) only while a trainer runs in this process.
+    public var needsTraining = false
 }
 
 /// The one table of key bindings: the reducer resolves keys through it and the help overlay and
@@ -109,29 +123,31 @@ public enum Keymap {
         KeyBinding(keys: [.up, .character("k")], action: .scrollUp, scope: .help, summary: "scroll up"),
 
         KeyBinding(keys: [.character("m")], action: .toggleSmoothing, scope: .lossPane,
-                   summary: "smooth the train loss (EMA) on/off"),
+                   summary: "EMA smoothing of the train loss: stronger, then off (strength in the title)", hint: "EMA"),
         KeyBinding(keys: [.character("g")], action: .toggleLogScale, scope: .lossPane,
-                   summary: "logarithmic loss axis on/off"),
+                   summary: "logarithmic loss axis on/off", hint: "log"),
         KeyBinding(keys: [.character("a")], action: .toggleFollow, scope: .lossPane,
-                   summary: "show the whole run / follow the newest steps"),
+                   summary: "show the whole run / follow the newest steps", hint: "all"),
         KeyBinding(keys: [.left, .character("h"), .character("-")], action: .widenWindow, scope: .lossPane,
-                   summary: "follow more steps (zoom out)"),
+                   summary: "follow more steps (zoom out)", hint: "zoom", hintKeys: "←→"),
         KeyBinding(keys: [.right, .character("l"), .character("+"), .character("=")], action: .narrowWindow,
                    scope: .lossPane, summary: "follow fewer steps (zoom in)"),
 
         KeyBinding(keys: [.down, .character("j")], action: .selectNext, scope: .gradientsPane,
-                   summary: "select the next tensor"),
+                   summary: "select the next tensor", hint: "tensor", hintKeys: "↑↓"),
         KeyBinding(keys: [.up, .character("k")], action: .selectPrevious, scope: .gradientsPane,
                    summary: "select the previous tensor"),
         KeyBinding(keys: [.character("v")], action: .toggleRawValues, scope: .gradientsPane,
-                   summary: "histogram of log10|g| / of the raw values"),
+                   summary: "histogram of log10|g| / of the raw values", hint: "values"),
 
-        KeyBinding(keys: [.character("]")], action: .nextLayer, scope: .attentionPane, summary: "next layer"),
+        KeyBinding(keys: [.character("]")], action: .nextLayer, scope: .attentionPane, summary: "next layer",
+                   hint: "layer", hintKeys: "[ ]"),
         KeyBinding(keys: [.character("[")], action: .previousLayer, scope: .attentionPane, summary: "previous layer"),
-        KeyBinding(keys: [.character("}")], action: .nextHead, scope: .attentionPane, summary: "next head"),
+        KeyBinding(keys: [.character("}")], action: .nextHead, scope: .attentionPane, summary: "next head",
+                   hint: "head", hintKeys: "{ }"),
         KeyBinding(keys: [.character("{")], action: .previousHead, scope: .attentionPane, summary: "previous head"),
         KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
-                   summary: "type another probe text (Enter runs it)"),
+                   summary: "type another probe text (Enter runs it)", hint: "probe", needsTraining: true),
 
         KeyBinding(keys: [.enter], action: .editText(.submit), scope: .probeInput,
                    summary: "recompute the attention maps for the typed text"),
@@ -144,45 +160,50 @@ public enum Keymap {
         KeyBinding(keys: [.backspace], action: .editText(.deleteBackward), scope: .textInput,
                    summary: "delete the last character"),
 
-        KeyBinding(keys: [.down, .character("j")], action: .nextSlider, scope: .samplingPane, summary: "select the next slider"),
+        KeyBinding(keys: [.down, .character("j")], action: .nextSlider, scope: .samplingPane, summary: "select the next slider",
+                   hint: "slider", hintKeys: "↑↓"),
         KeyBinding(keys: [.up, .character("k")], action: .previousSlider, scope: .samplingPane,
                    summary: "select the previous slider"),
         KeyBinding(keys: [.right, .character("l"), .character("+"), .character("=")], action: .increaseSlider,
-                   scope: .samplingPane, summary: "raise the slider (the text regenerates)"),
+                   scope: .samplingPane, summary: "raise the slider (the text regenerates)", hint: "move", hintKeys: "←→"),
         KeyBinding(keys: [.left, .character("h"), .character("-")], action: .decreaseSlider, scope: .samplingPane,
                    summary: "lower the slider"),
-        KeyBinding(keys: [.character("p")], action: .editPrompt, scope: .samplingPane, summary: "type the prompt (Enter uses it)"),
+        KeyBinding(keys: [.character("p")], action: .editPrompt, scope: .samplingPane, summary: "type the prompt (Enter uses it)", hint: "prompt"),
         KeyBinding(keys: [.character("f")], action: .toggleSeedLock, scope: .samplingPane,
                    summary: "lock / unlock the seed (locked: same random draws for every setting)"),
         KeyBinding(keys: [.character("n")], action: .newSeed, scope: .samplingPane, summary: "draw with a new seed"),
         KeyBinding(keys: [.character("[")], action: .cursorEarlier, scope: .samplingPane,
-                   summary: "next-token view: an earlier position"),
+                   summary: "next-token view: an earlier position (marked in the text)", hint: "token", hintKeys: "[ ]"),
         KeyBinding(keys: [.character("]")], action: .cursorLater, scope: .samplingPane,
                    summary: "next-token view: a later position (past the end: follow the newest)"),
         KeyBinding(keys: [.character("w")], action: .useLiveWeights, scope: .samplingPane,
-                   summary: "sample the trainer's weights (a fresh copy)"),
+                   summary: "sample the trainer's weights (a fresh copy)", needsTraining: true),
+        KeyBinding(keys: [.pageUp], action: .scrollTextUp, scope: .samplingPane, summary: "scroll the text up",
+                   hint: "scroll", hintKeys: "PgUp/Dn"),
+        KeyBinding(keys: [.pageDown], action: .scrollTextDown, scope: .samplingPane, summary: "scroll the text down"),
+        KeyBinding(keys: [.end], action: .followText, scope: .samplingPane, summary: "follow the end of the text"),
 
         KeyBinding(keys: [.down, .character("j")], action: .nextCheckpoint, scope: .checkpointsPane,
                    summary: "select the next checkpoint"),
         KeyBinding(keys: [.up, .character("k")], action: .previousCheckpoint, scope: .checkpointsPane,
                    summary: "select the previous checkpoint"),
         KeyBinding(keys: [.enter], action: .loadCheckpoint, scope: .checkpointsPane,
-                   summary: "load it into the sampling console"),
+                   summary: "load it into the sampling console", hint: "sample"),
         KeyBinding(keys: [.character("r")], action: .resumeCheckpoint, scope: .checkpointsPane,
-                   summary: "resume training from it (stops the current run first)"),
+                   summary: "resume training from it (stops the current run first)", hint: "resume"),
         KeyBinding(keys: [.character("d")], action: .deleteCheckpoint, scope: .checkpointsPane,
-                   summary: "delete it (asks first)"),
+                   summary: "delete it (asks first)", hint: "delete"),
         KeyBinding(keys: [.character("x")], action: .markCheckpoint, scope: .checkpointsPane,
-                   summary: "mark / unmark for comparison: two marked are sampled side by side"),
+                   summary: "mark / unmark for comparison: two marked are sampled side by side", hint: "compare"),
         KeyBinding(keys: [.character("o")], action: .cycleSort, scope: .checkpointsPane,
-                   summary: "sort by run and step / newest / best val loss"),
+                   summary: "sort by run and step / newest / best val loss", hint: "sort"),
         KeyBinding(keys: [.character("/")], action: .editFilter, scope: .checkpointsPane,
-                   summary: "filter by run name or step"),
+                   summary: "filter by run name or step", hint: "filter"),
 
         KeyBinding(keys: [.character(" ")], action: .togglePause, scope: .global,
-                   summary: "pause / resume training", hint: "pause"),
+                   summary: "pause / resume training", hint: "pause", needsTraining: true),
         KeyBinding(keys: [.character("s")], action: .saveCheckpoint, scope: .global,
-                   summary: "save a checkpoint now", hint: "save"),
+                   summary: "save a checkpoint now", hint: "save", needsTraining: true),
         KeyBinding(keys: [.tab], action: .focusNext, scope: .global, summary: "focus the next pane", hint: "focus"),
         KeyBinding(keys: [.backTab], action: .focusPrevious, scope: .global, summary: "focus the previous pane"),
         KeyBinding(keys: [.character("e")], action: .toggleExpand, scope: .global,
@@ -244,6 +265,17 @@ public enum Keymap {
 
     /// `(key, word)` pairs for the hint line, in table order.
     public static func hints() -> [(key: String, word: String)] {
-        bindings.compactMap { b in b.hint.map { (b.keys[0].label, $0) } }
+        bindings.filter { $0.scope == .global }.compactMap { b in b.hint.map { (b.hintKeys ?? b.keys[0].label, $0) } }
+    }
+
+    /// The focused pane's own hints, then the global ones; keys that need a trainer are left out
+    /// when none runs (browse mode, or after the run ended).
+    public static func hints(for state: UIState, training: Bool) -> (pane: [(key: String, word: String)], global: [(key: String, word: String)]) {
+        let scope = activeScopes(state).first { ![.help, .global].contains($0) } ?? .global
+        func pairs(_ scope: KeyScope) -> [(key: String, word: String)] {
+            bindings.filter { $0.scope == scope && (training || !$0.needsTraining) }
+                .compactMap { b in b.hint.map { (b.hintKeys ?? b.keys[0].label, $0) } }
+        }
+        return (scope == .global ? [] : pairs(scope), pairs(.global))
     }
 }

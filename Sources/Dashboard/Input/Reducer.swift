@@ -76,8 +76,12 @@ private func reduceEvent(_ state: UIState, _ event: Event, now: Duration) -> UIS
         if let message = s.message, message.isExpired(at: now) { s.message = nil }
     case .trainerMessages(let lines):
         guard lines != s.trainerMessagesSeen else { break }
-        // Newer replaces older: of several new lines only the newest is shown.
-        if let newest = newTrainerMessages(lines, since: s.trainerMessagesSeen).last {
+        // Newer replaces older: of several new lines only the newest is shown. A line about a
+        // checkpoint deleted since is stale: it is not shown.
+        let fresh = newTrainerMessages(lines, since: s.trainerMessagesSeen).filter { line in
+            !s.deletedPaths.contains { mentions(line, $0) }
+        }
+        if let newest = fresh.last {
             s.message = Message(newest, kind: .trainer, posted: now)
         }
         s.trainerMessagesSeen = lines
@@ -112,13 +116,15 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
         case .starting, .running, .evaluating:
             effects.append(.send(.pause)); notice = "pausing after this step"
         case .idle:
-            notice = "no training in this process (r in Checkpoints resumes one)"
+            notice = "browsing: nothing trains here (r in Checkpoints resumes a run)"
         case .finished, .failed:
             notice = "training has ended"
         }
     case .saveCheckpoint:
         if training.isActive {
             effects.append(.send(.saveCheckpoint)); notice = "checkpoint requested"
+        } else if training == .idle {
+            notice = "browsing: nothing to save (r in Checkpoints resumes a run)"
         } else {
             notice = "training has ended; nothing new to save"
         }
@@ -147,29 +153,60 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
     case .scrollUp:
         s.helpScroll = max(0, s.helpScroll - 1)
     case .focusNext:
-        s.focus = PaneID(rawValue: (s.focus.rawValue + 1) % PaneID.allCases.count)!
+        focus(&s, PaneID(rawValue: (s.focus.rawValue + 1) % PaneID.allCases.count)!)
     case .focusPrevious:
-        s.focus = PaneID(rawValue: (s.focus.rawValue + PaneID.allCases.count - 1) % PaneID.allCases.count)!
+        focus(&s, PaneID(rawValue: (s.focus.rawValue + PaneID.allCases.count - 1) % PaneID.allCases.count)!)
+    case .focusPane(let pane):
+        focus(&s, pane)
+    case .selectTensorRow(let row):
+        focus(&s, .gradients)
+        s.gradients.selected = moved(row, by: 0, within: limits.tensors)
+    case .selectCheckpointRow(let row):
+        focus(&s, .checkpoints)
+        s.browser.selected = moved(row, by: 0, within: max(1, limits.checkpoints.count))
+    case .setSlider(let slider, let fraction):
+        focus(&s, .sampling)
+        s.draggingSlider = slider
+        let before = s.sampling
+        s.sampling.slider = slider
+        setSlider(&s.sampling, slider, fraction: min(max(fraction, 0), 1), vocab: limits.vocab)
+        if s.sampling.settings != before.settings || s.sampling.maxTokens != before.maxTokens {
+            s.sampling.cursor = nil
+            if !s.sampling.seedLocked { s.sampling.seed &+= 1 }
+        }
+    case .releaseMouse:
+        s.draggingSlider = nil
     case .toggleExpand:
         s.expanded.toggle()
     case .nextTheme:
         let next = (s.themeIndex + 1) % max(1, s.themeCount)
-        if next != s.themeIndex { notice = "theme \(s.themeNames[next])" }
+        notice = next != s.themeIndex
+            ? "theme \(s.themeNames[next]) (\(next + 1) of \(s.themeCount); t for the next)"
+            : "theme \(s.themeNames[next]) is the only one installed"
         s.themeIndex = next
     case .redraw:
         effects.append(.redraw)
     case .toggleSmoothing:
-        s.loss.smoothing.toggle()
+        s.loss.smoothingLevel = (s.loss.smoothingLevel + 1) % LossViewState.smoothingWeights.count
+        notice = s.loss.smoothing ? "EMA smoothing \(s.loss.smoothingWeight) (m: stronger, then off)" : "EMA smoothing off (m turns it on)"
     case .toggleLogScale:
         s.loss.logScale.toggle()
     case .toggleFollow:
         s.loss.follow.toggle()
     case .widenWindow:
-        s.loss.follow = true
-        s.loss.windowSteps = min(s.loss.windowSteps * 2, LossViewState.windowRange.upperBound)
+        // Round windows, and none longer than the run: past its length the whole run shows.
+        if !s.loss.follow { notice = "showing the whole run"; break }
+        let next = LossViewState.windowChoices.first { $0 > s.loss.windowSteps } ?? LossViewState.windowRange.upperBound
+        if limits.maxSteps > 0 && next >= limits.maxSteps {
+            s.loss.follow = false
+        } else {
+            s.loss.windowSteps = next
+        }
     case .narrowWindow:
+        var current = s.loss.windowSteps
+        if !s.loss.follow && limits.maxSteps > 0 { current = limits.maxSteps }
         s.loss.follow = true
-        s.loss.windowSteps = max(s.loss.windowSteps / 2, LossViewState.windowRange.lowerBound)
+        s.loss.windowSteps = LossViewState.windowChoices.last { $0 < current } ?? LossViewState.windowRange.lowerBound
     case .selectNext:
         s.gradients.selected = moved(s.gradients.selected, by: 1, within: limits.tensors)
     case .selectPrevious:
@@ -191,7 +228,7 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
             notice = "training has ended; the probe cannot change"
         }
     case .nextSlider, .previousSlider, .increaseSlider, .decreaseSlider, .toggleSeedLock, .newSeed, .editPrompt,
-         .cursorEarlier, .cursorLater, .useLiveWeights:
+         .cursorEarlier, .cursorLater, .useLiveWeights, .scrollTextUp, .scrollTextDown, .followText:
         reduceSampling(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .focusCheckpoints, .nextCheckpoint, .previousCheckpoint, .loadCheckpoint, .resumeCheckpoint, .deleteCheckpoint,
          .confirmDelete, .cancelDelete, .markCheckpoint, .cycleSort, .editFilter:
@@ -250,8 +287,42 @@ private func stepSlider(_ v: inout SamplingViewState, up: Bool, vocab: Int?) {
         if vocab != Int.max { values.append(vocab) }
         v.topK = step(v.topK, through: values)
     case .maxTokens:
-        v.maxTokens = step(v.maxTokens, through: [20, 50, 100, 200, 300, 500, 1000, 2000])
+        v.maxTokens = step(v.maxTokens, through: SamplingViewState.maxTokensSteps)
     }
+}
+
+/// A slider put at `fraction` of its track by the mouse, snapped to the values its keys reach.
+private func setSlider(_ v: inout SamplingViewState, _ slider: SamplingSlider, fraction: Double, vocab: Int?) {
+    func nearest(_ target: Double, _ values: [Int]) -> Int {
+        values.min { abs(Double($0) - target) < abs(Double($1) - target) } ?? Int(target)
+    }
+    switch slider {
+    case .temperature:
+        v.temperature = Float((fraction * 2 / 0.05).rounded() * 0.05 * 100).rounded() / 100
+    case .topP:
+        v.topP = Float((fraction / 0.05).rounded() * 0.05 * 100).rounded() / 100
+    case .topK:
+        let top = vocab ?? 50_000
+        var values = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000].filter { $0 < top }
+        values.append(top)
+        v.topK = nearest(fraction * Double(top), values)
+    case .maxTokens:
+        let r = SamplingViewState.maxTokensRange
+        v.maxTokens = nearest(Double(r.lowerBound) + fraction * Double(r.upperBound - r.lowerBound), SamplingViewState.maxTokensSteps)
+    }
+}
+
+/// Focus moves to `pane`; a pane other than Loss becomes the one shown beside it when space is short.
+private func focus(_ s: inout UIState, _ pane: PaneID) {
+    s.focus = pane
+    if pane != .loss { s.detailPane = pane }
+}
+
+/// Whether a message is about this checkpoint (its path, or its file name).
+func mentions(_ text: String, _ path: String) -> Bool {
+    if text.contains(path) { return true }
+    let file = path.split(separator: "/").last.map(String.init) ?? path
+    return !file.isEmpty && text.contains(file)
 }
 
 private func reduceSampling(_ s: inout UIState, _ action: Action, training: TrainingSnapshot.State,
@@ -282,6 +353,16 @@ private func reduceSampling(_ s: inout UIState, _ action: Action, training: Trai
         s.sampling.cursor = max(0, (s.sampling.cursor ?? last) - 1)
     case .cursorLater:
         if let c = s.sampling.cursor { s.sampling.cursor = c + 1 >= limits.generatedTokens ? nil : c + 1 }
+    case .scrollTextUp:
+        let page = max(1, limits.textRows - 1)
+        let top = s.sampling.textScroll ?? max(0, limits.textLines - limits.textRows)
+        s.sampling.textScroll = max(0, top - page)
+    case .scrollTextDown:
+        guard let top = s.sampling.textScroll else { break }
+        let next = top + max(1, limits.textRows - 1)
+        s.sampling.textScroll = next >= limits.textLines - limits.textRows ? nil : next
+    case .followText:
+        s.sampling.textScroll = nil
     case .useLiveWeights:
         if training.isActive {
             effects.append(.send(.snapshotWeights))
@@ -303,7 +384,7 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
     let row = rows.isEmpty ? nil : rows[index]
     switch action {
     case .focusCheckpoints:
-        s.focus = .checkpoints
+        focus(&s, .checkpoints)
     case .nextCheckpoint:
         s.browser.selected = moved(index, by: 1, within: rows.count)
     case .previousCheckpoint:
@@ -330,6 +411,8 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
             return
         }
         s.browser.confirmingDelete = nil
+        s.deletedPaths.append(question.path)
+        if let m = s.message, mentions(m.text, question.path) { s.message = nil }
         s.browser.marked.removeAll { $0 == question.path }
         if s.sampling.source.paths.contains(question.path) { s.sampling.source = .live }
         effects.append(.deleteCheckpoint(question.path))

@@ -15,6 +15,16 @@ public enum PaneID: Int, CaseIterable, Sendable {
         case .checkpoints: "Checkpoints"
         }
     }
+
+    public var shortTitle: String {
+        switch self {
+        case .loss: "Loss"
+        case .gradients: "Grad"
+        case .attention: "Attn"
+        case .sampling: "Sample"
+        case .checkpoints: "Ckpts"
+        }
+    }
 }
 
 /// View settings of the Gradients pane.
@@ -72,10 +82,14 @@ public struct SamplingViewState: Equatable, Sendable {
     public var seedLocked = true
     /// Generated token whose next-token distribution is shown (nil: the newest).
     public var cursor: Int?
+    /// First wrapped line of the text shown (nil: follow the end as it streams in).
+    public var textScroll: Int?
     public var source: ConsoleSource = .live
 
     public static let temperatureRange: ClosedRange<Float> = 0...2
     public static let maxTokensRange = 20...2000
+    /// What ←/→ step max tokens through: close together where a person aims.
+    public static let maxTokensSteps = [20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000]
 
     public init() {}
 
@@ -114,6 +128,11 @@ public struct SelectionLimits: Equatable, Sendable {
     public var vocab: Int?
     /// Tokens generated so far in the console (the cursor's range).
     public var generatedTokens = 0
+    /// The run's length in steps (0: unknown): the loss pane's zoom stops there.
+    public var maxSteps = 0
+    /// Wrapped lines of the console's text and how many show (its scroll range).
+    public var textLines = 0
+    public var textRows = 0
 
     public init(tensors: Int? = nil, layers: Int? = nil, heads: Int? = nil) {
         self.tensors = tensors; self.layers = layers; self.heads = heads
@@ -122,19 +141,30 @@ public struct SelectionLimits: Equatable, Sendable {
     public init(_ snapshot: TrainingSnapshot) {
         self.init(tensors: snapshot.telemetry?.tensors.count, layers: snapshot.attention?.layers,
                   heads: snapshot.attention?.heads)
+        maxSteps = max(snapshot.maxSteps, snapshot.steps.last?.step ?? 0)
     }
 }
 
 /// View settings of the loss pane.
 public struct LossViewState: Equatable, Sendable {
-    /// Draw the train loss through an exponential moving average.
-    public var smoothing = true
+    /// Index into `smoothingWeights`: how strongly the train loss is smoothed (EMA), `m` steps it.
+    public var smoothingLevel = 4
     public var logScale = false
     /// Show only the newest `windowSteps` steps (true) or the whole run (false).
     public var follow = true
     public var windowSteps = 500
 
     public static let windowRange = 20...1_000_000
+    /// The zoom windows ←/→ step through: round numbers.
+    public static let windowChoices = [20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000,
+                                       500_000, 1_000_000]
+    /// EMA weights `m` cycles through (0 = off). 0.95 averages over about 20 steps.
+    public static let smoothingWeights = [0, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99]
+
+    public var smoothingWeight: Double {
+        Self.smoothingWeights[min(max(0, smoothingLevel), Self.smoothingWeights.count - 1)]
+    }
+    public var smoothing: Bool { smoothingWeight > 0 }
 
     public init() {}
 }
@@ -151,6 +181,13 @@ public enum ShutdownPhase: Equatable, Sendable {
 /// (`Input`) — so every sequence can be replayed in a test.
 public struct UIState: Equatable, Sendable {
     public var focus: PaneID = .loss
+    /// The pane beside the loss pane when the terminal is too narrow for all of them: the last
+    /// focused pane other than Loss.
+    public var detailPane: PaneID = .gradients
+    /// Checkpoints deleted in this session: a message about one is stale and not shown.
+    public var deletedPaths: [String] = []
+    /// The slider a mouse button is held on (dragging moves it).
+    public var draggingSlider: SamplingSlider?
     /// The focused pane fills the whole body.
     public var expanded = false
     public var showHelp = false
@@ -174,8 +211,10 @@ public struct UIState: Equatable, Sendable {
     /// The trainer's messages already turned into `message`s (the snapshot's list as last seen).
     public var trainerMessagesSeen: [String] = []
 
-    public init(themeIndex: Int = 0, themeNames: [String] = ["default"]) {
+    public init(themeIndex: Int = 0, themeNames: [String] = ["default"], focus: PaneID = .loss) {
         self.themeNames = themeNames.isEmpty ? ["default"] : themeNames
         self.themeIndex = min(max(0, themeIndex), self.themeNames.count - 1)
+        self.focus = focus
+        if focus != .loss { detailPane = focus }
     }
 }

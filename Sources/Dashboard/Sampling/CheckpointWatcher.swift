@@ -14,6 +14,8 @@ public struct BrowserData: Equatable, Sendable {
     /// Train loss over steps of the run at `lossRunPath` (from its metrics.jsonl), for the mini curve.
     public var lossRunPath: String?
     public var losses: [(step: Int, loss: Float)] = []
+    /// The same run's whole history (metrics and telemetry), for browse mode's panes.
+    public var history: RunHistory?
     /// The time of the scan, for checkpoint ages.
     public var scannedAt = Date(timeIntervalSince1970: 0)
 
@@ -118,7 +120,7 @@ public final class CheckpointWatcher: Sendable {
     }
 
     private func loop() {
-        var metricsCache: (path: String, modified: Date?, losses: [(step: Int, loss: Float)])?
+        var metricsCache: (path: String, modified: [Date?], history: RunHistory)?
         while true {
             let (deletions, lossRun, stop) = shared.withLock { s in
                 defer { s.deletions.removeAll(); s.poked = false }
@@ -143,14 +145,14 @@ public final class CheckpointWatcher: Sendable {
             do { scanned.runs = try CheckpointCatalog.scan(folder) } catch { scanned.error = error.description }
             if let notes = notes.first { scanned.error = notes }
             if let lossRun {
-                let metricsPath = RunDirectory(lossRun).metricsPath
-                let modified = (try? FileManager.default.attributesOfItem(atPath: metricsPath))?[.modificationDate] as? Date
+                let files = [RunDirectory(lossRun).metricsPath, lossRun + "/" + TelemetryLog.fileName]
+                let modified = files.map { (try? FileManager.default.attributesOfItem(atPath: $0))?[.modificationDate] as? Date }
                 if metricsCache?.path != lossRun || metricsCache?.modified != modified {
-                    let records = (try? MetricsLog.read(metricsPath)) ?? []
-                    metricsCache = (lossRun, modified, records.compactMap { r in r.trainLoss.map { (r.step, $0) } })
+                    metricsCache = (lossRun, modified, RunHistory.read(runPath: lossRun))
                 }
                 scanned.lossRunPath = lossRun
-                scanned.losses = metricsCache?.losses ?? []
+                scanned.history = metricsCache?.history
+                scanned.losses = (metricsCache?.history.records ?? []).compactMap { r in r.trainLoss.map { (r.step, $0) } }
             }
             shared.withLock { s in
                 scanned.version = s.data.version + 1

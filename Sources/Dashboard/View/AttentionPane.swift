@@ -61,7 +61,8 @@ struct AttentionPane: Widget {
         guard !inner.isEmpty else { return }
         guard let maps = snapshot.attention, maps.size > 0, maps.layers > 0, maps.heads > 0 else {
             let message = snapshot.state.isActive ? "waiting for the first attention maps…" : "no attention maps"
-            buffer.write(message, in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            buffer.write(TextFit.words(message, width: inner.width), in: inner.centered(width: inner.width, height: 1),
+                         alignment: .center, palette.muted)
             return
         }
         let (layer, head) = chosen(maps)
@@ -122,7 +123,7 @@ struct AttentionPane: Widget {
             let x = area.x + (h % best.columns) * (side + 1)
             let y = area.y + (h / best.columns) * (cellRows + 1)
             let style = h == chosen ? palette.selected : palette.label
-            buffer.write("h\(h + 1)", x: x, y: y, maxWidth: side, style)
+            buffer.write(TextFit.words("h\(h + 1)", width: side), x: x, y: y, style)
             Heatmap(rows: maps.size, columns: maps.size, values: Self.displayedMatrix(maps, layer: layer, head: h),
                     range: Self.range, scale: palette.theme.heatScale, monochrome: palette.monochrome)
                 .render(into: &buffer, area: Rect(x: x, y: y + 1, width: side, height: cellRows))

@@ -21,28 +21,45 @@ struct CheckpointsPane: Widget {
         let inner = Pane.inner(area)
         guard !inner.isEmpty else { return }
         guard data.folder != nil else {
-            buffer.write("no runs folder", in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            buffer.write(TextFit.words("no runs folder", width: inner.width), in: inner.centered(width: inner.width, height: 1),
+                         alignment: .center, palette.muted)
             return
         }
-        var body = inner
-        // The bottom line: the delete question, else the selection's problem or where the list comes from.
+        let parts = Self.parts(area)
+        let body = parts.body
+        if let footer = parts.footer { renderFooter(into: &buffer, area: footer) }
+        if rows.isEmpty {
+            let message = data.error ?? (view.filter.isEmpty ? "no checkpoints yet in \(data.folder ?? "")" : "nothing matches /\(view.filter)")
+            buffer.write(TextFit.path(message, width: body.width), in: body, data.error == nil ? palette.muted : palette.error)
+            return
+        }
+        if let curve = parts.curve { renderCurve(into: &buffer, area: curve) }
+        renderList(into: &buffer, area: parts.list)
+    }
+
+    /// The pane's parts: list (header row included), the selected run's curve, the footer line.
+    static func parts(_ area: Rect) -> (body: Rect, list: Rect, curve: Rect?, footer: Rect?) {
+        var body = Pane.inner(area)
+        var footer: Rect?
         if body.height >= 3 {
             let (rest, bottom) = body.splitBottom(1)
             body = rest
-            renderFooter(into: &buffer, area: bottom)
+            footer = bottom
         }
-        if rows.isEmpty {
-            let message = data.error ?? (view.filter.isEmpty ? "no checkpoints yet in \(data.folder ?? "")" : "nothing matches /\(view.filter)")
-            buffer.write(message, in: body, data.error == nil ? palette.muted : palette.error)
-            return
-        }
-        var listArea = body
         if body.height >= 12 {
-            let parts = body.rows(weights: [3, 2])
-            listArea = parts[0]
-            renderCurve(into: &buffer, area: parts[1])
+            let rows = body.rows(weights: [3, 2])
+            return (body, rows[0], rows[1], footer)
         }
-        renderList(into: &buffer, area: listArea)
+        return (body, body, nil, footer)
+    }
+
+    /// The list row under a screen row (for the mouse).
+    static func row(at y: Int, area: Rect, selected: Int, count: Int) -> Int? {
+        let list = parts(area).list
+        guard y > list.y, y < list.maxY else { return nil }
+        let first = SelectableList.firstVisible(selected: selected, count: count, visibleRows: list.height - 1)
+        let index = first + (y - list.y - 1)
+        return index < count ? index : nil
     }
 
     private var selected: Int { min(max(0, view.selected), max(0, rows.count - 1)) }
@@ -50,12 +67,17 @@ struct CheckpointsPane: Widget {
     private func renderList(into buffer: inout CellBuffer, area: Rect) {
         guard area.height >= 2 else { return }
         let (header, list) = area.splitTop(1)
-        let runWidth = max(6, min(18, area.width - 40))
-        func line(_ run: String, _ step: String, _ train: String, _ val: String, _ age: String, _ size: String) -> String {
-            run.padding(toLength: runWidth, withPad: " ", startingAt: 0)
-                + [step.leftPad(7), train.leftPad(7), val.leftPad(7), age.leftPad(5), size.leftPad(8)].joined()
+        // The run column takes the space the numbers leave; names shorten in the middle, keeping
+        // the tail that tells runs apart (a timestamp, a suffix). Narrow panes drop size, then age.
+        let longestRun = rows.map { TextFit.width($0.info.run) }.max() ?? 3
+        var columns: [(title: String, width: Int)] = [("step", 7), ("train", 7), ("val", 7), ("age", 5), ("size", 8)]
+        while columns.count > 3 && area.width - 2 - columns.reduce(0, { $0 + $1.width }) < min(12, longestRun) { columns.removeLast() }
+        let runWidth = max(4, min(longestRun + 1, area.width - 2 - columns.reduce(0) { $0 + $1.width }))
+        func line(_ run: String, _ values: [String]) -> String {
+            TextFit.pad(TextFit.middle(run, width: runWidth - 1), runWidth)
+                + zip(values, columns).map { TextFit.pad($0.0, $0.1.width, alignment: .right) }.joined()
         }
-        buffer.write("  " + line("run", "step", "train", "val", "age", "size"), in: header, palette.title)
+        buffer.write("  " + line("run", columns.map(\.title)), in: header, palette.title)
         let first = SelectableList.firstVisible(selected: selected, count: rows.count, visibleRows: list.height)
         for r in 0..<min(list.height, rows.count - first) {
             let index = first + r
@@ -66,9 +88,8 @@ struct CheckpointsPane: Widget {
             if isSelected { style = palette.selected; buffer.fill(rect, " ", style) }
             let mark = view.marked.contains(info.path) ? "x" : sampling.contains(info.path) ? "•" : " "
             let age = info.created.map { Self.age(data.scannedAt.timeIntervalSince($0)) } ?? "?"
-            buffer.write((isSelected ? "▶" : " ") + mark + line(info.run, String(info.step), Self.loss(info.trainLoss),
-                                                                Self.loss(info.valLoss), age, Self.size(info.sizeBytes)),
-                         in: rect, style)
+            let values = [String(info.step), Self.loss(info.trainLoss), Self.loss(info.valLoss), age, Self.size(info.sizeBytes)]
+            buffer.write((isSelected ? "▶" : " ") + mark + line(info.run, values), in: rect, style)
         }
     }
 
@@ -78,16 +99,18 @@ struct CheckpointsPane: Widget {
                 ? "\(question.label) is the run's ONLY checkpoint. Really delete it? y/n"
                 : "delete \(question.label)" + (question.onlyCheckpoint ? " (the run's only checkpoint)" : "") + "? y/n"
             buffer.fill(area, " ", palette.warning)
-            buffer.write(text, in: area, palette.warning.adding(.reverse))
+            buffer.write(TextFit.words(text, width: area.width), in: area, palette.warning.adding(.reverse))
             return
         }
         if !rows.isEmpty, let problem = rows[selected].info.problem {
-            buffer.write("unreadable: " + problem, in: area, palette.error)
+            buffer.write(TextFit.words("unreadable: " + problem, width: area.width), in: area, palette.error)
         } else if let error = data.error {
-            buffer.write(error, in: area, palette.error)
-        } else {
-            let marks = view.marked.isEmpty ? "" : " · \(view.marked.count) marked (x)"
-            buffer.write("Enter sample · r resume · d delete · x compare\(marks)", in: area, palette.muted)
+            buffer.write(TextFit.words(error, width: area.width), in: area, palette.error)
+        } else if !view.marked.isEmpty {
+            // The keys themselves are on the hint line while this pane has focus.
+            buffer.write(TextFit.words("\(view.marked.count) marked (x): mark another to compare", width: area.width), in: area, palette.muted)
+        } else if !focused {
+            buffer.write(TextFit.words("c or a click focuses the browser", width: area.width), in: area, palette.muted)
         }
     }
 
@@ -96,9 +119,9 @@ struct CheckpointsPane: Widget {
         guard area.height >= 3 else { return }
         let (title, chart) = area.splitTop(1)
         let row = rows[selected]
-        buffer.write("train loss · \(row.info.run)", in: title, palette.title)
+        buffer.write("train loss · " + TextFit.middle(row.info.run, width: max(1, title.width - 13)), in: title, palette.title)
         guard data.lossRunPath == row.runPath, data.losses.count >= 2 else {
-            buffer.write("no metrics yet", in: chart, palette.muted)
+            buffer.write(TextFit.words("no metrics yet", width: chart.width), in: chart, palette.muted)
             return
         }
         let xs = data.losses.map { Double($0.step) }, ys = data.losses.map { Double($0.loss) }

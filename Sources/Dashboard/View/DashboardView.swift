@@ -8,6 +8,10 @@ public struct ConsoleData: Equatable, Sendable {
     public var browser = BrowserData()
     /// `browser`'s checkpoints sorted and filtered as the UI state says.
     public var rows: [BrowserRow] = []
+    /// The model's size and memory estimate (from the options).
+    public var model: ModelFacts?
+    /// This process's resident memory, read every few seconds (nil: not read yet).
+    public var residentBytes: Int?
 
     public init() {}
 }
@@ -27,12 +31,22 @@ public enum DashboardView {
             return buffer
         }
 
-        StatusBar(snapshot: snapshot, shuttingDown: ui.shutdown == .waitingForTrainer, palette: palette)
+        let browsing = snapshot.state == .idle
+        let selectedRow = console.rows.isEmpty ? nil : console.rows[min(max(0, ui.browser.selected), console.rows.count - 1)]
+        let original = snapshot
+        // Browse mode: the selected run's history fills the panes.
+        var snapshot = snapshot
+        if browsing, let history = console.browser.history, history.runPath == selectedRow?.runPath {
+            snapshot = history.snapshot(idle: snapshot)
+        }
+        StatusBar(snapshot: snapshot, shuttingDown: ui.shutdown == .waitingForTrainer, palette: palette,
+                  browsing: browsing ? selectedRow : nil, model: console.model, residentBytes: console.residentBytes)
             .render(into: &buffer, area: layout.status)
         if let tabs = layout.tabs {
-            TabStrip(focus: ui.focus, expanded: ui.expanded, palette: palette).render(into: &buffer, area: tabs)
+            TabStrip(focus: ui.focus, expanded: ui.expanded, shown: Set(layout.panes.keys), palette: palette)
+                .render(into: &buffer, area: tabs)
         }
-        for (pane, area) in layout.panes {
+        for (pane, area) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let focused = pane == ui.focus
             switch pane {
             case .loss:
@@ -52,7 +66,7 @@ public enum DashboardView {
         if let entry = ui.textEntry {
             TextEntryLine(entry: entry, palette: palette).render(into: &buffer, area: layout.hints)
         } else {
-            HintLine(snapshot: snapshot, message: ui.message, themeName: theme.name, palette: palette)
+            HintLine(snapshot: original, ui: ui, message: ui.message, themeName: theme.name, palette: palette)
                 .render(into: &buffer, area: layout.hints)
         }
 
@@ -67,37 +81,59 @@ public enum DashboardView {
     }
 }
 
-/// The pane names in a row, focused one highlighted: shown when only one pane fits on screen
-/// (or one is expanded), so the others are still known to exist and Tab has visible effect.
+/// The pane names in a row: the focused one in the selection colour, the others on screen in
+/// normal text, the hidden ones muted; with how to reach the rest. Shown when only some panes fit
+/// (a narrow or small terminal) or one is expanded, so the others are still known to exist.
 struct TabStrip: Widget {
     var focus: PaneID
     var expanded: Bool
+    var shown: Set<PaneID>
     var palette: Palette
 
     func render(into buffer: inout CellBuffer, area: Rect) {
         guard !area.isEmpty else { return }
+        let help = expanded ? "e restores" : shown.count < PaneID.allCases.count ? "Tab next pane" : ""
+        var titles = PaneID.allCases.map { " \($0.title) " }
+        let total = titles.reduce(0) { $0 + TextFit.width($1) + 1 } + TextFit.width(help)
+        if total > area.width {
+            // Short names before anything is cut: "Grad", "Attn".
+            titles = PaneID.allCases.map { " \($0.shortTitle) " }
+        }
         var x = area.x
-        for pane in PaneID.allCases {
-            let style = pane == focus ? palette.selected : palette.muted
-            x += buffer.write(" \(pane.title) ", x: x, y: area.y, maxWidth: area.maxX - x, style)
+        for (pane, title) in zip(PaneID.allCases, titles) {
+            let style = pane == focus ? palette.focusedTitle : shown.contains(pane) ? palette.text : palette.muted
+            guard x + TextFit.width(title) <= area.maxX else { break }
+            x += buffer.write(title, x: x, y: area.y, style)
             x += 1
         }
-        if expanded {
-            buffer.write("e restores", in: area, alignment: .right, palette.muted)
+        if !help.isEmpty && x + TextFit.width(help) < area.maxX {
+            buffer.write(help, in: area, alignment: .right, palette.muted)
         }
     }
 }
 
 /// The bottom line: the message (a notice or the trainer's newest line, until it expires) on the
-/// left, key hints on the right.
+/// left, then the focused pane's keys and the global ones on the right.
 struct HintLine: Widget {
     var snapshot: TrainingSnapshot
+    var ui: UIState
     var message: Message?
     var themeName: String
     var palette: Palette
 
-    /// Hints dropped first when space runs short; help and quit go last.
+    /// Global hints dropped first when space runs short; help and quit go last.
     static let dropOrder = ["checkpoints", "focus", "expand", "theme", "save", "pause", "quit", "help"]
+
+    /// A message made to fit: a path at its end keeps its file name ("checkpoint saved: …/step-001410.safetensors").
+    static func fit(_ text: String, width: Int) -> String {
+        guard TextFit.width(text) > width else { return text }
+        if let r = text.range(of: ": ", options: .backwards), text[r.upperBound...].contains("/") {
+            let head = String(text[..<r.upperBound]), path = String(text[r.upperBound...])
+            let room = width - TextFit.width(head)
+            if room >= 12 { return head + TextFit.path(path, width: room) }
+        }
+        return TextFit.words(text, width: width)
+    }
 
     func render(into buffer: inout CellBuffer, area: Rect) {
         guard !area.isEmpty else { return }
@@ -110,24 +146,38 @@ struct HintLine: Widget {
             left = ("theme \(themeName)", palette.muted)
         }
 
-        // The message gets up to 60% of the line; hints (from the keymap) fill what is left,
-        // losing the least essential first.
-        var hints = Keymap.hints()
+        // The message gets up to 60% of the line; hints (from the keymap) fill what is left: the
+        // focused pane's own keys first to go, then the least essential global ones.
+        let (paneHints, globalHints) = Keymap.hints(for: ui, training: snapshot.state.isActive)
+        var pane = paneHints, global = globalHints
         func width(_ h: [(key: String, word: String)]) -> Int {
-            h.reduce(0) { $0 + $1.key.unicodeScalars.count + $1.word.unicodeScalars.count + 3 }
+            h.reduce(0) { $0 + TextFit.width($1.key) + TextFit.width($1.word) + 3 }
         }
-        let messageRoom = min(left.0.unicodeScalars.count + 2, area.width * 3 / 5)
+        let messageRoom = min(TextFit.width(left.0) + 2, area.width * 3 / 5)
         var drop = Self.dropOrder[...]
-        while !hints.isEmpty && width(hints) > area.width - messageRoom, let next = drop.popFirst() {
-            hints.removeAll { $0.word == next }
+        while width(pane) + width(global) + (pane.isEmpty ? 0 : 2) > area.width - messageRoom {
+            if let next = drop.first, ["checkpoints", "focus", "expand", "theme"].contains(next) {
+                drop.removeFirst()
+                global.removeAll { $0.word == next }
+            } else if !pane.isEmpty {
+                pane.removeLast()
+            } else if let next = drop.popFirst() {
+                global.removeAll { $0.word == next }
+            } else { break }
         }
-        let hintsWidth = width(hints)
+        let hintsWidth = width(pane) + width(global) + (pane.isEmpty ? 0 : 2)
         var x = area.maxX - hintsWidth
-        for hint in hints {
+        for hint in pane {
+            x += buffer.write(hint.key, x: x, y: area.y, palette.highlight)
+            x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.text)
+        }
+        if !pane.isEmpty { x += buffer.write("│ ", x: x, y: area.y, palette.border) }
+        for hint in global {
             x += buffer.write(hint.key, x: x, y: area.y, palette.highlight)
             x += buffer.write(" \(hint.word)  ", x: x, y: area.y, palette.muted)
         }
-        buffer.write(left.0, x: area.x + 1, y: area.y, maxWidth: max(0, area.width - hintsWidth - 2), left.1)
+        let room = max(0, area.width - hintsWidth - 2)
+        buffer.write(Self.fit(left.0, width: room), x: area.x + 1, y: area.y, left.1)
     }
 }
 
@@ -163,9 +213,9 @@ struct TextEntryLine: Widget {
         let helpWidth = help.unicodeScalars.count
         let room = max(1, area.maxX - x - helpWidth - 1)
         let scalars = Array(text.unicodeScalars)
-        let shown = String(String.UnicodeScalarView(scalars.suffix(room - 1)))
+        let shown = String(String.UnicodeScalarView(scalars.suffix(max(0, room - 1))))
         x += buffer.write(shown, x: x, y: area.y, palette.text)
         buffer.set(x, area.y, "█", palette.highlight)
-        buffer.write(help, x: area.maxX - helpWidth, y: area.y, palette.muted)
+        if area.maxX - helpWidth > x { buffer.write(help, x: area.maxX - helpWidth, y: area.y, palette.muted) }
     }
 }

@@ -27,4 +27,12 @@ enum Format {
         if perSecond >= 1_000 { return String(format: "%.1fk", perSecond / 1_000) }
         return String(format: "%.0f", perSecond)
     }
+
+    /// "0.80M", "10.65M", "124M", "850k".
+    static func parameters(_ n: Int) -> String {
+        if n >= 100_000_000 { return String(format: "%.0fM", Double(n) / 1e6) }
+        if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
+        if n >= 1_000 { return String(format: "%.0fk", Double(n) / 1e3) }
+        return String(n)
+    }
 }

@@ -49,7 +49,8 @@ struct GradientsPane: Widget {
         guard !inner.isEmpty else { return }
         guard let telemetry = snapshot.telemetry, !telemetry.tensors.isEmpty else {
             let message = snapshot.state.isActive ? "waiting for the first gradient statistics…" : "no gradient statistics"
-            buffer.write(message, in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            buffer.write(TextFit.words(message, width: inner.width), in: inner.centered(width: inner.width, height: 1),
+                         alignment: .center, palette.muted)
             return
         }
         let selected = min(max(0, view.selected), telemetry.tensors.count - 1)
@@ -58,6 +59,21 @@ struct GradientsPane: Widget {
         } else {
             renderCompact(telemetry, selected: selected, into: &buffer, area: inner)
         }
+    }
+
+    /// Where the tensor list's rows are drawn in a pane at `area` (for the mouse): the rect whose
+    /// row r shows tensor `first + r`.
+    static func listRows(_ area: Rect) -> Rect? {
+        let inner = Pane.inner(area)
+        if inner.width >= 90 && inner.height >= 10 {
+            let overview = inner.splitLeft(min(52, inner.width * 2 / 5)).0
+            return overview.height >= 2 ? overview.splitTop(1).1 : nil
+        }
+        var body = inner
+        if inner.height >= 4 { body = body.splitBottom(1).0 }
+        if body.height >= 16 { body = body.rows(weights: [1, 1])[0] }
+        guard body.width >= 36 else { return nil }
+        return body.splitLeft(min(20, body.width * 2 / 5)).0
     }
 
     // MARK: Arrangements
@@ -79,7 +95,7 @@ struct GradientsPane: Widget {
         if area.height >= 4 {
             let (rest, summaryRow) = body.splitBottom(1)
             body = rest
-            buffer.write(summary(t), in: summaryRow, palette.label)
+            buffer.write(summary(t, width: summaryRow.width), in: summaryRow, palette.label)
         }
         var charts: Rect?
         if body.height >= 16 {
@@ -105,15 +121,27 @@ struct GradientsPane: Widget {
     }
 
     /// "‖g‖ 0.83 · clipped 12/400 · upd/data h.0 1.1e-03 …" for panes too small for the charts.
-    private func summary(_ t: Telemetry) -> String {
+    private func summary(_ t: Telemetry, width: Int) -> String {
         var parts: [String] = []
         if let last = snapshot.steps.last {
             parts.append("‖g‖ \(String(format: "%.2f", last.gradNorm))")
             if snapshot.gradClip > 0 { parts.append("clipped \(clippedSteps().count)/\(snapshot.steps.count)") }
         }
-        let ratios = t.layers.compactMap { l in l.ratio.map { "\(l.name) \(Self.scientific($0))" } }
-        if !ratios.isEmpty { parts.append("upd/data " + ratios.joined(separator: " ")) }
-        return parts.joined(separator: " · ")
+        var line = parts.joined(separator: " · ")
+        // As many layers' update/data ratios as fit, each whole; "…" says there are more.
+        let ratios = t.layers.compactMap { l in l.ratio.map { "\(l.name == "embedding" ? "emb" : l.name) \(Self.scientific($0))" } }
+        if !ratios.isEmpty {
+            var piece = (line.isEmpty ? "" : " · ") + "upd/data"
+            var added = 0
+            for r in ratios {
+                let more = added + 1 < ratios.count ? 2 : 0
+                guard TextFit.width(line + piece + " " + r) + more <= width else { break }
+                piece += " " + r
+                added += 1
+            }
+            if added > 0 { line += piece + (added < ratios.count ? " …" : "") }
+        }
+        return TextFit.words(line, width: width)
     }
 
     // MARK: Pieces
@@ -142,7 +170,7 @@ struct GradientsPane: Widget {
             let style = isSelected ? palette.selected : palette.text
             if isSelected { buffer.fill(line, " ", style) }
             buffer.write(isSelected ? "▶ " : "  ", in: line, style)
-            buffer.write(Self.shortName(s.name), x: line.x + 2, y: line.y, maxWidth: nameWidth, style)
+            buffer.write(TextFit.middle(Self.shortName(s.name), width: nameWidth), x: line.x + 2, y: line.y, style)
             if miniWidth > 0 {
                 Histogram(counts: s.logHistogram.counts.map(Double.init), scale: palette.theme.histogramScale, style: style)
                     .render(into: &buffer, area: Rect(x: miniX, y: line.y, width: miniWidth, height: 1))
@@ -163,13 +191,23 @@ struct GradientsPane: Widget {
         func line(_ text: String, _ style: Style) {
             guard rows.height > 2 else { return }
             let (top, rest) = rows.splitTop(1)
-            buffer.write(text, in: top, style)
+            buffer.write(TextFit.words(text, width: top.width), in: top, style)
             rows = rest
         }
         let shape = s.shape.map(String.init).joined(separator: "×")
-        line("\(Self.shortName(s.name)) [\(shape)]", palette.highlight)
+        let name = Self.shortName(s.name)
+        let shapeText = " [\(shape)]"
+        line(TextFit.width(name + shapeText) <= area.width ? name + shapeText : TextFit.middle(name, width: area.width), palette.highlight)
         line("std \(Self.scientific(s.std))  mean \(Self.scientific(s.mean))", palette.text)
-        line("zeros \(String(format: "%.1f", 100 * s.zeroFraction))%  update/data \(Self.scientific(s.updateRatio))", palette.text)
+        let zeros = "zeros \(String(format: "%.1f", 100 * s.zeroFraction))%"
+        let ratio = "upd/data \(Self.scientific(s.updateRatio))"
+        // Two short facts: on one line when both fit, else one line each.
+        if TextFit.width(zeros + "  " + ratio) <= area.width {
+            line(zeros + "  " + ratio, palette.text)
+        } else {
+            line(zeros, palette.text)
+            line(ratio, palette.text)
+        }
         let h = s.logHistogram
         var outside: [String] = []
         if !view.rawValues {
@@ -180,7 +218,7 @@ struct GradientsPane: Widget {
         if h.nonFinite > 0 { outside.append("non-finite \(h.nonFinite)") }
         if !outside.isEmpty && rows.height > 3 {
             let (rest, bottom) = rows.splitBottom(1)
-            buffer.write(outside.joined(separator: " · "), in: bottom, palette.warning)
+            buffer.write(TextFit.words(outside.joined(separator: " · "), width: bottom.width), in: bottom, palette.warning)
             rows = rest
         }
         let histogram: Histogram
@@ -202,7 +240,7 @@ struct GradientsPane: Widget {
     private func renderRatios(_ t: Telemetry, into buffer: inout CellBuffer, area: Rect) {
         guard area.height >= 3 else { return }
         let (title, chart) = area.splitTop(1)
-        buffer.write("update/data per layer (log)", in: title, palette.title)
+        buffer.write(TextFit.words("update/data per layer (log)", width: title.width), in: title, palette.title)
         let points = snapshot.updateRatios
         guard let firstStep = points.first?.step, let lastStep = points.last?.step else { return }
         let xs = points.map { Double($0.step) }
@@ -235,7 +273,7 @@ struct GradientsPane: Widget {
         if snapshot.gradClip > 0 {
             heading += " · clipped \(clipped.count)/\(steps.count) (>\(String(format: "%g", snapshot.gradClip)))"
         }
-        buffer.write(heading, in: title, palette.title)
+        buffer.write(TextFit.words(heading, width: title.width), in: title, palette.title)
         guard let first = steps.first, let last = steps.last else { return }
         var series: [LineChart.Series] = [
             .init(name: "‖g‖", xs: steps.map { Double($0.step) }, ys: steps.map { Double($0.gradNorm) }, color: palette.color(.trainLoss)),

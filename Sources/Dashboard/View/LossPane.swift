@@ -11,14 +11,13 @@ struct LossPane: Widget {
 
     var trailingTitle: String {
         var parts: [String] = []
-        if view.smoothing { parts.append("EMA") }
+        parts.append(view.smoothing ? "EMA \(String(format: "%g", view.smoothingWeight))" : "raw")
         if view.logScale { parts.append("log") }
-        parts.append(view.follow ? "last \(view.windowSteps)" : "all")
+        // A window as long as the run (or longer) is the whole run.
+        let runLength = max(snapshot.maxSteps, snapshot.steps.last?.step ?? 0)
+        parts.append(view.follow && (runLength == 0 || view.windowSteps < runLength) ? "last \(view.windowSteps) steps" : "all steps")
         return parts.joined(separator: " · ")
     }
-
-    /// EMA weight for the smoothed train loss.
-    static let smoothingWeight = 0.9
 
     func render(into buffer: inout CellBuffer, area: Rect) {
         palette.pane(PaneID.loss.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
@@ -27,13 +26,16 @@ struct LossPane: Widget {
         let steps = snapshot.steps
         guard !steps.isEmpty || !snapshot.evals.isEmpty else {
             let message = snapshot.state == .starting ? "waiting for the first step…" : "no steps recorded"
-            buffer.write(message, in: inner.centered(width: inner.width, height: 1), alignment: .center, palette.muted)
+            buffer.write(TextFit.words(message, width: inner.width), in: inner.centered(width: inner.width, height: 1),
+                         alignment: .center, palette.muted)
             return
         }
 
         // The visible window: the newest `windowSteps` steps, or everything.
         let lastStep = steps.last?.step ?? snapshot.evals.last?.step ?? 0
-        let firstStep = view.follow ? max(0, lastStep - view.windowSteps) : 0
+        let runLength = max(snapshot.maxSteps, lastStep)
+        let following = view.follow && (runLength == 0 || view.windowSteps < runLength)
+        let firstStep = following ? max(0, lastStep - view.windowSteps) : 0
         let startIndex = Self.firstIndex(in: steps, atOrAfter: firstStep)
         let visible = steps[startIndex...]
         let xs = visible.map { Double($0.step) }
@@ -42,21 +44,23 @@ struct LossPane: Widget {
         var series: [LineChart.Series] = []
         if view.smoothing {
             // Smooth over the whole run so the curve at the window's left edge is already settled.
-            let smoothed = LineChart.exponentialMovingAverage(steps.map { Double($0.loss) }, weight: Self.smoothingWeight)
+            let smoothed = LineChart.exponentialMovingAverage(steps.map { Double($0.loss) }, weight: view.smoothingWeight)
             series.append(.init(name: "", xs: xs, ys: raw, color: palette.faded(.trainLoss)))
             series.append(.init(name: "train", xs: xs, ys: Array(smoothed[startIndex...]), color: palette.color(.trainLoss)))
         } else {
             series.append(.init(name: "train", xs: xs, ys: raw, color: palette.color(.trainLoss)))
         }
-        let evals = snapshot.evals.filter { $0.step >= firstStep }
+        // Val is measured only at evaluations: points there, joined only to a close neighbour (a
+        // line across a long gap would invent values nobody measured).
+        let evals = snapshot.evals.filter { $0.step >= firstStep && $0.valLoss.isFinite }
         if !evals.isEmpty {
             series.append(.init(name: "val", xs: evals.map { Double($0.step) }, ys: evals.map { Double($0.valLoss) },
-                                color: palette.color(.valLoss), markers: true))
+                                color: palette.color(.valLoss), markers: true, joinMarkers: true, maxJoinGap: 6))
         }
         // While following, the axis spans a whole window from the start, so early in a run the
         // curve visibly grows rightwards instead of being stretched over the full width.
         var xUpper = max(lastStep, firstStep + 1)
-        if view.follow {
+        if following {
             let windowEnd = firstStep + view.windowSteps
             xUpper = max(xUpper, snapshot.maxSteps > 0 ? min(windowEnd, snapshot.maxSteps) : windowEnd)
         }
@@ -77,7 +81,7 @@ struct LossPane: Widget {
         let lrs = visible.map { Double($0.lr) }
         let peak = lrs.max() ?? 0
         let label = "lr \(Format.learningRate(visible.last?.lr))  max \(Format.learningRate(Float(peak)))"
-        buffer.write(label, in: area, palette.theme.text(.learningRate))
+        buffer.write(TextFit.words(label, width: area.width), in: area, palette.theme.text(.learningRate))
         let strip = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
         // Columns cover the same steps as the chart above (leaving the chart's label gutter
         // empty would misalign them by a few columns at most; the strip is a trend, not an axis).

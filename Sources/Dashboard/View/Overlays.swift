@@ -7,18 +7,26 @@ enum Overlays {
         case binding(keys: String, summary: String)
     }
 
-    /// The help overlay, generated from the keymap table.
+    /// The help overlay, generated from the keymap table. A summary too long for the box wraps
+    /// onto lines of its own, indented under the summary column (never cut).
     static func help(into buffer: inout CellBuffer, screen: Rect, scroll: Int, palette: Palette) {
         let sections = Keymap.helpSections()
         let keyWidth = sections.flatMap { $0.lines.map(\.keys.unicodeScalars.count) }.max() ?? 0
+        let summaryWidth = sections.flatMap { $0.lines.map(\.summary.unicodeScalars.count) }.max() ?? 0
+        let boxWidth = min(screen.width, 2 + keyWidth + 2 + summaryWidth + 4)
+        let room = max(10, boxWidth - 4 - 2 - keyWidth - 2)
         var lines: [HelpLine] = []
         for (i, section) in sections.enumerated() {
             if i > 0 { lines.append(.blank) }
             lines.append(.title(section.title))
-            lines += section.lines.map { .binding(keys: $0.keys, summary: $0.summary) }
+            for line in section.lines {
+                let wrapped = ScrollingText.wrap(line.summary, width: room).map { $0.trimmingCharacters(in: .whitespaces) }
+                for (n, part) in wrapped.enumerated() {
+                    lines.append(.binding(keys: n == 0 ? line.keys : "", summary: part))
+                }
+            }
         }
-        let summaryWidth = sections.flatMap { $0.lines.map(\.summary.unicodeScalars.count) }.max() ?? 0
-        let box = screen.centered(width: 2 + keyWidth + 2 + summaryWidth + 4, height: lines.count + 2)
+        let box = screen.centered(width: boxWidth, height: lines.count + 2)
         let inner = box.inset(dx: 2, dy: 1)
         let first = min(max(0, scroll), max(0, lines.count - inner.height))
         let more = first + inner.height < lines.count
@@ -28,12 +36,12 @@ enum Overlays {
             case .blank:
                 break
             case .title(let title):
-                buffer.write(title, in: inner, row: row, palette.title)
+                buffer.write(TextFit.words(title, width: inner.width), in: inner, row: row, palette.title)
             case .binding(let keys, let summary):
                 let y = inner.y + row
-                buffer.write(keys, x: inner.x + 2, y: y, maxWidth: inner.width - 2, palette.highlight)
+                buffer.write(TextFit.words(keys, width: inner.width - 2), x: inner.x + 2, y: y, palette.highlight)
                 let summaryX = inner.x + 2 + keyWidth + 2
-                buffer.write(summary, x: summaryX, y: y, maxWidth: inner.maxX - summaryX, palette.text)
+                buffer.write(TextFit.words(summary, width: inner.maxX - summaryX), x: summaryX, y: y, palette.text)
             }
         }
     }
@@ -60,7 +68,7 @@ enum Overlays {
         palette.pane(title, focused: true).render(into: &buffer, area: box)
         let inner = box.inset(dx: 2, dy: 1)
         for (row, line) in lines.enumerated() {
-            buffer.write(line, in: inner, row: row, palette.text)
+            buffer.write(TextFit.words(line, width: inner.width), in: inner, row: row, palette.text)
         }
     }
 
@@ -74,12 +82,13 @@ enum Overlays {
             lines = ["Stop training", "and quit? y/n"]
         } else {
             lines = ["Terminal too small",
-                     "need \(DashboardLayout.minimumWidth)×\(DashboardLayout.minimumHeight), have \(screen.width)×\(screen.height)",
+                     "need \(DashboardLayout.minimumWidth)×\(DashboardLayout.minimumHeight)",
+                     "have \(screen.width)×\(screen.height)",
                      "q quits"]
         }
         let box = screen.centered(width: screen.width, height: lines.count)
         for (row, line) in lines.enumerated() {
-            buffer.write(line, in: box, row: row, alignment: .center, row == 0 ? palette.warning : palette.text)
+            buffer.write(TextFit.words(line, width: box.width), in: box, row: row, alignment: .center, row == 0 ? palette.warning : palette.text)
         }
     }
 }

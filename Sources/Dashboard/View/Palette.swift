@@ -16,6 +16,11 @@ struct Palette {
     var selected: Style {
         Style(fg: theme[.selectedForeground], bg: theme[.selectedBackground], attributes: monochrome ? [.reverse, .bold] : [.bold])
     }
+    /// The focused pane's title: inverse (highlight background), unmistakable at a glance.
+    var focusedTitle: Style {
+        Style(fg: theme[.mainBackground] == .terminalDefault ? theme[.selectedForeground] : theme[.mainBackground],
+              bg: theme[.highlight], attributes: monochrome ? [.reverse, .bold] : [.bold])
+    }
     var status: Style { Style(fg: theme[.statusForeground], bg: theme[.statusBackground], attributes: monochrome ? .reverse : []) }
     var warning: Style { theme.text(.warning, .bold) }
     var error: Style { theme.text(.error, .bold) }
@@ -32,6 +37,7 @@ struct Palette {
 
     func pane(_ title: String, trailing: String = "", focused: Bool) -> Pane {
         Pane(title: title, trailingTitle: trailing, focused: focused, borderStyle: border,
-             focusedBorderStyle: focusedBorder, titleStyle: theme.text(.title), background: background)
+             focusedBorderStyle: focusedBorder, titleStyle: theme.text(.title), background: background,
+             focusedTitleStyle: focusedTitle)
     }
 }

@@ -22,58 +22,113 @@ struct SamplingPane: Widget {
         return output.busy ? "generating… · " + seed : seed
     }
 
-    func render(into buffer: inout CellBuffer, area: Rect) {
-        palette.pane(PaneID.sampling.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
-        var rest = Pane.inner(area)
-        guard !rest.isEmpty else { return }
+    /// Where the parts of the pane go, shared by drawing and by the mouse.
+    struct Geometry {
+        var sliders: [Rect] = []
+        var summary: Rect?
+        var prompt: Rect?
+        var body: Rect?
+        /// Text column(s), each with its title row.
+        var columns: [Rect] = []
+        var inspect: Rect?
+    }
 
-        // Sliders: one per row when there is room, else one summary line.
+    static func geometry(_ area: Rect, columns: Int) -> Geometry {
+        var g = Geometry()
+        var rest = Pane.inner(area)
+        guard !rest.isEmpty else { return g }
         if rest.height >= 10 {
-            for slider in SamplingSlider.allCases {
+            for _ in SamplingSlider.allCases {
                 let (row, below) = rest.splitTop(1)
-                renderSlider(slider, into: &buffer, area: row)
+                g.sliders.append(row)
                 rest = below
             }
         } else {
             let (row, below) = rest.splitTop(1)
-            renderSummary(into: &buffer, area: row)
+            g.summary = row
             rest = below
         }
-        guard rest.height >= 1 else { return }
+        guard rest.height >= 1 else { return g }
         let (promptRow, body) = rest.splitTop(1)
-        let promptX = promptRow.x + buffer.write("prompt› ", in: promptRow, palette.highlight)
-        let shownPrompt = view.prompt.isEmpty ? "(empty: starts from a newline)" : view.prompt.replacingOccurrences(of: "\n", with: "⏎")
-        buffer.write(shownPrompt, x: promptX, y: promptRow.y, maxWidth: promptRow.maxX - promptX,
-                     view.prompt.isEmpty ? palette.muted : palette.text)
-        guard !body.isEmpty else { return }
-
-        guard !output.columns.isEmpty else {
-            buffer.write(emptyMessage, in: body.centered(width: body.width, height: 1), alignment: .center, palette.muted)
-            return
-        }
+        g.prompt = promptRow
+        guard !body.isEmpty else { return g }
+        g.body = body
         var textArea = body
-        var inspectArea: Rect?
-        if body.width >= 70 && output.columns.count == 1 {
-            let (left, right) = body.splitLeft(body.width * 3 / 5)
+        if body.width >= 60 && columns <= 1 {
+            // Text and the next-token view share the width evenly, so the bars are readable.
+            let (left, right) = body.splitLeft(body.width / 2)
             textArea = Rect(x: left.x, y: left.y, width: left.width - 1, height: left.height)
-            inspectArea = right
+            g.inspect = right
         } else if body.height >= 10 {
             let parts = body.rows(weights: [1, 1])
             textArea = parts[0]
-            inspectArea = parts[1]
+            g.inspect = parts[1]
         }
-        if output.columns.count == 1 {
-            renderColumn(output.columns[0], titled: true, into: &buffer, area: textArea)
+        if columns <= 1 {
+            g.columns = [textArea]
         } else {
-            let halves = textArea.columns(weights: Array(repeating: 1, count: output.columns.count))
-            for (column, half) in zip(output.columns, halves) {
-                renderColumn(column, titled: true, into: &buffer, area: Rect(x: half.x, y: half.y, width: max(0, half.width - 1), height: half.height))
+            g.columns = textArea.columns(weights: Array(repeating: 1, count: columns)).map {
+                Rect(x: $0.x, y: $0.y, width: max(0, $0.width - 1), height: $0.height)
             }
         }
-        if let inspectArea {
-            NextTokenView(column: output.columns[0], cursor: view.cursor, palette: palette).render(into: &buffer, area: inspectArea)
+        return g
+    }
+
+    /// The console's wrapped text lines and visible rows (the scroll keys' range), for the app.
+    static func textExtent(ui: UIState, snapshot: TrainingSnapshot, console: ConsoleData, width: Int, height: Int) -> (Int, Int) {
+        let layout = DashboardLayout(width: width, height: height, ui: ui)
+        guard let area = layout.panes[.sampling], let column = console.sampling.columns.first else { return (0, 0) }
+        let g = geometry(area, columns: console.sampling.columns.count)
+        guard let rect = g.columns.first, rect.height >= 2 else { return (0, 0) }
+        let lines = StyledText.wrap(styledText(column, cursor: nil), width: rect.width).count
+        return (lines, rect.height - 1)
+    }
+
+    /// The column's text as styled runs: the prompt set apart, the generated text, the token under
+    /// the next-token cursor marked (role 0 text, 1 prompt, 2 cursor).
+    static func styledText(_ column: SampleColumn, cursor: Int?) -> [(Unicode.Scalar, Int)] {
+        var out: [(Unicode.Scalar, Int)] = column.prompt.unicodeScalars.map { ($0, 1) }
+        let marked = column.distributions.isEmpty ? -1 : min(cursor ?? column.distributions.count - 1, column.distributions.count - 1)
+        for (i, piece) in column.pieces.enumerated() {
+            let role = i == marked ? 2 : 0
+            if role == 2 && piece.unicodeScalars.allSatisfy({ $0 == "\n" }) {
+                // A newline has no glyph: mark it visibly before it breaks the line.
+                out.append(("⏎", 2))
+            }
+            out += piece.unicodeScalars.map { ($0, role) }
+        }
+        if column.pieces.isEmpty { out += column.generated.unicodeScalars.map { ($0, 0) } }
+        return out
+    }
+
+    func render(into buffer: inout CellBuffer, area: Rect) {
+        palette.pane(PaneID.sampling.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
+        let g = Self.geometry(area, columns: output.columns.count)
+        for (slider, row) in zip(SamplingSlider.allCases, g.sliders) { renderSlider(slider, into: &buffer, area: row) }
+        if let summary = g.summary { renderSummary(into: &buffer, area: summary) }
+        if let promptRow = g.prompt {
+            let promptX = promptRow.x + buffer.write("prompt› ", in: promptRow, palette.highlight)
+            let room = promptRow.maxX - promptX
+            let shownPrompt = view.prompt.isEmpty ? TextFit.words("(empty: starts from a newline)", width: room)
+                : TextFit.middle(view.prompt.replacingOccurrences(of: "\n", with: "⏎"), width: room)
+            buffer.write(shownPrompt, x: promptX, y: promptRow.y, view.prompt.isEmpty ? palette.muted : promptStyle)
+        }
+        guard let body = g.body else { return }
+        guard !output.columns.isEmpty else {
+            buffer.write(TextFit.words(emptyMessage, width: body.width), in: body.centered(width: body.width, height: 1),
+                         alignment: .center, palette.muted)
+            return
+        }
+        for (column, rect) in zip(output.columns, g.columns) {
+            renderColumn(column, titled: true, into: &buffer, area: rect)
+        }
+        if let inspect = g.inspect {
+            NextTokenView(column: output.columns[0], cursor: view.cursor, palette: palette).render(into: &buffer, area: inspect)
         }
     }
+
+    /// The prompt: the model did not write it, so it reads differently from the generated text.
+    var promptStyle: Style { palette.theme.text(.valLoss, .italic) }
 
     var emptyMessage: String {
         switch view.source {
@@ -123,22 +178,38 @@ struct SamplingPane: Widget {
         buffer.write(" " + valueText, in: valueArea, selected ? palette.highlight : palette.text)
     }
 
-    /// `T 0.80 │ p 1.00 off │ k off │ max 200`, the selected slider highlighted.
+    /// `temperature 0.80 │ top-p 1.00 off │ …`, the selected slider highlighted; those that do not
+    /// fit are left out whole (the selected one stays).
     private func renderSummary(into buffer: inout CellBuffer, area: Rect) {
+        let texts = SamplingSlider.allCases.map { "\(Self.title($0)) \(valueText($0))" }
+        let kept = TextFit.parts(texts.enumerated().map { ($0.element, $0.offset == view.slider.rawValue ? 0 : 1 + $0.offset) },
+                                 separator: " │ ", width: area.width)
         var x = area.x
-        for slider in SamplingSlider.allCases {
-            let text = "\(Self.title(slider)) \(valueText(slider))"
-            x += buffer.write(text, x: x, y: area.y, maxWidth: area.maxX - x, slider == view.slider ? palette.selected : palette.text)
-            x += buffer.write(" │ ", x: x, y: area.y, maxWidth: area.maxX - x, palette.border)
+        for (n, i) in kept.enumerated() {
+            if n > 0 { x += buffer.write(" │ ", x: x, y: area.y, palette.border) }
+            let slider = SamplingSlider.allCases[i]
+            x += buffer.write(texts[i], x: x, y: area.y, slider == view.slider ? palette.selected : palette.text)
         }
+    }
+
+    /// The columns of a slider row's track (for the mouse): after the 14-column label, before the value.
+    static func track(of row: Rect) -> (x: Int, width: Int) {
+        (row.x + 15, max(0, row.width - 12 - 14 - 2))
     }
 
     private func renderColumn(_ column: SampleColumn, titled: Bool, into buffer: inout CellBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         var textArea = area
+        let styled = Self.styledText(column, cursor: output.columns.count == 1 ? view.cursor : nil)
+        let lines = StyledText.wrap(styled, width: area.width)
+        let rows = max(0, area.height - (titled && area.height >= 2 ? 1 : 0))
+        let first = min(view.textScroll ?? max(0, lines.count - rows), max(0, lines.count - rows))
         if titled && area.height >= 2 {
             let (top, rest) = area.splitTop(1)
-            buffer.write(column.title + (column.finished ? "" : " …"), in: top, palette.title)
+            // The title ends in what tells two columns apart (the step): names shorten in the middle.
+            var suffix = column.finished ? "" : " …"
+            if lines.count > rows { suffix += " · lines \(first + 1)–\(first + rows)/\(lines.count)" }
+            buffer.write(Self.fitTitle(column.title, suffix: suffix, width: top.width), in: top, palette.title)
             textArea = rest
         }
         if let error = column.error {
@@ -147,7 +218,26 @@ struct SamplingPane: Widget {
             }
             return
         }
-        ScrollingText(text: column.text, style: palette.text).render(into: &buffer, area: textArea)
+        let styles = [palette.text, promptStyle, palette.focusedTitle]
+        for (row, line) in lines.dropFirst(first).prefix(textArea.height).enumerated() {
+            for (i, (scalar, role)) in line.enumerated() {
+                buffer.set(textArea.x + i, textArea.y + row, CellBuffer.printable(scalar), styles[role])
+            }
+        }
+    }
+
+    /// "shakespeare-char-20261201-194418 · step 1500": the run name shortened in its middle so
+    /// the step (after the last " · ") always shows.
+    static func fitTitle(_ title: String, suffix: String, width: Int) -> String {
+        let whole = title + suffix
+        if TextFit.width(whole) <= width { return whole }
+        if let r = title.range(of: " · ", options: .backwards) {
+            let name = String(title[..<r.lowerBound]), tail = String(title[r.lowerBound...]) + suffix
+            let room = width - TextFit.width(tail)
+            if room >= 6 { return TextFit.middle(name, width: room) + tail }
+            if TextFit.width(String(title[r.upperBound...])) <= width { return String(title[r.upperBound...]) }
+        }
+        return TextFit.middle(title, width: width)
     }
 }
 
@@ -178,14 +268,25 @@ struct NextTokenView: Widget {
         let d = column.distributions[index]
         let labels = index < column.candidateLabels.count ? column.candidateLabels[index] : []
         let chosen = index < column.pieces.count ? Self.visible(column.pieces[index]) : "?"
-        let (header, rows) = area.splitTop(1)
+        let (header, below) = area.splitTop(1)
         var cut = "kept \(d.cut.kept)"
         if let k = d.cut.keptByTopK { cut += " · top-k \(k)" }
         if let p = d.cut.keptByTopP { cut += " · top-p \(p)" }
-        buffer.write("next token \(index + 1)/\(column.distributions.count) '\(chosen)' · \(cut)", in: header, palette.title)
+        buffer.write(TextFit.words("next token \(index + 1)/\(column.distributions.count) '\(chosen)' · \(cut)", width: header.width),
+                     in: header, palette.title)
 
-        let labelWidth = 6, percentWidth = 7
-        let barWidth = max(1, (rows.width - labelWidth - 2 * percentWidth - 3) / 2)
+        let labelWidth = 5, percentWidth = 7
+        let barWidth = max(1, (area.width - labelWidth - 2 * percentWidth - 2) / 2)
+        var rows = below
+        // Column heads say which bar is which: the model's own softmax, and what is drawn from.
+        if below.height >= 4 {
+            let (heads, rest) = below.splitTop(1)
+            rows = rest
+            let model = TextFit.words("model", width: barWidth + percentWidth)
+            let after = TextFit.words("after cut", width: barWidth + percentWidth)
+            buffer.write(model, x: heads.x + labelWidth, y: heads.y, palette.muted)
+            buffer.write("│ " + after, x: heads.x + labelWidth + barWidth + percentWidth, y: heads.y, palette.muted)
+        }
         var row = 0
         var afterSum: Float = 0
         var cutMarked = false
@@ -194,8 +295,8 @@ struct NextTokenView: Widget {
             guard row < maxRows else { break }
             if entry.probability == 0 && !cutMarked && i > 0 {
                 cutMarked = true
-                buffer.write("┄┄ cut ┄┄ (\(String(format: "%.1f", 100 * (1 - d.cut.keptMass)))% of the tempered mass)",
-                             in: rows, row: row, palette.warning)
+                let text = "┄┄ cut ┄┄ (\(String(format: "%.1f", 100 * (1 - d.cut.keptMass)))% of the tempered mass)"
+                buffer.write(TextFit.words(text, width: rows.width), in: rows, row: row, palette.warning)
                 row += 1
                 guard row < maxRows else { break }
             }
@@ -203,19 +304,19 @@ struct NextTokenView: Widget {
             let line = rows.row(row)
             var x = line.x
             let label = i < labels.count ? Self.visible(labels[i]) : "#\(entry.token)"
-            x += buffer.write(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0), x: x, y: line.y, maxWidth: labelWidth,
+            x += buffer.write(TextFit.pad(TextFit.middle(label, width: labelWidth - 1), labelWidth), x: x, y: line.y,
                               entry.probability > 0 ? palette.text : palette.muted)
             x += drawBar(entry.modelProbability, width: barWidth, x: x, y: line.y, style: Style(fg: palette.faded(.valLoss)), into: &buffer)
             x += buffer.write(String(format: " %5.1f%%", 100 * entry.modelProbability), x: x, y: line.y, palette.label)
-            x += buffer.write(" │", x: x, y: line.y, palette.border)
+            x += buffer.write("│", x: x, y: line.y, palette.border)
             x += drawBar(entry.probability, width: barWidth, x: x, y: line.y, style: Style(fg: palette.color(.trainLoss)), into: &buffer)
             let after = entry.probability > 0 ? String(format: " %5.1f%%", 100 * entry.probability) : "  ✂ cut"
-            buffer.write(after, x: x, y: line.y, entry.probability > 0 ? palette.text : palette.muted)
+            if x + TextFit.width(after) <= line.maxX { buffer.write(after, x: x, y: line.y, entry.probability > 0 ? palette.text : palette.muted) }
             row += 1
         }
         let complete = d.cut.kept <= d.entries.count
-        let sum = "Σ after cut " + String(format: "%.3f", afterSum) + (complete ? "" : " (top \(d.entries.count) of \(d.cut.kept) kept)")
-        buffer.write(sum + "  (bars: model │ after cut)", in: rows, row: min(row, rows.height - 1), palette.muted)
+        let sum = "Σ after cut " + String(format: "%.3f", afterSum) + (complete ? "" : " · top \(d.entries.count) of \(d.cut.kept) kept")
+        buffer.write(TextFit.words(sum, width: rows.width), in: rows, row: min(row, rows.height - 1), palette.muted)
     }
 
     private func drawBar(_ p: Float, width: Int, x: Int, y: Int, style: Style, into buffer: inout CellBuffer) -> Int {

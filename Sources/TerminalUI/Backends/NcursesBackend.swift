@@ -64,6 +64,10 @@ public final class NcursesBackend: TerminalBackend {
         _ = curs_set(0)
         _ = set_escdelay(25)
         leaveok(window, true)
+        // Clicks, the wheel and drags arrive as KEY_MOUSE; no click-interval wait (a press is
+        // reported at once, so dragging a slider follows the pointer).
+        _ = mousemask(ns_mouse_all(), nil)
+        _ = mouseinterval(0)
 
         var detected = (mode: ColorMode.monochrome, hint: String?.none)
         if has_colors() {
@@ -171,8 +175,31 @@ public final class NcursesBackend: TerminalBackend {
         wtimeout(window, Int32(clamping: max(0, timeoutMilliseconds)))
         var value: wint_t = 0
         let result = wget_wch(window, &value)
-        if result == KEY_CODE_YES { return Self.functionKey(Int32(bitPattern: value)) }
+        if result == KEY_CODE_YES {
+            if Int32(bitPattern: value) == KEY_MOUSE { return mouseKey() }
+            return Self.functionKey(Int32(bitPattern: value))
+        }
         if result == OK { return Key(character: UInt32(value)) }
+        return nil
+    }
+
+    private var buttonHeld = false
+
+    private func mouseKey() -> Key? {
+        var event = MEVENT()
+        guard getmouse(&event) == OK else { return nil }
+        let state = event.bstate, x = Int(event.x), y = Int(event.y)
+        if state & ns_button4_pressed() != 0 { return .mouse(MouseEvent(.wheelUp, x: x, y: y)) }
+        if state & ns_button5_pressed() != 0 { return .mouse(MouseEvent(.wheelDown, x: x, y: y)) }
+        if state & (ns_button1_pressed() | ns_button1_clicked()) != 0 {
+            buttonHeld = state & ns_button1_clicked() == 0
+            return .mouse(MouseEvent(.press, x: x, y: y))
+        }
+        if state & ns_button1_released() != 0 {
+            buttonHeld = false
+            return .mouse(MouseEvent(.release, x: x, y: y))
+        }
+        if state & ns_report_position() != 0 && buttonHeld { return .mouse(MouseEvent(.drag, x: x, y: y)) }
         return nil
     }
 

@@ -6,6 +6,9 @@ public struct CellBuffer: Equatable, Sendable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// Text that `write` had to cut because it did not fit its width: a label that should have
+    /// gone through `TextFit` first. Golden tests require it empty; it is not part of equality.
+    public private(set) var clippedTexts: [String] = []
 
     public init(width: Int, height: Int, fill: Cell = .blank) {
         self.width = max(0, width)
@@ -59,6 +62,7 @@ public struct CellBuffer: Equatable, Sendable {
         guard y >= 0, y < height else { return 0 }
         let limit = min(maxWidth, width - x)
         var column = 0
+        if x < 0 || text.unicodeScalars.count > limit { clippedTexts.append(String(text)) }
         for scalar in text.unicodeScalars {
             if column >= limit { break }
             let px = x + column
@@ -84,6 +88,13 @@ public struct CellBuffer: Equatable, Sendable {
         }
         return write(text, x: rect.x + offset, y: rect.y + row, maxWidth: rect.width - offset, style)
     }
+
+    public static func == (a: CellBuffer, b: CellBuffer) -> Bool {
+        a.width == b.width && a.height == b.height && a.cells == b.cells
+    }
+
+    /// Forgets the clipped texts (after a deliberate clip, e.g. wrapped text scrolled sideways).
+    public mutating func clearClipped() { clippedTexts.removeAll() }
 
     public static func printable(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
         let v = scalar.value

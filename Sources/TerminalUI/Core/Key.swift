@@ -9,6 +9,8 @@ public enum Key: Hashable, Sendable {
     case function(Int)
     /// The terminal changed size (ncurses' KEY_RESIZE).
     case resize
+    /// A mouse button or wheel at a cell (ncurses' KEY_MOUSE).
+    case mouse(MouseEvent)
 
     /// Decodes a wide character from `get_wch` (not a function key).
     public init(character value: UInt32) {
@@ -44,6 +46,28 @@ public enum Key: Hashable, Sendable {
         case .pageDown: "PgDn"
         case .function(let n): "F\(n)"
         case .resize: "resize"
+        case .mouse: "mouse"
         }
+    }
+}
+
+/// What the mouse did, and where (0-based cell column and row).
+public struct MouseEvent: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// Left button pressed (or clicked).
+        case press
+        /// Moved with the left button held.
+        case drag
+        case release
+        case wheelUp
+        case wheelDown
+    }
+
+    public var kind: Kind
+    public var x: Int
+    public var y: Int
+
+    public init(_ kind: Kind, x: Int, y: Int) {
+        self.kind = kind; self.x = x; self.y = y
     }
 }

@@ -13,8 +13,12 @@ public struct LineChart: Widget {
         public var markers: Bool
         /// With markers: also join them with lines (a sparse curve) or not (isolated events).
         public var joinMarkers: Bool
+        /// With joined markers: join two only when they are at most this many cells apart (nil: always).
+        public var maxJoinGap: Int?
 
-        public init(name: String, xs: [Double], ys: [Double], color: Color, markers: Bool = false, joinMarkers: Bool = true) {
+        public init(name: String, xs: [Double], ys: [Double], color: Color, markers: Bool = false, joinMarkers: Bool = true,
+                    maxJoinGap: Int? = nil) {
+            self.maxJoinGap = maxJoinGap
             precondition(xs.count == ys.count, "a series needs one x per y")
             self.name = name
             self.xs = xs
@@ -69,19 +73,19 @@ public struct LineChart: Widget {
         let plotted = series.map { s in
             smoothing > 0 && !s.markers
                 ? Series(name: s.name, xs: s.xs, ys: Self.exponentialMovingAverage(s.ys, weight: smoothing), color: s.color,
-                         markers: s.markers, joinMarkers: s.joinMarkers)
+                         markers: s.markers, joinMarkers: s.joinMarkers, maxJoinGap: s.maxJoinGap)
                 : s
         }
         guard let (xScale, yScale) = scales(for: plotted) else {
-            buffer.write("no data yet", in: area.centered(width: 11, height: 1), alignment: .center, labelStyle)
+            buffer.write(TextFit.words("no data yet", width: area.width), in: area.centered(width: area.width, height: 1),
+                         alignment: .center, labelStyle)
             return
         }
 
         // Axes need a label column, an axis column, an axis row and a label row; with less room
         // than that the chart draws data only.
         let yTicks = yScale.ticks(maxCount: max(2, area.height / 3))
-        let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : (yTicks.first ?? 1)
-        let yLabels = yTicks.map { AxisScale.label($0, step: logY ? $0 : yStep) }
+        let yLabels = AxisScale.labels(yTicks, logarithmic: logY)
         let labelWidth = yLabels.map(\.unicodeScalars.count).max() ?? 0
         let withAxes = area.width >= labelWidth + 8 && area.height >= 5
         let plot = withAxes
@@ -139,15 +143,18 @@ public struct LineChart: Widget {
         if s.markers {
             for (x, y) in zip(s.xs, s.ys) {
                 guard let px = dotX(x), let py = dotY(y) else { continue }
+                // A 2×2 dot block: a point reads as a point, not as part of a line.
                 canvas.dot(px, py, s.color)
                 canvas.dot(px + 1, py, s.color)
+                canvas.dot(px, py + 1, s.color)
+                canvas.dot(px + 1, py + 1, s.color)
             }
             guard s.joinMarkers else { return }
             // Evals are sparse: join them so the trend reads as a curve.
             var previous: (Int, Int)?
             for (x, y) in zip(s.xs, s.ys) {
                 guard let px = dotX(x), let py = dotY(y) else { continue }
-                if let (qx, qy) = previous { canvas.line(qx, qy, px, py, s.color) }
+                if let (qx, qy) = previous, s.maxJoinGap.map({ abs(px - qx) <= 2 * $0 }) ?? true { canvas.line(qx, qy, px, py, s.color) }
                 previous = (px, py)
             }
             return
@@ -191,14 +198,13 @@ public struct LineChart: Widget {
     private func drawXAxis(into buffer: inout CellBuffer, plot: Rect, scale: AxisScale) {
         let axisY = plot.maxY, labelY = plot.maxY + 1
         for x in plot.x..<plot.maxX { buffer.set(x, axisY, "─", axisStyle) }
-        let ticks = scale.ticks(maxCount: max(1, plot.width / 10))
-        let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
+        let ticks = scale.ticks(maxCount: max(2, plot.width / 8))
+        let labels = AxisScale.labels(ticks)
         var freeFrom = plot.x - 2
-        for tick in ticks {
+        for (tick, label) in zip(ticks, labels) {
             let f = scale.fraction(tick)
             guard f.isFinite, f >= 0, f <= 1 else { continue }
             let column = plot.x + Int((f * Double(plot.width * 2 - 1)).rounded()) / 2
-            let label = AxisScale.label(tick, step: max(step, 1))
             let length = label.unicodeScalars.count
             let start = min(max(column - length / 2, plot.x - 1), plot.maxX - length)
             guard start > freeFrom else { continue }
@@ -216,7 +222,7 @@ public struct LineChart: Widget {
         guard width <= plot.width else { return }
         var x = plot.maxX - width
         for (i, s) in named.enumerated() {
-            buffer.set(x, plot.y, "━", labelStyle.with(fg: s.color))
+            buffer.set(x, plot.y, s.markers ? "•" : "━", labelStyle.with(fg: s.color))
             buffer.set(x + 1, plot.y, " ", labelStyle)
             x += 2
             x += buffer.write(s.name, x: x, y: plot.y, labelStyle)

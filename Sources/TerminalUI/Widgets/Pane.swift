@@ -11,9 +11,12 @@ public struct Pane: Widget {
     public var focusedBorderStyle: Style
     public var titleStyle: Style
     public var background: Style
+    /// The title of the focused pane (e.g. inverse), so focus shows in the title too, not only the border.
+    public var focusedTitleStyle: Style?
 
     public init(title: String, trailingTitle: String = "", focused: Bool = false, borderStyle: Style,
-                focusedBorderStyle: Style, titleStyle: Style, background: Style) {
+                focusedBorderStyle: Style, titleStyle: Style, background: Style, focusedTitleStyle: Style? = nil) {
+        self.focusedTitleStyle = focusedTitleStyle
         self.title = title
         self.trailingTitle = trailingTitle
         self.focused = focused
@@ -28,7 +31,7 @@ public struct Pane: Widget {
     public func render(into buffer: inout CellBuffer, area: Rect) {
         buffer.fill(area, " ", background)
         guard area.width >= 2, area.height >= 2 else {
-            buffer.write(title, in: area, titleStyle)
+            buffer.write(String(String.UnicodeScalarView(title.unicodeScalars.prefix(area.width))), in: area, titleStyle)
             return
         }
         let line = focused ? focusedBorderStyle : borderStyle
@@ -51,13 +54,15 @@ public struct Pane: Widget {
         let top = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: 1)
         var used = 0
         if !title.isEmpty && top.width >= 3 {
-            let style = focused ? titleStyle.adding(.bold) : titleStyle
-            used = buffer.write(" \(title) ", x: top.x, y: top.y, maxWidth: top.width, style)
+            let style = focused ? (focusedTitleStyle ?? titleStyle.adding(.bold)) : titleStyle
+            let shown = TextFit.words(title, width: top.width - 2)
+            if !shown.isEmpty { used = buffer.write(" \(shown) ", x: top.x, y: top.y, style) }
         }
-        let trailing = " \(trailingTitle) "
-        let room = top.width - used - 1
-        if !trailingTitle.isEmpty, trailing.unicodeScalars.count <= room {
-            buffer.write(trailing, in: top, alignment: .right, titleStyle.with(fg: line.fg))
+        // The trailing status: whole, or shortened on a word boundary, or left out.
+        let room = top.width - used - 3
+        let trailing = TextFit.words(trailingTitle, width: room)
+        if !trailing.isEmpty {
+            buffer.write(" \(trailing) ", in: top, alignment: .right, titleStyle.with(fg: line.fg))
         }
     }
 }

@@ -70,3 +70,46 @@ public struct ScrollingText: Widget {
         }
     }
 }
+
+/// Wrapping for text whose characters carry a style tag (a prompt set apart from generated text,
+/// a marked token): the same rules as `ScrollingText.wrap` — break at spaces where a word fits,
+/// mid-word where it does not, always at newlines — with each scalar keeping its tag.
+public enum StyledText {
+    public static func wrap<Tag>(_ text: [(Unicode.Scalar, Tag)], width: Int) -> [[(Unicode.Scalar, Tag)]] {
+        guard width > 0 else { return [] }
+        var lines: [[(Unicode.Scalar, Tag)]] = []
+        var line: [(Unicode.Scalar, Tag)] = []
+        var word: [(Unicode.Scalar, Tag)] = []
+        func flushWord() {
+            var w = word[...]
+            while !w.isEmpty {
+                let room = width - line.count
+                if w.count <= room {
+                    line += w; w = w[w.endIndex...]
+                } else if !line.isEmpty && w.count <= width {
+                    lines.append(line); line = []
+                } else {
+                    let cut = w.index(w.startIndex, offsetBy: room)
+                    line += w[..<cut]; w = w[cut...]
+                    lines.append(line); line = []
+                }
+            }
+            word = []
+        }
+        for (scalar, tag) in text {
+            switch scalar {
+            case "\n":
+                flushWord()
+                lines.append(line); line = []
+            case " ", "\t":
+                flushWord()
+                if line.count < width { line.append((" ", tag)) } else { lines.append(line); line = [] }
+            default:
+                word.append((scalar, tag))
+            }
+        }
+        flushWord()
+        lines.append(line)
+        return lines
+    }
+}

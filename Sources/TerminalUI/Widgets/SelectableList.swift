@@ -35,7 +35,8 @@ public struct SelectableList: Widget {
             let line = area.row(row)
             if isSelected { buffer.fill(line, " ", rowStyle) }
             let used = buffer.write(isSelected ? marker : blank, in: line, rowStyle)
-            buffer.write(items[index], x: line.x + used, y: line.y, maxWidth: line.width - used, rowStyle)
+            // Names (tensors, runs) differ at their end: shorten in the middle.
+            buffer.write(TextFit.middle(items[index], width: line.width - used), x: line.x + used, y: line.y, rowStyle)
         }
     }
 }

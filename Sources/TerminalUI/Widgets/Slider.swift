@@ -32,12 +32,19 @@ public struct Slider: Widget {
         guard !area.isEmpty else { return }
         let y = area.y
         var x = area.x
-        x += buffer.write(label, x: x, y: y, maxWidth: area.maxX - x, focused ? focusedLabelStyle : labelStyle)
+        x += buffer.write(TextFit.words(label, width: area.width), x: x, y: y, focused ? focusedLabelStyle : labelStyle)
         let valueText = String(format: format, value)
         let trackWidth = area.maxX - x - valueText.unicodeScalars.count - 2
         guard trackWidth >= 3 else {
             // No room for a track: the number alone still says where the slider is.
-            buffer.write(" " + valueText, x: x, y: y, maxWidth: area.maxX - x, labelStyle)
+            guard !valueText.isEmpty else { return }
+            if TextFit.width(" " + valueText) <= area.maxX - x {
+                buffer.write(" " + valueText, x: x, y: y, labelStyle)
+            } else if TextFit.width(valueText) <= area.width {
+                // The number matters more than the label.
+                buffer.fill(Rect(x: area.x, y: y, width: area.width, height: 1), " ", labelStyle)
+                buffer.write(valueText, x: area.x, y: y, labelStyle)
+            }
             return
         }
         x += 1
