@@ -19,7 +19,14 @@ struct BenchCommand: ParsableCommand {
           nanoscope bench                                  # the baby Shakespeare config
           nanoscope bench --reference ../shared/reference/torch_gpt.py --repeats 3
           nanoscope bench --n_layer=6 --n_head=6 --n_embd=384 --block_size=256 --batch_size=64 --iters 6 --warmup 1
-          nanoscope bench --gemm                           # the GEMM kernel's own peak
+          nanoscope bench --gemm                           # GEMM GFLOP/s on the model's shapes
+          nanoscope bench --gemm --kernel all              # … with every kernel family this machine runs
+          nanoscope bench --peak                           # this core's FP32 FMA peak
+          nanoscope bench --kernel avx2 --reference ../shared/reference/torch_gpt.py
+
+        Every figure states the ISA, the kernel family, and its fraction of this core's FMA peak
+        measured in the same run. --kernel (or the environment variable NANOSCOPE_KERNEL, which
+        every command reads) forces a family: avx512, avx2, generic (NEON's shape, portable), auto.
         """
     )
 
@@ -40,6 +47,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square.")
     var gemm = false
 
+    @Flag(help: "Only measure this core's FP32 FMA peak (independent chains on each vector width this machine runs).")
+    var peak = false
+
+    @Option(help: "Kernel family: avx512, avx2, generic, auto (default: NANOSCOPE_KERNEL, else the widest this CPU and build run); with --gemm also 'all'.")
+    var kernel: String?
+
     @Flag(help: "Also train with the dashboard drawing (needs a terminal, e.g. tmux), alternating with headless runs, and report the cost.")
     var dashboard = false
 
@@ -50,13 +63,20 @@ struct BenchCommand: ParsableCommand {
     var telemetry = false
 
     func run() throws {
-        if gemm { benchGEMM(); return }
         if frames { benchFrames(); return }
+        if gemm && kernel?.lowercased() == "all" {
+            benchGEMM(families: KernelFamily.available)
+            return
+        }
+        do { try KernelFamily.select(kernel) } catch { throw ValidationError(error.description) }
+        if peak { benchPeak(); return }
+        if gemm { benchGEMM(families: [KernelFamily.active]); return }
         var (cfg, _) = try resolve()
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         let flopsPerToken = Self.flopsPerToken(modelConfig)
+        print(KernelReport.isaLine)
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
         var ours: [Double] = [], oursMean: [Double] = [], theirs: [Double] = [], withDashboard: [Double] = []
         for r in 0..<max(1, repeats) {
@@ -79,10 +99,9 @@ struct BenchCommand: ParsableCommand {
         let tps = Double(cfg.tokensPerStep) / (med / 1000)
         let gflops = flopsPerToken * tps / 1e9
         print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
-        // The kernel's own peak, measured now on the same cores: how much of it training achieves.
-        let peak = Self.gemmGFLOPs(m: 768, k: 512, n: 512, allThreads: true)
-        print(String(format: "           = %.0f%% of the GEMM kernel's peak measured now (%.1f GFLOP/s, 768×512×512, all threads)",
-                     100 * gflops / peak, peak))
+        // This machine's FMA peak, measured now on the same cores: how much of it training achieves.
+        let report = KernelReport.measure()
+        print("           = " + report.ofAllCores(gflops) + " (" + report.peakLine + ")")
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
         if !withDashboard.isEmpty {
             // Each dashboard run is compared with the headless run just before it (same machine
@@ -202,17 +221,40 @@ struct BenchCommand: ParsableCommand {
         return 6 * n + 12 * Double(c.nLayer * c.nHead * c.headSize * c.blockSize)
     }
 
-    func benchGEMM() {
-        print("GEMM (C = A·B, single precision), best of 30, \(WorkerPool.shared.workers) threads:")
-        for (m, k, n) in [(768, 128, 384), (768, 128, 512), (768, 512, 128), (128, 768, 512), (1024, 1024, 1024), (16384, 384, 1152)] {
-            let one = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: false)
-            let all = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: true)
-            print(String(format: "  %5d×%4d×%4d   1 thread %6.1f GFLOP/s   all threads %6.1f GFLOP/s", m, k, n, one, all))
+    func benchPeak() {
+        print(KernelReport.isaLine)
+        print("FP32 FMA peak, 12 independent chains per thread, best of 9:")
+        for family in KernelFamily.available {
+            let r = FMAPeak.measure(family: family)
+            let mark = family == KernelFamily.best ? "   ← the widest: the peak every bench figure is compared with" : ""
+            print(String(format: "  %2d-wide ", family.lanes) + "(\(family.isaName), \(family.rawValue))"
+                  + String(format: "   one core %6.1f GFLOP/s   all %d cores %6.1f GFLOP/s", r.oneCore, r.threads, r.allCores) + mark)
         }
     }
 
+    /// GFLOP/s of each family's GEMM on the model's shapes (and a square and the large config's
+    /// widest product), as fractions of the FMA peak measured in the same run. With several
+    /// families, each shape is measured with each family in turn, so all see the same load.
+    func benchGEMM(families: [KernelFamily]) {
+        print(KernelReport.isaLine)
+        let report = KernelReport.measure()
+        print(report.peakLine)
+        print("GEMM (C = A·B, single precision), best of 30, \(WorkerPool.shared.workers) threads:")
+        for (m, k, n) in [(768, 128, 384), (768, 128, 512), (768, 512, 128), (128, 768, 512), (1024, 1024, 1024), (16384, 384, 1152)] {
+            for family in families {
+                let one = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: false, kernel: family)
+                let all = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: true, kernel: family)
+                let name = family.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                print(String(format: "  %5d×%4d×%4d  ", m, k, n) + name
+                      + String(format: "1 thread %6.1f GFLOP/s (", one) + report.ofOneCore(one)
+                      + String(format: ")   all threads %6.1f GFLOP/s (", all) + report.ofAllCores(all) + ")")
+            }
+        }
+        for family in families { print("  \(family)") }
+    }
+
     /// The GEMM kernel's GFLOP/s on one shape: the best of 30 products (operands in cache).
-    static func gemmGFLOPs(m: Int, k: Int, n: Int, allThreads: Bool) -> Double {
+    static func gemmGFLOPs(m: Int, k: Int, n: Int, allThreads: Bool, kernel: KernelFamily = .active) -> Double {
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
@@ -220,9 +262,11 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<30 {
             let s = DispatchTime.now().uptimeNanoseconds
             if allThreads {
-                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false)
+                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n,
+                              accumulate: false, kernel: kernel)
             } else {
-                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false)
+                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n,
+                            accumulate: false, kernel: kernel)
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }

@@ -1,0 +1,24 @@
+import Foundation
+import Kernels
+
+/// What every `bench` figure is stated against: the ISA, the kernel family in use, and this
+/// core's FP32 FMA peak measured in the same run (`FMAPeak`, independent chains on the widest
+/// vector unit this CPU and build can run).
+struct KernelReport {
+    let peak: FMAPeak.Result
+
+    /// Measures the peak now (about a quarter of a second).
+    static func measure() -> KernelReport { KernelReport(peak: FMAPeak.measure()) }
+
+    /// "CPU …: AVX2+FMA, AVX-512F; build: …; kernel avx512 (GEMM tile 8×32 …)".
+    static var isaLine: String { CPUFeatures.report }
+
+    var peakLine: String {
+        "FMA peak measured now (\(peak.family.lanes)-wide \(peak.family.isaName) chains): "
+            + String(format: "%.1f GFLOP/s one core, %.1f GFLOP/s all %d cores", peak.oneCore, peak.allCores, peak.threads)
+    }
+
+    /// e.g. "83% of one core's peak".
+    func ofOneCore(_ gflops: Double) -> String { String(format: "%3.0f%% of one core's peak", 100 * gflops / peak.oneCore) }
+    func ofAllCores(_ gflops: Double) -> String { String(format: "%3.0f%% of the all-core peak", 100 * gflops / peak.allCores) }
+}
