@@ -17,8 +17,8 @@
 /// tile; with short K blocks the [16384, 1536] output is read and written back to memory once
 /// per block.
 ///
-/// Ragged edges (M or N not a multiple of the tile) go through the same kernel on zero-padded
-/// copies of whichever operands are short.
+/// Ragged edges (M or N not a multiple of the tile) go through the same kernel: short rows
+/// by repeating the last valid row, short columns on a zero-padded copy of B's columns.
 ///
 /// Every C element is one chain of fused multiply-adds over k in increasing order, starting from
 /// C (accumulate) or 0, whatever the tile, the blocks or the thread split: results are the same
@@ -42,7 +42,10 @@ public enum GEMM {
                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
             return
         }
-        if rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
+        // Split where the other operand is the smaller one: every share reads all of it (all of
+        // B for a share of rows, all of A for a share of columns).
+        let splitRows = rowTiles >= 2 * pool.workers && colTiles >= 2 * pool.workers ? m >= n : rowTiles >= colTiles
+        if splitRows {
             pool.parallelRanges(rowTiles) { tiles in
                 let r0 = tiles.lowerBound * tileRows, r1 = min(m, tiles.upperBound * tileRows)
                 serial(m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride,
@@ -106,7 +109,7 @@ public enum GEMM {
                             let cTile = c + i * ldc + j
                             if mc == rows && nc == cols {
                                 T.tile(kc: kc, a: aTile, ars: ars, acs: acs, b: bTile, ldb: ldb,
-                                       c: cTile, ldc: ldc, load: load)
+                                       c: cTile, ldc: ldc, load: load, validRows: rows)
                             } else {
                                 edgeTile(T.self, mc: mc, nc: nc, kc: kc, a: aTile, ars: ars, acs: acs,
                                          b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
@@ -129,10 +132,10 @@ public enum GEMM {
         }
     }
 
-    /// A partial tile: the short operands are padded with zeros into scratch (A's rows when
-    /// mc < rows, B's columns when nc < cols; the other is used in place), the full kernel runs
-    /// on a scratch tile of C, and only the valid part is copied back. The padding adds exact
-    /// zeros to lanes that are thrown away, so the valid outputs are the same chains as in a
+    /// A partial tile (the bottom or right edge of C): the kernel runs on a scratch tile of C and
+    /// only the valid part is copied back. Short rows repeat A's last valid row (see
+    /// `GEMMMicroKernel`); short columns read B's columns padded with zeros into scratch. The
+    /// extra rows and lanes are thrown away, so the valid outputs are the same chains as in a
     /// full tile.
     @inline(never)
     static func edgeTile<T: GEMMMicroKernel>(
@@ -142,18 +145,9 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool
     ) {
         let rows = T.rows, cols = T.cols
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: T.kBlock * (rows + cols) + rows * cols) { scratch in
-            let pa = scratch.baseAddress!
-            let pb = pa + T.kBlock * rows
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: T.kBlock * cols + rows * cols) { scratch in
+            let pb = scratch.baseAddress!
             let pc = pb + T.kBlock * cols
-            var ta = a, tars = ars, tacs = acs
-            if mc < rows {
-                // A as [kc][rows]: row r of the tile at column kk → pa[kk*rows + r].
-                for kk in 0..<kc {
-                    for r in 0..<rows { pa[kk * rows + r] = r < mc ? a[r * ars + kk * acs] : 0 }
-                }
-                ta = UnsafePointer(pa); tars = 1; tacs = rows
-            }
             var tb = b, tldb = ldb
             if nc < cols {
                 for kk in 0..<kc {
@@ -162,11 +156,9 @@ public enum GEMM {
                 tb = UnsafePointer(pb); tldb = cols
             }
             for r in 0..<rows {
-                for col in 0..<cols {
-                    pc[r * cols + col] = (load && r < mc && col < nc) ? c[r * ldc + col] : 0
-                }
+                for col in 0..<cols { pc[r * cols + col] = (load && r < mc && col < nc) ? c[r * ldc + col] : 0 }
             }
-            T.tile(kc: kc, a: ta, ars: tars, acs: tacs, b: tb, ldb: tldb, c: pc, ldc: cols, load: true)
+            T.tile(kc: kc, a: a, ars: ars, acs: acs, b: tb, ldb: tldb, c: pc, ldc: cols, load: true, validRows: mc)
             for r in 0..<mc {
                 for col in 0..<nc { c[r * ldc + col] = pc[r * cols + col] }
             }
@@ -192,6 +184,11 @@ public enum GEMM {
 /// through a row and a column stride and B through its row stride. Implementations keep the
 /// tile in vector registers for the whole K loop (`load`: start from C, else from 0) and add
 /// the terms in increasing k with one fused multiply-add each.
+///
+/// `validRows` < `rows` (the bottom edge of C): rows past the last valid one read A's last valid
+/// row instead of their own, so that nothing past A's end is read; the caller gives them a
+/// scratch tile of C (`edgeTile`). A short tile then costs one full tile and a copy of C's
+/// tile, not of A.
 protocol GEMMMicroKernel {
     static var rows: Int { get }
     static var cols: Int { get }
@@ -201,7 +198,7 @@ protocol GEMMMicroKernel {
     static var nBlock: Int { get }
     static func tile(kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
                      b: UnsafePointer<Float>, ldb: Int,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool)
+                     c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int)
 }
 
 extension SIMD where Scalar == Float {

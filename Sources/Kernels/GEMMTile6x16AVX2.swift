@@ -20,7 +20,12 @@ enum Tile6x16AVX2: GEMMMicroKernel {
     @inline(__always)
     static func tile(kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
                      b: UnsafePointer<Float>, ldb: Int,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool) {
+                     c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int) {
+        // Rows of A past `validRows` repeat the last valid one (see `GEMMMicroKernel`).
+        let last = validRows - 1
+        let r1 = min(1, last) * ars, r2 = min(2, last) * ars
+        let r3 = min(3, last) * ars, r4 = min(4, last) * ars
+        let r5 = min(5, last) * ars
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -34,7 +39,6 @@ enum Tile6x16AVX2: GEMMMicroKernel {
         }
         var ap = a
         var bp = b
-        let r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars
         for _ in 0..<kc {
             let b0 = V.load(bp), b1 = V.load(bp + 8)
             var x = V(repeating: ap[0])

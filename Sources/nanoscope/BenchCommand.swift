@@ -239,13 +239,20 @@ struct BenchCommand: ParsableCommand {
         print(KernelReport.isaLine)
         let report = KernelReport.measure()
         print(report.peakLine)
-        print("GEMM (C = A·B, single precision), best of 30, \(WorkerPool.shared.workers) threads:")
-        for (m, k, n) in [(768, 128, 384), (768, 128, 512), (768, 512, 128), (128, 768, 512), (1024, 1024, 1024), (16384, 384, 1152)] {
+        print("GEMM, single precision, best of 30, \(WorkerPool.shared.workers) threads (NN: C = A·B; TN: C = Aᵀ·B with A stored [K, M], the weight gradients):")
+        // The baby model's products (rows = 12×64 tokens, C = 128), a square, and the large
+        // config's widest product.
+        let shapes: [(m: Int, k: Int, n: Int, tn: Bool)] = [
+            (768, 128, 384, false), (768, 128, 512, false), (768, 512, 128, false), (768, 128, 128, false),
+            (384, 768, 128, true), (512, 768, 128, true), (128, 768, 512, true), (128, 768, 128, true),
+            (1024, 1024, 1024, false), (16384, 384, 1152, false),
+        ]
+        for (m, k, n, tn) in shapes {
             for family in families {
-                let one = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: false, kernel: family)
-                let all = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: true, kernel: family)
+                let one = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: false, kernel: family)
+                let all = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: true, kernel: family)
                 let name = family.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-                print(String(format: "  %5d×%4d×%4d  ", m, k, n) + name
+                print("  " + (tn ? "TN" : "NN") + String(format: " %5d×%4d×%4d  ", m, k, n) + name
                       + String(format: "1 thread %6.1f GFLOP/s (", one) + report.ofOneCore(one)
                       + String(format: ")   all threads %6.1f GFLOP/s (", all) + report.ofAllCores(all) + ")")
             }
@@ -254,7 +261,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// The GEMM kernel's GFLOP/s on one shape: the best of 30 products (operands in cache).
-    static func gemmGFLOPs(m: Int, k: Int, n: Int, allThreads: Bool, kernel: KernelFamily = .active) -> Double {
+    static func gemmGFLOPs(m: Int, k: Int, n: Int, transposedA: Bool = false, allThreads: Bool,
+                           kernel: KernelFamily = .active) -> Double {
+        // A is [M, K] (row stride K), or for TN stored as [K, M] and read column-wise.
+        let ars = transposedA ? 1 : k, acs = transposedA ? m : 1
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
@@ -262,11 +272,11 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<30 {
             let s = DispatchTime.now().uptimeNanoseconds
             if allThreads {
-                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n,
-                              accumulate: false, kernel: kernel)
+                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
+                              c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
             } else {
-                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n,
-                            accumulate: false, kernel: kernel)
+                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
+                            c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
