@@ -101,7 +101,7 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
         // This machine's FMA peak, measured now on the same cores: how much of it training achieves.
         let report = KernelReport.measure()
-        print("           = " + report.ofAllCores(gflops) + " (" + report.peakLine + ")")
+        print("           = " + report.ofAllCores(gflops).trimmingCharacters(in: .whitespaces) + "; " + report.peakLine)
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
         if !withDashboard.isEmpty {
             // Each dashboard run is compared with the headless run just before it (same machine
