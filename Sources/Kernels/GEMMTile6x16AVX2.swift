@@ -37,23 +37,25 @@ enum Tile6x16AVX2: GEMMMicroKernel {
             c40 = V.load(c + 4 * ldc); c41 = V.load(c + 4 * ldc + 8)
             c50 = V.load(c + 5 * ldc); c51 = V.load(c + 5 * ldc + 8)
         }
-        var ap = a
+        // One pointer per row of A, each stepping by `acs`: independent addresses (a single
+        // pointer plus per-row offsets was compiled into a serial chain of adds, 6 per k).
+        var a0 = a, a1 = a + r1, a2 = a + r2, a3 = a + r3, a4 = a + r4, a5 = a + r5
         var bp = b
         for _ in 0..<kc {
             let b0 = V.load(bp), b1 = V.load(bp + 8)
-            var x = V(repeating: ap[0])
+            var x = V(repeating: a0.pointee)
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = V(repeating: ap[r1])
+            x = V(repeating: a1.pointee)
             c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = V(repeating: ap[r2])
+            x = V(repeating: a2.pointee)
             c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = V(repeating: ap[r3])
+            x = V(repeating: a3.pointee)
             c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = V(repeating: ap[r4])
+            x = V(repeating: a4.pointee)
             c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = V(repeating: ap[r5])
+            x = V(repeating: a5.pointee)
             c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-            ap += acs
+            a0 += acs; a1 += acs; a2 += acs; a3 += acs; a4 += acs; a5 += acs
             bp += ldb
         }
         c00.store(c); c01.store(c + 8)
