@@ -6,8 +6,14 @@ import PackageDescription
 // every configuration — `swift test` then runs the real kernels at full speed. `-fno-math-errno`
 // lets `squareRoot()` on SIMD vectors become one vsqrtps: with errno semantics every lane is a
 // scalar square root with a branch to a libm call (AdamW spent 3× longer than it needs).
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
-let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
+//
+// The CPU to compile for is `native` unless NANOSCOPE_TARGET_CPU names another (any LLVM CPU name,
+// e.g. `znver3` for an AVX2-only Zen 3: `NANOSCOPE_TARGET_CPU=znver3 swift build -c release
+// --scratch-path .build-znver3`). Such a build runs on this machine with that CPU's instruction
+// set and register file, so an AVX2 machine's register pressure can be measured on an AVX-512 one.
+let targetCPU = Context.environment["NANOSCOPE_TARGET_CPU"] ?? "native"
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", targetCPU, "-Xcc", "-fno-math-errno"])]
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", targetCPU, "-Xcc", "-fno-math-errno"])]
 
 let package = Package(
     name: "Nanoscope",
@@ -31,7 +37,9 @@ let package = Package(
         // Open MPI's C API plus a shim for the handles that are macros (only with the MPI trait).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .target(name: "Kernels", swiftSettings: fast),
+        // CPU feature detection (cpuid/xgetbv) for the kernel families; lives inside Kernels' folder.
+        .target(name: "CCPUFeatures", path: "Sources/Kernels/CCPUFeatures"),
+        .target(name: "Kernels", dependencies: ["CCPUFeatures"], exclude: ["CCPUFeatures"], swiftSettings: fast),
         .target(name: "Tokenizers", swiftSettings: optimised),
         .target(name: "SafeTensors", swiftSettings: optimised),
         .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: optimised),

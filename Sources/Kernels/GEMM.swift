@@ -6,53 +6,57 @@
 /// copying. Callers that need `A·Bᵀ` transpose `B` first (`transpose(…)`): the weights are small
 /// next to the activations, so a copy is cheaper than a slower inner loop.
 ///
-/// How it is fast: the output is cut into 8×32 tiles, each held in sixteen `SIMD16<Float>`
-/// registers (8 rows × 2 vectors) while the K loop streams one 32-wide row of `B` and
-/// broadcasts 8 values of `A` per step — 16 fused multiply-adds per 2 vector loads. Around it,
-/// the loops are blocked for the caches (K by 512, then M by 128 rows, then N by 256 columns):
-/// a row tile's 8×512 strip of `A` stays in L1 while the 512×256 block of `B` it meets (512 KB)
-/// streams from L2, where it stays for the 16 row tiles of the M block, next to that block's
-/// 128×512 of `A` (256 KB). The large configs need all three: without N blocks a 384×1536 weight falls out of L2
-/// and is re-read from L3 for every row tile; with short K blocks the [16384, 1536] output is
-/// read and written back to memory once per block.
-/// Ragged edges (M not a multiple of 8, N not a multiple of 32) go through the same kernel on a
-/// zero-padded copy of the tile.
+/// How it is fast: the output is cut into register tiles — the micro-kernel of the active
+/// `KernelFamily` (8×32 of `SIMD16` on AVX-512, 6×16 of `SIMD8` on AVX2, 8×12 of `SIMD4` for
+/// NEON; see `GEMMTile*.swift`) holds one tile of C in vector registers while its K loop streams
+/// one row of `B` and broadcasts one value of `A` per tile row. Around it, the loops are blocked
+/// for the caches (K, then M, then N; sizes per micro-kernel, e.g. K 512, M 128, N 256 for the
+/// 8×32 tile): a row tile's strip of `A` stays in L1 while the K×N block of `B` it meets streams
+/// from L2, where it stays for all the row tiles of the M block. The large configs need all
+/// three: without N blocks a 384×1536 weight falls out of L2 and is re-read from L3 for every row
+/// tile; with short K blocks the [16384, 1536] output is read and written back to memory once
+/// per block.
+///
+/// Ragged edges (M or N not a multiple of the tile) go through the same kernel: short rows
+/// by repeating the last valid row, short columns on a zero-padded copy of B's columns.
+///
+/// Every C element is one chain of fused multiply-adds over k in increasing order, starting from
+/// C (accumulate) or 0, whatever the tile, the blocks or the thread split: results are the same
+/// bit for bit across kernel families and thread counts.
 public enum GEMM {
-    public static let tileRows = 8
-    public static let tileCols = 32
-    static let kBlock = 512
-    static let mBlock = 128
-    static let nBlock = 256
-
     /// Multiplies on all cores of `pool` (split over row tiles, or column tiles when M is small).
     public static func multiply(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int = 1,
         b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, pool: WorkerPool = .shared
+        accumulate: Bool, pool: WorkerPool = .shared, kernel: KernelFamily = .active
     ) {
         if m == 0 || n == 0 { return }
+        let (tileRows, tileCols) = kernel.gemmTile
         let rowTiles = (m + tileRows - 1) / tileRows
         let colTiles = (n + tileCols - 1) / tileCols
         // Tiny products are not worth waking a helper for.
         if pool.workers == 1 || m * n * k < 64 * 64 * 64 {
             serial(m: m, n: n, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
-                   b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+                   b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
             return
         }
-        if rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
+        // Split where the other operand is the smaller one: every share reads all of it (all of
+        // B for a share of rows, all of A for a share of columns).
+        let splitRows = rowTiles >= 2 * pool.workers && colTiles >= 2 * pool.workers ? m >= n : rowTiles >= colTiles
+        if splitRows {
             pool.parallelRanges(rowTiles) { tiles in
                 let r0 = tiles.lowerBound * tileRows, r1 = min(m, tiles.upperBound * tileRows)
                 serial(m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride,
                        aColStride: aColStride, b: b, ldb: ldb, c: c + r0 * ldc, ldc: ldc,
-                       accumulate: accumulate)
+                       accumulate: accumulate, kernel: kernel)
             }
         } else {
             pool.parallelRanges(colTiles) { tiles in
                 let c0 = tiles.lowerBound * tileCols, c1 = min(n, tiles.upperBound * tileCols)
                 serial(m: m, n: c1 - c0, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
-                       b: b + c0, ldb: ldb, c: c + c0, ldc: ldc, accumulate: accumulate)
+                       b: b + c0, ldb: ldb, c: c + c0, ldc: ldc, accumulate: accumulate, kernel: kernel)
             }
         }
     }
@@ -63,29 +67,51 @@ public enum GEMM {
         a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int = 1,
         b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool
+        accumulate: Bool, kernel: KernelFamily = .active
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        forEachBlock(k, by: kBlock) { ks in
+        switch kernel {
+        case .avx512:
+            blocked(Tile8x32AVX512.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
+                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        case .avx2:
+            blocked(Tile6x16AVX2.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
+                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        case .generic:
+            blocked(Tile8x12Generic.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
+                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    /// The cache-blocked loops around one micro-kernel (specialised for each).
+    @inline(__always)
+    static func blocked<T: GEMMMicroKernel>(
+        _: T.Type, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, ars: Int, acs: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        let rows = T.rows, cols = T.cols
+        forEachBlock(k, by: T.kBlock) { ks in
             let kc = ks.count, load = accumulate || ks.lowerBound > 0
-            forEachBlock(m, by: mBlock) { ms in
-                forEachBlock(n, by: nBlock) { ns in
-                    for i in stride(from: ms.lowerBound, to: ms.upperBound, by: tileRows) {
-                        let mc = min(tileRows, ms.upperBound - i)
-                        for j in stride(from: ns.lowerBound, to: ns.upperBound, by: tileCols) {
-                            let nc = min(tileCols, ns.upperBound - j)
-                            let aTile = a + i * aRowStride + ks.lowerBound * aColStride
+            forEachBlock(m, by: T.mBlock) { ms in
+                forEachBlock(n, by: T.nBlock) { ns in
+                    for i in stride(from: ms.lowerBound, to: ms.upperBound, by: rows) {
+                        let mc = min(rows, ms.upperBound - i)
+                        for j in stride(from: ns.lowerBound, to: ns.upperBound, by: cols) {
+                            let nc = min(cols, ns.upperBound - j)
+                            let aTile = a + i * ars + ks.lowerBound * acs
                             let bTile = b + ks.lowerBound * ldb + j
                             let cTile = c + i * ldc + j
-                            if mc == tileRows && nc == tileCols {
-                                tile8x32(kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
-                                         b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
+                            if mc == rows && nc == cols {
+                                T.tile(kc: kc, a: aTile, ars: ars, acs: acs, b: bTile, ldb: ldb,
+                                       c: cTile, ldc: ldc, load: load, validRows: rows)
                             } else {
-                                edgeTile(mc: mc, nc: nc, kc: kc, a: aTile, ars: aRowStride, acs: aColStride,
+                                edgeTile(T.self, mc: mc, nc: nc, kc: kc, a: aTile, ars: ars, acs: acs,
                                          b: bTile, ldb: ldb, c: cTile, ldc: ldc, load: load)
                             }
                         }
@@ -106,88 +132,37 @@ public enum GEMM {
         }
     }
 
-    /// A partial tile: pad A's rows and B's columns with zeros into fixed-size scratch, run the
-    /// full kernel, and copy back only the valid part.
+    /// A partial tile (the bottom or right edge of C): the kernel runs on a scratch tile of C and
+    /// only the valid part is copied back. Short rows repeat A's last valid row (see
+    /// `GEMMMicroKernel`); short columns read B's columns padded with zeros into scratch. The
+    /// extra rows and lanes are thrown away, so the valid outputs are the same chains as in a
+    /// full tile.
     @inline(never)
-    static func edgeTile(mc: Int, nc: Int, kc: Int,
-                         a: UnsafePointer<Float>, ars: Int, acs: Int,
-                         b: UnsafePointer<Float>, ldb: Int,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: kBlock * (tileRows + tileCols) + tileRows * tileCols) { scratch in
-            let pa = scratch.baseAddress!
-            let pb = pa + kBlock * tileRows
-            let pc = pb + kBlock * tileCols
-            // A as [kc][8]: row r of the tile at column kk → pa[kk*8 + r].
-            for kk in 0..<kc {
-                for r in 0..<tileRows {
-                    pa[kk * tileRows + r] = r < mc ? a[r * ars + kk * acs] : 0
+    static func edgeTile<T: GEMMMicroKernel>(
+        _: T.Type, mc: Int, nc: Int, kc: Int,
+        a: UnsafePointer<Float>, ars: Int, acs: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool
+    ) {
+        let rows = T.rows, cols = T.cols
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: T.kBlock * cols + rows * cols) { scratch in
+            let pb = scratch.baseAddress!
+            let pc = pb + T.kBlock * cols
+            var tb = b, tldb = ldb
+            if nc < cols {
+                for kk in 0..<kc {
+                    for col in 0..<cols { pb[kk * cols + col] = col < nc ? b[kk * ldb + col] : 0 }
                 }
-                for col in 0..<tileCols {
-                    pb[kk * tileCols + col] = col < nc ? b[kk * ldb + col] : 0
-                }
+                tb = UnsafePointer(pb); tldb = cols
             }
-            for r in 0..<tileRows {
-                for col in 0..<tileCols {
-                    pc[r * tileCols + col] = (load && r < mc && col < nc) ? c[r * ldc + col] : 0
-                }
+            for r in 0..<rows {
+                for col in 0..<cols { pc[r * cols + col] = (load && r < mc && col < nc) ? c[r * ldc + col] : 0 }
             }
-            tile8x32(kc: kc, a: pa, ars: 1, acs: tileRows, b: pb, ldb: tileCols, c: pc, ldc: tileCols, load: true)
+            T.tile(kc: kc, a: a, ars: ars, acs: acs, b: tb, ldb: tldb, c: pc, ldc: cols, load: true, validRows: mc)
             for r in 0..<mc {
-                for col in 0..<nc { c[r * ldc + col] = pc[r * tileCols + col] }
+                for col in 0..<nc { c[r * ldc + col] = pc[r * cols + col] }
             }
         }
-    }
-
-    /// The register-tiled micro-kernel: an 8×32 block of C in 16 vector registers.
-    @inline(__always)
-    static func tile8x32(kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
-                         b: UnsafePointer<Float>, ldb: Int,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool) {
-        typealias V = SIMD16<Float>
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-        var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
-        if load {
-            c00 = V.load(c); c01 = V.load(c + 16)
-            c10 = V.load(c + ldc); c11 = V.load(c + ldc + 16)
-            c20 = V.load(c + 2 * ldc); c21 = V.load(c + 2 * ldc + 16)
-            c30 = V.load(c + 3 * ldc); c31 = V.load(c + 3 * ldc + 16)
-            c40 = V.load(c + 4 * ldc); c41 = V.load(c + 4 * ldc + 16)
-            c50 = V.load(c + 5 * ldc); c51 = V.load(c + 5 * ldc + 16)
-            c60 = V.load(c + 6 * ldc); c61 = V.load(c + 6 * ldc + 16)
-            c70 = V.load(c + 7 * ldc); c71 = V.load(c + 7 * ldc + 16)
-        }
-        var ap = a
-        var bp = b
-        let r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars, r6 = 6 * ars, r7 = 7 * ars
-        for _ in 0..<kc {
-            let b0 = V.load(bp), b1 = V.load(bp + 16)
-            var x = V(repeating: ap[0])
-            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = V(repeating: ap[r1])
-            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = V(repeating: ap[r2])
-            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = V(repeating: ap[r3])
-            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = V(repeating: ap[r4])
-            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = V(repeating: ap[r5])
-            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-            x = V(repeating: ap[r6])
-            c60 = c60.addingProduct(x, b0); c61 = c61.addingProduct(x, b1)
-            x = V(repeating: ap[r7])
-            c70 = c70.addingProduct(x, b0); c71 = c71.addingProduct(x, b1)
-            ap += acs
-            bp += ldb
-        }
-        c00.store(c); c01.store(c + 16)
-        c10.store(c + ldc); c11.store(c + ldc + 16)
-        c20.store(c + 2 * ldc); c21.store(c + 2 * ldc + 16)
-        c30.store(c + 3 * ldc); c31.store(c + 3 * ldc + 16)
-        c40.store(c + 4 * ldc); c41.store(c + 4 * ldc + 16)
-        c50.store(c + 5 * ldc); c51.store(c + 5 * ldc + 16)
-        c60.store(c + 6 * ldc); c61.store(c + 6 * ldc + 16)
-        c70.store(c + 7 * ldc); c71.store(c + 7 * ldc + 16)
     }
 
     /// `dst[cols, rows] = srcᵀ` for a row-major `src[rows, cols]` with row stride `lds`.
@@ -205,7 +180,28 @@ public enum GEMM {
     }
 }
 
-extension SIMD16 where Scalar == Float {
+/// One register tile of C: `C[rows, cols] (+)= A[rows, kc] · B[kc, cols]`, with A addressed
+/// through a row and a column stride and B through its row stride. Implementations keep the
+/// tile in vector registers for the whole K loop (`load`: start from C, else from 0) and add
+/// the terms in increasing k with one fused multiply-add each.
+///
+/// `validRows` < `rows` (the bottom edge of C): rows past the last valid one read A's last valid
+/// row instead of their own, so that nothing past A's end is read; the caller gives them a
+/// scratch tile of C (`edgeTile`). A short tile then costs one full tile and a copy of C's
+/// tile, not of A.
+protocol GEMMMicroKernel {
+    static var rows: Int { get }
+    static var cols: Int { get }
+    /// Cache blocks of K, M (a multiple of `rows`) and N (a multiple of `cols`).
+    static var kBlock: Int { get }
+    static var mBlock: Int { get }
+    static var nBlock: Int { get }
+    static func tile(kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+                     b: UnsafePointer<Float>, ldb: Int,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int)
+}
+
+extension SIMD where Scalar == Float {
     /// Unaligned vector load: activations are sliced at arbitrary float offsets.
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> Self {

@@ -12,7 +12,7 @@
 /// A panel's 64 outputs live in four `SIMD16` registers while the K loop walks through its
 /// memory strictly sequentially, which the hardware prefetcher follows at full speed (the same
 /// product over plain Wᵀ, jumping N floats per k, is about 1.5× slower on the baby model).
-/// `GEMM.serial` with M = 1 would waste 7 of its tile's 8 rows.
+/// `GEMM.serial` with M = 1 would waste all but one of its tile's rows.
 ///
 /// Batches of rows (a prompt being prefilled) use `GEMM` on each panel, a [K, 64] matrix with row
 /// stride 64. Both paths accumulate every y[j] over k in increasing order with fused

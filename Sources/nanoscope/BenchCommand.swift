@@ -19,7 +19,14 @@ struct BenchCommand: ParsableCommand {
           nanoscope bench                                  # the baby Shakespeare config
           nanoscope bench --reference ../shared/reference/torch_gpt.py --repeats 3
           nanoscope bench --n_layer=6 --n_head=6 --n_embd=384 --block_size=256 --batch_size=64 --iters 6 --warmup 1
-          nanoscope bench --gemm                           # the GEMM kernel's own peak
+          nanoscope bench --gemm                           # GEMM GFLOP/s on the model's shapes
+          nanoscope bench --gemm --kernel all              # … with every kernel family this machine runs
+          nanoscope bench --peak                           # this core's FP32 FMA peak
+          nanoscope bench --kernel avx2 --reference ../shared/reference/torch_gpt.py
+
+        Every figure states the ISA, the kernel family, and its fraction of this core's FMA peak
+        measured in the same run. --kernel (or the environment variable NANOSCOPE_KERNEL, which
+        every command reads) forces a family: avx512, avx2, generic (NEON's shape, portable), auto.
         """
     )
 
@@ -39,6 +46,12 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square.")
     var gemm = false
+
+    @Flag(help: "Only measure this core's FP32 FMA peak (independent chains on each vector width this machine runs).")
+    var peak = false
+
+    @Option(help: "Kernel family: avx512, avx2, generic, auto (default: NANOSCOPE_KERNEL, else the widest this CPU and build run); with --gemm also 'all'.")
+    var kernel: String?
 
     @Flag(help: "Also train with the dashboard drawing (needs a terminal, e.g. tmux), alternating with headless runs, and report the cost.")
     var dashboard = false
@@ -60,8 +73,14 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if iters < 1 || warmup < 0 || repeats < 1 { fail("--iters = \(iters) and --repeats = \(repeats) must be ≥ 1, --warmup = \(warmup) ≥ 0") }
-        if gemm { benchGEMM(); return }
         if frames { benchFrames(); return }
+        if gemm && kernel?.lowercased() == "all" {
+            benchGEMM(families: KernelFamily.available)
+            return
+        }
+        do { try KernelFamily.select(kernel) } catch { throw ValidationError(error.description) }
+        if peak { benchPeak(); return }
+        if gemm { benchGEMM(families: [KernelFamily.active]); return }
         if scaling {
             ScalingBenchmark(reference: reference, only: shapes.map { $0.split(separator: ",").map(String.init) } ?? []).run()
             return
@@ -71,6 +90,7 @@ struct BenchCommand: ParsableCommand {
         let dataset = try benchDataset(cfg)
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         let flopsPerToken = Self.flopsPerToken(modelConfig)
+        print(KernelReport.isaLine)
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
         if let estimate = MemoryEstimate.of(cfg, vocabSize: modelConfig.vocabSize, workers: WorkerPool.shared.workers) {
             print("memory estimate (\(cfg.memoryOptions.attention.rawValue) attention\(cfg.activationCheckpointing ? ", activation checkpointing" : "")): \(estimate.summary)")
@@ -96,10 +116,9 @@ struct BenchCommand: ParsableCommand {
         let tps = Double(cfg.tokensPerStep) / (med / 1000)
         let gflops = flopsPerToken * tps / 1e9
         print(String(format: "nanoscope: %.2f ms/iter  %.0f tokens/s  %.1f GFLOP/s (model FLOPs, nanoGPT's 6N + 12·L·H·Q·T per token)", med, tps, gflops))
-        // The kernel's own peak, measured now on the same cores: how much of it training achieves.
-        let peak = Self.gemmGFLOPs(m: 768, k: 512, n: 512, allThreads: true)
-        print(String(format: "           = %.0f%% of the GEMM kernel's peak measured now (%.1f GFLOP/s, 768×512×512, all threads)",
-                     100 * gflops / peak, peak))
+        // This machine's FMA peak, measured now on the same cores: how much of it training achieves.
+        let report = KernelReport.measure()
+        print("           = " + report.ofAllCores(gflops).trimmingCharacters(in: .whitespaces) + "; " + report.peakLine)
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
         if json {
             print(#"{"median_ms_per_iter":\#(med),"tokens_per_s":\#(tps),"peak_rss_mb":\#(peakRSSMegabytes())}"#)
@@ -225,17 +244,50 @@ struct BenchCommand: ParsableCommand {
         return 6 * n + 12 * Double(c.nLayer * c.nHead * c.headSize * c.blockSize)
     }
 
-    func benchGEMM() {
-        print("GEMM (C = A·B, single precision), best of 30, \(WorkerPool.shared.workers) threads:")
-        for (m, k, n) in [(768, 128, 384), (768, 128, 512), (768, 512, 128), (128, 768, 512), (1024, 1024, 1024), (16384, 384, 1152)] {
-            let one = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: false)
-            let all = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: true)
-            print(String(format: "  %5d×%4d×%4d   1 thread %6.1f GFLOP/s   all threads %6.1f GFLOP/s", m, k, n, one, all))
+    func benchPeak() {
+        print(KernelReport.isaLine)
+        print("FP32 FMA peak, 12 independent chains per thread, best of 9:")
+        for family in KernelFamily.available {
+            let r = FMAPeak.measure(family: family)
+            let mark = family == KernelFamily.best ? "   ← the widest: the peak every bench figure is compared with" : ""
+            print(String(format: "  %2d-wide ", family.lanes) + "(\(family.isaName), \(family.rawValue))"
+                  + String(format: "   one core %6.1f GFLOP/s   all %d cores %6.1f GFLOP/s", r.oneCore, r.threads, r.allCores) + mark)
         }
     }
 
+    /// GFLOP/s of each family's GEMM on the model's shapes (and a square and the large config's
+    /// widest product), as fractions of the FMA peak measured in the same run. With several
+    /// families, each shape is measured with each family in turn, so all see the same load.
+    func benchGEMM(families: [KernelFamily]) {
+        print(KernelReport.isaLine)
+        let report = KernelReport.measure()
+        print(report.peakLine)
+        print("GEMM, single precision, best of 30, \(WorkerPool.shared.workers) threads (NN: C = A·B; TN: C = Aᵀ·B with A stored [K, M], the weight gradients):")
+        // The baby model's products (rows = 12×64 tokens, C = 128), a square, and the large
+        // config's widest product.
+        let shapes: [(m: Int, k: Int, n: Int, tn: Bool)] = [
+            (768, 128, 384, false), (768, 128, 512, false), (768, 512, 128, false), (768, 128, 128, false),
+            (384, 768, 128, true), (512, 768, 128, true), (128, 768, 512, true), (128, 768, 128, true),
+            (1024, 1024, 1024, false), (16384, 384, 1152, false),
+        ]
+        for (m, k, n, tn) in shapes {
+            for family in families {
+                let one = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: false, kernel: family)
+                let all = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: true, kernel: family)
+                let name = family.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                print("  " + (tn ? "TN" : "NN") + String(format: " %5d×%4d×%4d  ", m, k, n) + name
+                      + String(format: "1 thread %6.1f GFLOP/s (", one) + report.ofOneCore(one)
+                      + String(format: ")   all threads %6.1f GFLOP/s (", all) + report.ofAllCores(all) + ")")
+            }
+        }
+        for family in families { print("  \(family)") }
+    }
+
     /// The GEMM kernel's GFLOP/s on one shape: the best of 30 products (operands in cache).
-    static func gemmGFLOPs(m: Int, k: Int, n: Int, allThreads: Bool) -> Double {
+    static func gemmGFLOPs(m: Int, k: Int, n: Int, transposedA: Bool = false, allThreads: Bool,
+                           kernel: KernelFamily = .active) -> Double {
+        // A is [M, K] (row stride K), or for TN stored as [K, M] and read column-wise.
+        let ars = transposedA ? 1 : k, acs = transposedA ? m : 1
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
@@ -243,9 +295,11 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<30 {
             let s = DispatchTime.now().uptimeNanoseconds
             if allThreads {
-                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false)
+                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
+                              c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
             } else {
-                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n, accumulate: false)
+                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
+                            c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }

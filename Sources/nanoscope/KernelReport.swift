@@ -1,0 +1,32 @@
+import Foundation
+import Kernels
+
+/// What every `bench` figure is stated against: the ISA, the kernel family in use, and this
+/// core's FP32 FMA peak measured in the same run (`FMAPeak`, independent chains on the widest
+/// vector unit this CPU and build can run).
+struct KernelReport {
+    let peak: FMAPeak.Result
+
+    /// Measures the peak now (about a quarter of a second).
+    static func measure() -> KernelReport { KernelReport(peak: FMAPeak.measure()) }
+
+    /// "CPU …: AVX2+FMA, AVX-512F; build: …; kernel avx512 (GEMM tile 8×32 …)".
+    static var isaLine: String { CPUFeatures.report }
+
+    /// The all-core peak figures are compared with: the measured one, unless other processes
+    /// kept a core from the measurement (then threads × one core: a busy machine must not make
+    /// the fractions look better).
+    var allCoresPeak: Double { busy ? Double(peak.threads) * peak.oneCore : peak.allCores }
+
+    var busy: Bool { peak.allCores < Double(peak.threads) * peak.oneCore * 0.9 }
+
+    var peakLine: String {
+        "FMA peak measured now (\(peak.family.lanes)-wide \(peak.family.isaName) chains): "
+            + String(format: "%.1f GFLOP/s one core, %.1f GFLOP/s all %d cores", peak.oneCore, peak.allCores, peak.threads)
+            + (busy ? String(format: " — the machine is busy; all-core fractions use %d × one core = %.1f", peak.threads, allCoresPeak) : "")
+    }
+
+    /// e.g. "83% of one core's peak".
+    func ofOneCore(_ gflops: Double) -> String { String(format: "%3.0f%% of one core's peak", 100 * gflops / peak.oneCore) }
+    func ofAllCores(_ gflops: Double) -> String { String(format: "%3.0f%% of the all-core peak", 100 * gflops / allCoresPeak) }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import Kernels
+import TestSupport
+
+/// Every kernel family this machine (and this build) can run, against a plain reference.
+@Suite struct KernelFamilyTests {
+    /// Shapes that cross every tile and cache-block edge of every family: tiles of 6 or 8 rows
+    /// and 12, 16 or 32 columns; M blocks of 126/128 rows, N blocks of 252/256 columns, K blocks
+    /// of 256/512 — each with a ragged remainder, plus degenerate ones.
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (5, 3, 17), (7, 33, 13), (13, 12, 9), (6, 16, 256), (127, 253, 257),
+        (130, 270, 530), (257, 515, 40), (9, 1030, 3),
+    ]
+
+    static let pools = [WorkerPool(workers: 1), WorkerPool(workers: 2), WorkerPool(workers: 3)]
+
+    /// A, B (both layouts of A) and the reference C = A·B in Double with its error bound.
+    struct Problem {
+        let m: Int, n: Int, k: Int
+        let a: [Float], at: [Float], b: [Float], start: [Float]
+        let reference: [Double], bound: [Double]
+
+        init(m: Int, n: Int, k: Int, seed: UInt64) {
+            self.m = m; self.n = n; self.k = k
+            var rng = SplitMix64(seed: seed)
+            a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+            b = (0..<(k * n)).map { _ in rng.nextFloat() - 0.5 }
+            start = (0..<(m * n)).map { _ in rng.nextFloat() - 0.5 }
+            var at = [Float](repeating: 0, count: k * m)
+            for i in 0..<m { for kk in 0..<k { at[kk * m + i] = a[i * k + kk] } }
+            self.at = at
+            var reference = [Double](repeating: 0, count: m * n), bound = reference
+            for i in 0..<m { for j in 0..<n {
+                var s = 0.0, abs = 0.0
+                for kk in 0..<k {
+                    let p = Double(a[i * k + kk]) * Double(b[kk * n + j])
+                    s += p; abs += Swift.abs(p)
+                }
+                reference[i * n + j] = s
+                bound[i * n + j] = abs
+            } }
+            self.reference = reference
+            self.bound = bound
+        }
+
+        /// C = A·B (or Aᵀ·B with A stored transposed), optionally onto `start`.
+        func run(_ family: KernelFamily, transposed: Bool, accumulate: Bool, pool: WorkerPool) -> [Float] {
+            var c = accumulate ? start : [Float](repeating: .nan, count: m * n)
+            let src = transposed ? at : a
+            src.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: transposed ? 1 : k,
+                              aColStride: transposed ? m : 1, b: bp.baseAddress!, ldb: n,
+                              c: cp.baseAddress!, ldc: n, accumulate: accumulate, pool: pool, kernel: family)
+            } } }
+            return c
+        }
+    }
+
+    /// Within the rounding bound of a k-term dot product: |ĉ − c| ≤ (k+1)·u·(Σ|aᵢbᵢ| + |c₀|),
+    /// u = 2⁻²⁴ (each fused multiply-add rounds once; `accumulate` adds the start value c₀).
+    @Test(arguments: KernelFamily.available, shapes.indices)
+    func matchesTheReference(family: KernelFamily, shape: Int) {
+        let (m, n, k) = Self.shapes[shape]
+        let p = Problem(m: m, n: n, k: k, seed: UInt64(shape * 7919 + 1))
+        let u = Double(Float.ulpOfOne) / 2
+        for transposed in [false, true] {
+            for accumulate in [false, true] {
+                let c = p.run(family, transposed: transposed, accumulate: accumulate, pool: Self.pools[1])
+                var worst = 0.0
+                for i in 0..<(m * n) {
+                    let c0 = accumulate ? Double(p.start[i]) : 0
+                    let err = Swift.abs(Double(c[i]) - (p.reference[i] + c0))
+                    let tol = Double(k + 1) * u * (p.bound[i] + Swift.abs(c0)) + 1e-30
+                    worst = max(worst, err / tol)
+                }
+                #expect(worst <= 1, "\(family) \(m)×\(n)×\(k) transposed \(transposed) accumulate \(accumulate): error \(worst)× the bound")
+            }
+        }
+    }
+
+    /// Each family's result does not depend on the thread count (1, 2 or 3 workers), bit for bit.
+    @Test(arguments: KernelFamily.available)
+    func sameBitsOnEveryThreadCount(family: KernelFamily) {
+        for (index, shape) in Self.shapes.enumerated() {
+            let p = Problem(m: shape.m, n: shape.n, k: shape.k, seed: UInt64(index + 99))
+            for transposed in [false, true] {
+                let results = Self.pools.map { p.run(family, transposed: transposed, accumulate: true, pool: $0) }
+                #expect(results.allSatisfy { $0 == results[0] }, "\(family) \(shape) transposed \(transposed)")
+            }
+        }
+    }
+
+    /// Across families the tiles differ but every output is the same chain of fused
+    /// multiply-adds in increasing k, so they agree not only to rounding but bit for bit.
+    @Test func familiesAgreeBitForBit() {
+        let families = KernelFamily.available
+        for (index, shape) in Self.shapes.enumerated() {
+            let p = Problem(m: shape.m, n: shape.n, k: shape.k, seed: UInt64(index + 500))
+            let results = families.map { p.run($0, transposed: false, accumulate: true, pool: Self.pools[0]) }
+            for (f, r) in zip(families, results) {
+                #expect(r == results[0], "\(f) vs \(families[0]) on \(shape)")
+            }
+        }
+    }
+
+    /// The best family can run here, the portable one always can, and the table is sensible.
+    @Test func availabilityIsConsistent() {
+        #expect(KernelFamily.available.contains(.generic))
+        #expect(KernelFamily.best.isAvailable)
+        #expect(KernelFamily.available.contains(KernelFamily.active))
+        for family in KernelFamily.allCases {
+            let t = family.gemmTile
+            #expect(t.cols % family.lanes == 0)
+            // Accumulators + B's vectors + one broadcast fit the family's register file.
+            let registers = family == .avx2 ? 16 : 32
+            #expect(t.rows * t.cols / family.lanes + t.cols / family.lanes + 1 <= registers, "\(family)")
+        }
+        // A family the build has but the CPU lacks (or the reverse) is unavailable.
+        if !CPUFeatures.build.avx512f || !CPUFeatures.cpu.avx512f { #expect(!KernelFamily.avx512.isAvailable) }
+        if CPUFeatures.build.avx2fma && CPUFeatures.cpu.avx2fma { #expect(KernelFamily.avx2.isAvailable) }
+    }
+
+    /// Asking for a family that cannot run here, or one that does not exist, is an error that
+    /// says why — and changes nothing.
+    @Test func forcingAnUnavailableOrUnknownKernelIsAClearError() throws {
+        let before = KernelFamily.active
+        #expect(throws: KernelSelectionError.unknown(name: "avx513")) { try KernelFamily.resolve("avx513") }
+        #expect(throws: KernelSelectionError.self) { try KernelFamily.select("sse9") }
+        #expect(KernelFamily.active == before)
+        for family in KernelFamily.allCases where !family.isAvailable {
+            do {
+                _ = try KernelFamily.resolve(family.rawValue)
+                Issue.record("\(family) resolved although it cannot run here")
+            } catch {
+                guard case .unavailable(let f, let reason) = error else { Issue.record("\(error)"); continue }
+                #expect(f == family && !reason.isEmpty)
+                #expect(error.description.contains("cannot run here"))
+            }
+        }
+        #expect(try KernelFamily.resolve("NEON") == .generic)
+        #expect(try KernelFamily.resolve("auto") == nil)
+        #expect(try KernelFamily.resolve(nil) == nil)
+        for family in KernelFamily.available { #expect(try KernelFamily.resolve(family.rawValue) == family) }
+    }
+
+    /// The measured FMA peak is a real figure for every family (no timing comparison: the
+    /// machine is shared, and other processes can take a core at any moment).
+    @Test(arguments: KernelFamily.available)
+    func fmaPeakIsMeasured(family: KernelFamily) {
+        let r = FMAPeak.measure(family: family, pool: Self.pools[1], repeats: 1)
+        #expect(r.family == family && (1...2).contains(r.threads))  // 1 when another test holds the pool
+        #expect(r.oneCore > 0.5 && r.oneCore.isFinite && r.allCores > 0.5 && r.allCores.isFinite)
+    }
+}
