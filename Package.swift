@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // The module graph points one way (checked by Tests/ArchitectureTests):
@@ -27,7 +28,11 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: optimised),
         .target(name: "SafeTensors", swiftSettings: optimised),
         .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["GPT", "Kernels", "Tokenizers", "SafeTensors"], swiftSettings: optimised),
+        .target(
+            name: "Training",
+            dependencies: ["GPT", "Kernels", "Tokenizers", "SafeTensors", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: optimised
+        ),
         .target(name: "TerminalUI", dependencies: ["CNcursesw"]),
         .target(name: "Dashboard", dependencies: ["TerminalUI", "Training", "GPT", "Tokenizers", "SafeTensors"]),
         .executableTarget(
@@ -42,7 +47,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"]),
+        // The golden fixtures are read through #filePath, not as bundle resources.
+        .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers"]),
