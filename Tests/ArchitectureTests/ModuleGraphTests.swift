@@ -20,7 +20,7 @@ import Testing
         "Tokenizers": [],
         "SafeTensors": [],
         "GPT": ["Kernels"],
-        "Training": ["GPT", "Kernels", "Tokenizers", "SafeTensors", "TOMLKit"],
+        "Training": ["GPT", "Kernels", "Tokenizers", "SafeTensors", "TOMLKit", "Subprocess"],
         "TerminalUI": ["CNcursesw"],
         "Dashboard": ["TerminalUI", "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors"],
         "nanoscope": ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "ArgumentParser"],
