@@ -28,6 +28,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        // Only for FilePath (swift-subprocess's own dependency; Apple platforms have System).
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // The module graph points one way (checked by Tests/ArchitectureTests):
@@ -43,7 +47,15 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: optimised),
         .target(name: "SafeTensors", swiftSettings: optimised),
         .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["GPT", "Kernels", "Tokenizers", "SafeTensors"], swiftSettings: optimised),
+        .target(
+            name: "Training",
+            dependencies: [
+                "GPT", "Kernels", "Tokenizers", "SafeTensors",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: optimised
+        ),
         .target(name: "TerminalUI", dependencies: ["CNcursesw"]),
         .target(name: "Dashboard", dependencies: ["TerminalUI", "Training", "GPT", "Tokenizers", "SafeTensors"]),
         .executableTarget(
@@ -56,12 +68,27 @@ let package = Package(
             swiftSettings: [.define("MPI", .when(traits: ["MPI"]))]
         ),
         // Helpers shared by the test targets (not a test target itself).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        // The golden fixtures are read through #filePath, not as bundle resources.
         .testTarget(name: "GPTTests", dependencies: ["GPT", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: [
+                "Training", "GPT", "Kernels", "Tokenizers", "SafeTensors", "TestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "Training", "GPT", "Kernels", "Tokenizers"],
                     exclude: ["Golden"]),

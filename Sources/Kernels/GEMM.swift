@@ -88,7 +88,12 @@ public enum GEMM {
     }
 
     /// The cache-blocked loops around one micro-kernel (specialised for each).
-    @inline(__always)
+    // Debug builds pass -Onone before the package's -Ounchecked, and there the generic driver
+    // was left unspecialised (SIMD metadata looked up per call: 30× slower); asking for the
+    // three specialisations keeps every configuration at full speed.
+    @_specialize(exported: false, where T == Tile8x32AVX512)
+    @_specialize(exported: false, where T == Tile6x16AVX2)
+    @_specialize(exported: false, where T == Tile8x12Generic)
     static func blocked<T: GEMMMicroKernel>(
         _: T.Type, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, ars: Int, acs: Int,
@@ -138,6 +143,9 @@ public enum GEMM {
     /// extra rows and lanes are thrown away, so the valid outputs are the same chains as in a
     /// full tile.
     @inline(never)
+    @_specialize(exported: false, where T == Tile8x32AVX512)
+    @_specialize(exported: false, where T == Tile6x16AVX2)
+    @_specialize(exported: false, where T == Tile8x12Generic)
     static func edgeTile<T: GEMMMicroKernel>(
         _: T.Type, mc: Int, nc: Int, kc: Int,
         a: UnsafePointer<Float>, ars: Int, acs: Int,
@@ -201,18 +209,21 @@ protocol GEMMMicroKernel {
                      c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int)
 }
 
-extension SIMD where Scalar == Float {
-    /// Unaligned vector load: activations are sliced at arbitrary float offsets.
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> Self {
-        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
-    }
-    @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>) -> Self {
-        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
-    }
-    @inline(__always)
-    func store(_ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
-    }
+// Unaligned vector loads and stores (activations are sliced at arbitrary float offsets), one
+// concrete extension per width: a single generic `extension SIMD` was left unspecialised in debug
+// builds (SwiftPM puts -Onone before the package's -Ounchecked), making every tile 30× slower.
+extension SIMD16 where Scalar == Float {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) static func load(_ p: UnsafeMutablePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
+}
+extension SIMD8 where Scalar == Float {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) static func load(_ p: UnsafeMutablePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
+}
+extension SIMD4 where Scalar == Float {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) static func load(_ p: UnsafeMutablePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
 }

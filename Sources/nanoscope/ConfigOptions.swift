@@ -68,12 +68,7 @@ struct ConfigOptions: ParsableArguments {
             guard let eq = o.firstIndex(of: "=") else { throw UserError("--set takes key=value, got \(o)") }
             let key = String(o[..<eq]).replacingOccurrences(of: "-", with: "_")
             let raw = String(o[o.index(after: eq)...])
-            let value: TOML.Value
-            do {
-                value = try TOML.parse("v = \(raw)").first?.value ?? .string(raw)
-            } catch {
-                value = .string(raw)  // bare words are strings on the command line
-            }
+            let value = TOML.value(literal: raw) ?? .string(raw)  // bare words are strings on the command line
             do { try cfg.set(key, value) } catch { throw UserError(error.message) }
         }
         if let data { cfg.data = data }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GPT
+import SafeTensors
 import Tokenizers
 import Training
 
@@ -66,11 +67,14 @@ struct EvalCommand: ParsableCommand {
             printErr("note: the validation split holds only \(result.blocks) windows of \(loaded.config.blockSize) tokens")
         }
         if json {
-            let step = loaded.metadata.step.map(String.init) ?? "null"
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .withoutEscapingSlashes
-            let path = String(decoding: try encoder.encode(checkpoint), as: UTF8.self)
-            print("{\"val_loss\":\(String(format: "%.7f", result.loss)),\"blocks\":\(result.blocks),\"step\":\(step),\"checkpoint\":\(path)}")
+            // A loss that is not finite (a diverged checkpoint) is `null`: JSON has no NaN.
+            let loss: StrictJSON = result.loss.isFinite ? .number(String(format: "%.7f", result.loss)) : .null
+            print(StrictJSON.object([
+                ("val_loss", loss),
+                ("blocks", .number(result.blocks)),
+                ("step", loaded.metadata.step.map(StrictJSON.number) ?? .null),
+                ("checkpoint", .string(checkpoint)),
+            ]).serialized)
         } else {
             print(String(format: "%.7f", result.loss))
         }

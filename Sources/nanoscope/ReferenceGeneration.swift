@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import GPT
+import Training
 import Kernels
 
 /// nanoGPT's `GPT.generate` timed in PyTorch, for `sample --bench --reference`: the model class of
@@ -59,34 +59,18 @@ enum ReferenceGeneration {
 /// Runs `python3 arguments…` and returns the last JSON object it printed on stdout; a failure
 /// (no python3, no torch, a crash) is a one-line error with the end of Python's stderr.
 func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
-    runForJSON("/usr/bin/env", ["python3"] + arguments,
-               what: "the reference (is torch installed? `pip install torch safetensors numpy`)")
+    runForJSON("python3", arguments, what: "the reference (is torch installed? `pip install torch safetensors numpy`)")
 }
 
-/// Runs a program and returns the last JSON object it printed on stdout; a failure is a
-/// one-line error naming `what`, with the end of the program's stderr.
+/// Runs a program (a name looked up in PATH, or a path) and returns the last JSON object it
+/// printed on stdout; a failure is a one-line error naming `what`, with the end of its stderr.
 func runForJSON(_ executable: String, _ arguments: [String], what: String) -> [String: Any] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    do { try p.run() } catch { fail("cannot run \(executable): \(error.localizedDescription)") }
-    // Drain stderr on another thread, so neither pipe can fill up and stall the child.
-    let errText = Mutex("")
-    let drained = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-        errText.withLock { $0 = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        drained.signal()
-    }
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    drained.wait()
-    guard p.terminationStatus == 0,
-          let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+    let result: ExternalCommand.Result
+    do { result = try ExternalCommand.runAndWait([executable] + arguments) } catch { fail("cannot run \(executable): \(error)") }
+    guard result.status == 0,
+          let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
           let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-        let tail = errText.withLock { $0 }.split(separator: "\n").suffix(3).joined(separator: " | ")
+        let tail = result.errorOutput.split(separator: "\n").suffix(3).joined(separator: " | ")
         fail("\(what) did not run: \(tail)")
     }
     return object

@@ -73,7 +73,7 @@ struct ScalingBenchmark {
                             "--block_size", String(shape.blockSize), "--batch_size", String(shape.batchSize),
                             "--max_iters", String(shape.warmup + shape.iters), "--eval_interval", "1000000", "--eval_iters", "1",
                             "--threads", String(ProcessInfo.processInfo.activeProcessorCount)]
-                let result = runForJSON("/usr/bin/env", ["python3"] + args, what: "the PyTorch reference (\(shape.name))")
+                let result = runForJSON("python3", args, what: "the PyTorch reference (\(shape.name))")
                 let ms = result["median_ms_per_iter"] as? Double ?? .nan
                 let row = Row(shape: shape.name, parameters: parameters, variant: "pytorch",
                               msPerIter: ms, tokensPerSecond: Double(shape.batchSize * shape.blockSize) / (ms / 1000),

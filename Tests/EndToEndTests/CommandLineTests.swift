@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real binary's headless commands, as a script or a person at a shell would use them:
 /// train, list, evaluate, sample, resume — and one-line errors for bad input.
@@ -12,8 +13,8 @@ import Testing
         ws = try Workspace()
     }
 
-    func nanoscope(_ args: [String]) throws -> (status: Int32, output: String) {
-        try runToCompletion([binary] + args)
+    func nanoscope(_ args: [String]) async throws -> (status: Int32, output: String) {
+        try await runToCompletion([binary] + args)
     }
 
     var small: [String] {
@@ -21,8 +22,8 @@ import Testing
          "--eval_iters=2", "--log_interval=10"]
     }
 
-    @Test func trainListEvaluateSampleAndResume() throws {
-        let train = try nanoscope(["train", "--headless", "--run_name=cli", "--max_iters=40", "--eval_interval=20",
+    @Test func trainListEvaluateSampleAndResume() async throws {
+        let train = try await nanoscope(["train", "--headless", "--run_name=cli", "--max_iters=40", "--eval_interval=20",
                                    "--checkpoint_interval=20"] + small)
         #expect(train.status == 0, "\(train.output)")
         #expect(train.output.contains("step 40: train loss"))
@@ -31,29 +32,29 @@ import Testing
         let metrics = try String(contentsOfFile: ws.runs + "/cli/metrics.jsonl", encoding: .utf8)
         #expect(metrics.split(separator: "\n").allSatisfy { $0.hasPrefix("{") && $0.contains("\"step\"") })
 
-        let list = try nanoscope(["checkpoints", ws.runs, "--json"])
+        let list = try await nanoscope(["checkpoints", ws.runs, "--json"])
         #expect(list.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(list.output.utf8))
         #expect("\(json)".contains("step-000040"))
 
-        let eval = try nanoscope(["eval", checkpoint, "--data", ws.corpus, "--blocks", "8"])
+        let eval = try await nanoscope(["eval", checkpoint, "--data", ws.corpus, "--blocks", "8"])
         #expect(eval.status == 0, "\(eval.output)")
         let loss = try #require(Double(eval.output.trimmingCharacters(in: .whitespacesAndNewlines)), "eval prints a number: \(eval.output)")
         #expect(loss > 0.5 && loss < 4.5)
 
         // Greedy sampling is deterministic.
-        let a = try nanoscope(["sample", checkpoint, "--prompt", "the ", "--temperature", "0", "--max-tokens", "40"])
-        let b = try nanoscope(["sample", checkpoint, "--prompt", "the ", "--temperature", "0", "--max-tokens", "40"])
+        let a = try await nanoscope(["sample", checkpoint, "--prompt", "the ", "--temperature", "0", "--max-tokens", "40"])
+        let b = try await nanoscope(["sample", checkpoint, "--prompt", "the ", "--temperature", "0", "--max-tokens", "40"])
         #expect(a.status == 0 && a.output == b.output && a.output.hasPrefix("the "))
         // One thread or a team of all cores: the same text (long enough for the window to slide).
         let long = ["sample", checkpoint, "--prompt", "the ", "--temperature", "0.9", "--max-tokens", "150", "--seed", "3"]
-        let team = try nanoscope(long), alone = try nanoscope(long + ["--threads", "1"])
+        let team = try await nanoscope(long), alone = try await nanoscope(long + ["--threads", "1"])
         #expect(team.status == 0 && team.output == alone.output && team.output.count > 100, "\(team.output)")
 
-        let bench = try nanoscope(["sample", checkpoint, "--bench", "--bench-tokens", "200", "--repeats", "1"])
+        let bench = try await nanoscope(["sample", checkpoint, "--bench", "--bench-tokens", "200", "--repeats", "1"])
         #expect(bench.status == 0 && bench.output.contains("tokens/s") && bench.output.contains("first token after"), "\(bench.output)")
 
-        let resumed = try nanoscope(["train", "--headless", "--resume", ws.runs + "/cli", "--max_iters=60"])
+        let resumed = try await nanoscope(["train", "--headless", "--resume", ws.runs + "/cli", "--max_iters=60"])
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(resumed.output.contains("resuming run cli from step 40"))
         #expect(FileManager.default.fileExists(atPath: ws.runs + "/cli/checkpoints/step-000060.safetensors"))
@@ -64,14 +65,14 @@ import Testing
         (["--n_layer=0"], "n_layer = 0 must be a positive"),
         (["--learning_rat=0.1"], "unknown config key learning_rat"),
     ])
-    func badConfigsAreOneLineErrors(flags: [String], expected: String) throws {
-        let r = try nanoscope(["train", "--headless", "--data", ws.corpus, "--runs_dir=\(ws.runs)"] + flags)
+    func badConfigsAreOneLineErrors(flags: [String], expected: String) async throws {
+        let r = try await nanoscope(["train", "--headless", "--data", ws.corpus, "--runs_dir=\(ws.runs)"] + flags)
         #expect(r.status != 0)
         let lines = r.output.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && r.output.contains(expected), "\(r.output)")
     }
 
-    @Test func badCorporaAreOneLineErrors() throws {
+    @Test func badCorporaAreOneLineErrors() async throws {
         let empty = ws.path + "/empty.txt"
         _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let latin1 = ws.path + "/latin1.txt"
@@ -80,17 +81,17 @@ import Testing
         _ = FileManager.default.createFile(atPath: short, contents: Data("to be or not to be".utf8))
         for (path, expected) in [(ws.path + "/missing.txt", "does not exist"), (empty, "is empty"),
                                  (latin1, "is not UTF-8 text (invalid byte at offset 3)"), (short, "needs at least block_size + 2")] {
-            let r = try nanoscope(["train", "--headless", "--data", path, "--runs_dir=\(ws.runs)"])
+            let r = try await nanoscope(["train", "--headless", "--data", path, "--runs_dir=\(ws.runs)"])
             #expect(r.status == 1)
             #expect(r.output.split(separator: "\n").count == 1 && r.output.contains(expected), "\(r.output)")
         }
     }
 
-    @Test func corruptCheckpointsAreRefusedCleanly() throws {
+    @Test func corruptCheckpointsAreRefusedCleanly() async throws {
         let bad = ws.path + "/bad.safetensors"
         _ = FileManager.default.createFile(atPath: bad, contents: Data([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0x7B]))
         for args in [["eval", bad, "--data", ws.corpus], ["sample", bad, "--prompt", "x"]] {
-            let r = try nanoscope(args)
+            let r = try await nanoscope(args)
             #expect(r.status == 1, "\(args[0]): \(r.output)")
             #expect(r.output.hasPrefix("error: ") && r.output.contains("bad.safetensors"), "\(r.output)")
         }

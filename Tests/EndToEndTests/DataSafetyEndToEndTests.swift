@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,12 +23,12 @@ import Glibc
     }
 
     /// A file-size limit stands in for a full disk: every write past it fails with EFBIG.
-    @Test func aFullDiskFailsTheRunWithWholeMetricsLines() throws {
+    @Test func aFullDiskFailsTheRunWithWholeMetricsLines() async throws {
         // The limit applies to every file the process writes, so its output goes through a pipe;
         // the shell reports the trainer's exit code after the last lines.
         let command = (["prlimit", "--fsize=30000", binary, "train", "--headless", "--run_name=full", "--max_iters=300",
                         "--checkpoint_interval=100"] + tiny).map { "'\($0)'" }.joined(separator: " ")
-        let piped = try runToCompletion(["bash", "-c", "set -o pipefail; \(command) 2>&1 | tail -n 5"])
+        let piped = try await runToCompletion(["bash", "-c", "set -o pipefail; \(command) 2>&1 | tail -n 5"])
         let r = (status: piped.status, output: piped.output)
         #expect(r.status == 1, "\(r.output)")
         #expect(r.output.contains("step 300/300"), "training went on to the end: \(r.output.suffix(600))")
@@ -40,52 +41,55 @@ import Glibc
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
-    @Test func aReadOnlyCheckpointsFolderFailsTheRunAndNamesTheLastGoodCheckpoint() throws {
+    @Test func aReadOnlyCheckpointsFolderFailsTheRunAndNamesTheLastGoodCheckpoint() async throws {
         guard getuid() != 0 else { return }  // root writes anyway
-        let first = try runToCompletion([binary, "train", "--headless", "--run_name=ro", "--max_iters=4", "--checkpoint_interval=4"] + tiny)
+        let first = try await runToCompletion([binary, "train", "--headless", "--run_name=ro", "--max_iters=4", "--checkpoint_interval=4"] + tiny)
         #expect(first.status == 0, "\(first.output)")
         let folder = ws.runs + "/ro/checkpoints"
         chmod(folder, 0o555)
         defer { chmod(folder, 0o755) }
-        let r = try runToCompletion([binary, "train", "--headless", "--resume", ws.runs + "/ro", "--max_iters=8"])
+        let r = try await runToCompletion([binary, "train", "--headless", "--resume", ws.runs + "/ro", "--max_iters=8"])
         #expect(r.status == 1 && r.output.contains("step 8/8"), "\(r.output)")
         #expect(r.output.split(separator: "\n").last?.contains("the last good checkpoint is \(folder)/step-000004.safetensors") == true, "\(r.output)")
     }
 
-    @Test func aStopRequestEndsALongStep() throws {
+    @Test func aStopRequestEndsALongStep() async throws {
         let start = Date()
-        let r = try runToCompletion(["timeout", "-s", "TERM", "-k", "20", "3", binary, "train", "--headless", "--run_name=long",
+        let r = try await runToCompletion(["timeout", "-s", "TERM", "-k", "20", "3", binary, "train", "--headless", "--run_name=long",
                                      "--gradient_accumulation_steps=60000", "--max_iters=2"] + tiny)
         let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 124, "timeout sent SIGTERM: \(r.output)")
-        #expect(seconds < 8, "the step ended between micro-batches, not after all 60000 (\(seconds) s)")
+        // The step ends between micro-batches (its checkpoint-free exit says so), not after all
+        // 60000; the bound is loose because the whole suite runs at once on two cores.
+        #expect(r.output.contains("interrupted at step 0"), "\(r.output)")
+        #expect(seconds < 25, "the step ended between micro-batches, not after all 60000 (\(seconds) s)")
     }
 
-    @Test func dotDotIsNotARunName() throws {
-        let r = try runToCompletion([binary, "train", "--headless", "--run_name=..", "--max_iters=2"] + tiny)
+    @Test func dotDotIsNotARunName() async throws {
+        let r = try await runToCompletion([binary, "train", "--headless", "--run_name=..", "--max_iters=2"] + tiny)
         #expect(r.status == 1 && r.output.hasPrefix("error: run_name = \"..\""), "\(r.output)")
         #expect(!FileManager.default.fileExists(atPath: ws.path + "/config.toml"))
         #expect(!FileManager.default.fileExists(atPath: ws.path + "/metrics.jsonl"))
     }
 
     /// While one process holds the run's lock (here `flock`, as a trainer would), a trainer is refused.
-    @Test func twoTrainersCannotBothWriteOneRun() throws {
+    @Test func twoTrainersCannotBothWriteOneRun() async throws {
         try FileManager.default.createDirectory(atPath: ws.runs + "/same", withIntermediateDirectories: true)
         let lock = ws.runs + "/same/.lock"
         let command = ([binary, "train", "--headless", "--run_name=same", "--max_iters=2"] + tiny).map { "'\($0)'" }.joined(separator: " ")
-        let r = try runToCompletion(["flock", "-n", lock, "sh", "-c", "echo 4242 > '\(lock)'; \(command)"])
+        let r = try await runToCompletion(["flock", "-n", lock, "sh", "-c", "echo 4242 > '\(lock)'; \(command)"])
         #expect(r.status == 1, "\(r.output)")
         #expect(r.output.contains("another trainer (pid 4242) is training in this run folder"), "\(r.output)")
         #expect(!FileManager.default.fileExists(atPath: ws.runs + "/same/config.toml"))
         // Once the holder is gone, the run can be trained.
-        let after = try runToCompletion([binary, "train", "--headless", "--run_name=same", "--max_iters=2"] + tiny)
+        let after = try await runToCompletion([binary, "train", "--headless", "--run_name=same", "--max_iters=2"] + tiny)
         #expect(after.status == 0, "\(after.output)")
     }
 
-    @Test func sampleTakesARunFolder() throws {
-        let t = try runToCompletion([binary, "train", "--headless", "--run_name=s", "--max_iters=2"] + tiny)
+    @Test func sampleTakesARunFolder() async throws {
+        let t = try await runToCompletion([binary, "train", "--headless", "--run_name=s", "--max_iters=2"] + tiny)
         #expect(t.status == 0, "\(t.output)")
-        let r = try runToCompletion([binary, "sample", ws.runs + "/s", "--max-tokens", "5", "--temperature", "0"])
+        let r = try await runToCompletion([binary, "sample", ws.runs + "/s", "--max-tokens", "5", "--temperature", "0"])
         #expect(r.status == 0 && !r.output.isEmpty, "\(r.output)")
     }
 }

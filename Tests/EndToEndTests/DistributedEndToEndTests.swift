@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,12 +21,27 @@ enum MPIAvailability {
         let candidates = [ProcessInfo.processInfo.environment["NANOSCOPE_MPI_BINARY"], try? nanoscopeBinary()].compactMap { $0 }
         for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
             // An MPI build refuses --distributed without mpirun; a plain one asks for the trait.
-            if let probe = try? runToCompletion([path, "train", "--distributed"]), probe.output.contains("needs mpirun") { return path }
+            if probeOutput(path, ["train", "--distributed"]).contains("needs mpirun") { return path }
         }
         return nil
     }()
 
     static var available: Bool { binary != nil }
+
+    /// A static initializer cannot await, so this one probe runs synchronously (Foundation's
+    /// `Process` needs no task of the cooperative pool to finish, unlike swift-subprocess).
+    static func probeOutput(_ path: String, _ arguments: [String]) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        guard (try? p.run()) != nil else { return "" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 @Suite(.serialized, .enabled(if: MPIAvailability.available, "needs an MPI build of nanoscope (swift test --traits MPI) and mpirun"))
@@ -60,11 +76,11 @@ struct DistributedEndToEndTests {
         return data.dropFirst(8 + Int(n))
     }
 
-    @Test func twoRanksTakeTheSingleProcessStepsBitForBitOverSharedMemoryAndTCP() throws {
-        let single = try runToCompletion([binary] + small("single"))
+    @Test func twoRanksTakeTheSingleProcessStepsBitForBitOverSharedMemoryAndTCP() async throws {
+        let single = try await runToCompletion([binary] + small("single"))
         #expect(single.status == 0, "\(single.output)")
         for (run, extra) in [("shm", [String]()), ("tcp", ["--mca", "btl", "tcp,self"])] {
-            let parallel = try runToCompletion(mpirun(2, extra, small(run) + ["--distributed"]))
+            let parallel = try await runToCompletion(mpirun(2, extra, small(run) + ["--distributed"]))
             #expect(parallel.status == 0, "\(parallel.output)")
             #expect(parallel.output.contains("data-parallel on 2 ranks") && parallel.output.contains("all-reduce"), "\(parallel.output)")
             let a = try metrics("single"), b = try metrics(run)
@@ -76,30 +92,30 @@ struct DistributedEndToEndTests {
         // Resume with another number of ranks: two ranks continue the one-process run from step
         // 15 and write the same steps 16…30 (the global batch is unchanged).
         let before = try metrics("single"), final = try tensors("single", "step-000030.safetensors")
-        let resumed = try runToCompletion(mpirun(2, [], ["train", "--headless", "--distributed", "--resume",
+        let resumed = try await runToCompletion(mpirun(2, [], ["train", "--headless", "--distributed", "--resume",
                                                           ws.runs + "/single/checkpoints/step-000015.safetensors"]))
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(try metrics("single") == before)
         #expect(try tensors("single", "step-000030.safetensors") == final)
     }
 
-    @Test func mistakesAreOneLineErrors() throws {
-        let alone = try runToCompletion([binary] + small("alone") + ["--distributed"])
+    @Test func mistakesAreOneLineErrors() async throws {
+        let alone = try await runToCompletion([binary] + small("alone") + ["--distributed"])
         #expect(alone.status == 1 && alone.output.hasPrefix("error: --distributed needs mpirun") && alone.output.split(separator: "\n").count == 1, "\(alone.output)")
-        let odd = try runToCompletion(mpirun(2, [], small("odd") + ["--distributed", "--gradient_accumulation_steps=3"]))
+        let odd = try await runToCompletion(mpirun(2, [], small("odd") + ["--distributed", "--gradient_accumulation_steps=3"]))
         #expect(odd.status != 0 && odd.output.contains("error: gradient_accumulation_steps = 3 does not divide over 2 ranks"), "\(odd.output)")
         #expect(!FileManager.default.fileExists(atPath: ws.runs + "/odd"), "nothing started")
-        let forgot = try runToCompletion(mpirun(2, [], small("forgot")))
+        let forgot = try await runToCompletion(mpirun(2, [], small("forgot")))
         #expect(forgot.status != 0 && forgot.output.contains("without --distributed"), "\(forgot.output)")
     }
 
-    @Test func aKilledRankEndsTheJobQuicklyAndTheCheckpointResumes() throws {
+    @Test func aKilledRankEndsTheJobQuicklyAndTheCheckpointResumes() async throws {
         var args = small("fault") + ["--distributed", "--max_iters=100000", "--eval_interval=0", "--checkpoint_interval=20"]
         args.removeAll { $0 == "--max_iters=30" || $0 == "--eval_interval=15" || $0 == "--checkpoint_interval=15" }
         let job = try spawn(mpirun(2, [], args), output: ws.path + "/fault.log")
         let checkpoint = ws.runs + "/fault/checkpoints/step-000040.safetensors"
         let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { try? await Task.sleep(for: .seconds(0.2)) }
         try #require(FileManager.default.fileExists(atPath: checkpoint), "training reached step 40")
         let victim = try #require(rankPID(1, parent: job), "rank 1's process")
         let killed = Date()
@@ -107,7 +123,7 @@ struct DistributedEndToEndTests {
         var status: Int32 = 0
         while Date().timeIntervalSince(killed) < 30 {
             if waitpid(job, &status, WNOHANG) == job { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            try? await Task.sleep(for: .seconds(0.1))
         }
         let seconds = Date().timeIntervalSince(killed)
         if seconds >= 30 { kill(job, SIGKILL); _ = waitpid(job, &status, 0) }
@@ -115,27 +131,27 @@ struct DistributedEndToEndTests {
         let log = (try? String(contentsOfFile: ws.path + "/fault.log", encoding: .utf8)) ?? ""
         #expect(log.contains("exited on signal 9") || log.contains("nanoscope rank 0:"), "\(log.suffix(600))")
         // The newest checkpoint on disk is whole: one process continues from it.
-        let resumed = try runToCompletion([binary, "train", "--headless", "--resume", ws.runs + "/fault", "--max_iters=45"])
+        let resumed = try await runToCompletion([binary, "train", "--headless", "--resume", ws.runs + "/fault", "--max_iters=45"])
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(resumed.output.contains("resuming run fault from step"), "\(resumed.output)")
     }
 
-    @Test func theDashboardShowsTheClusterUnderTmux() throws {
-        let tmux = try TmuxSession(width: 200, height: 45)
+    @Test func theDashboardShowsTheClusterUnderTmux() async throws {
+        let tmux = try await TmuxSession(width: 200, height: 45)
         defer { tmux.close() }
-        try tmux.waitFor("the shell prompt") { $0.contains("READY$") }
+        try await tmux.waitFor("the shell prompt") { $0.contains("READY$") }
         let command = mpirun(2, ["--stdin", "none"], ["train", "--distributed", "--data", ws.corpus, "--runs_dir=\(ws.runs)", "--run_name=tmux",
                                                      "--n_layer=2", "--n_embd=32", "--n_head=2", "--block_size=32", "--batch_size=4",
                                                      "--gradient_accumulation_steps=2", "--max_iters=100000", "--eval_interval=50",
                                                      "--eval_iters=2", "--checkpoint_interval=0"])
-        try tmux.type("timeout --foreground 300 " + command.joined(separator: " "))
-        try tmux.press("Enter")
-        let screen = try tmux.waitFor("the cluster view", timeout: 60) { $0.contains("2 ranks") && $0.contains("all-reduce") && $0.contains("Loss") }
+        try await tmux.type("timeout --foreground 300 " + command.joined(separator: " "))
+        try await tmux.press("Enter")
+        let screen = try await tmux.waitFor("the cluster view", timeout: 60) { $0.contains("2 ranks") && $0.contains("all-reduce") && $0.contains("Loss") }
         #expect(screen.contains("r0 ") && screen.contains("r1 "), "\(screen)")
-        try tmux.press("q")
-        try tmux.waitFor("quit confirmation") { $0.contains("Quit?") }
-        try tmux.press("y")
-        let end = try tmux.waitFor("the prompt after the job", timeout: 60) { s in
+        try await tmux.press("q")
+        try await tmux.waitFor("quit confirmation") { $0.contains("Quit?") }
+        try await tmux.press("y")
+        let end = try await tmux.waitFor("the prompt after the job", timeout: 60) { s in
             s.contains("stopped at step") && s.split(separator: "\n").last?.hasPrefix("READY$") == true
         }
         #expect(end.contains("stopped at step"), "\(end)")

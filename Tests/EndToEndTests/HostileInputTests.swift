@@ -15,9 +15,9 @@ import Glibc
 /// `NANOSCOPE_BINARY` picks the binary (e.g. the release build); `NANOSCOPE_HOSTILE_REPORT` names
 /// a file for the per-case results.
 @Suite struct HostileInputTests {
-    @Test func hostileInputsEndCleanly() throws {
+    @Test func hostileInputsEndCleanly() async throws {
         let binary = try hostileBinary()
-        let fixtures = try HostileFixtures(binary: binary)
+        let fixtures = try await HostileFixtures(binary: binary)
         let cases = HostileCases.handWritten(fixtures) + HostileCases.generated(fixtures, seed: 14)
         let outcomes = HostileRunner.run(cases, binary: binary, in: fixtures.root)
         let summary = HostileRunner.summary(outcomes)
@@ -80,7 +80,7 @@ final class HostileFixtures: @unchecked Sendable {
     static let tiny = ["--n_layer=1", "--n_embd=16", "--n_head=2", "--block_size=16", "--batch_size=4", "--max_iters=3",
                        "--eval_iters=1", "--eval_interval=0", "--log_interval=1", "--checkpoint_interval=0"]
 
-    init(binary: String) throws {
+    init(binary: String) async throws {
         root = NSTemporaryDirectory() + "nanoscope-hostile-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         corpus = root + "/corpus.txt"
@@ -92,7 +92,7 @@ final class HostileFixtures: @unchecked Sendable {
             text += words[Int(x >> 33) % words.count] + ((x >> 20) % 9 == 0 ? ".\n" : " ")
         }
         try text.write(toFile: corpus, atomically: true, encoding: .utf8)
-        let train = try runToCompletion([binary, "train", "--headless", "--data", corpus, "--runs_dir=\(root)/base", "--run_name=tiny"]
+        let train = try await runToCompletion([binary, "train", "--headless", "--data", corpus, "--runs_dir=\(root)/base", "--run_name=tiny"]
                                         + Self.tiny + ["--max_iters=4", "--eval_interval=4"])
         try #require(train.status == 0, "the fixture run failed: \(train.output)")
         run = root + "/base/tiny"
@@ -101,7 +101,7 @@ final class HostileFixtures: @unchecked Sendable {
         config = root + "/tiny.toml"
         try ((try String(contentsOfFile: run + "/config.toml", encoding: .utf8))).write(toFile: config, atomically: true, encoding: .utf8)
         let prefix = root + "/bpe"
-        let tok = try runToCompletion([binary, "tokenizer", "train", "--data", corpus, "--vocab-size", "280", "--out", prefix])
+        let tok = try await runToCompletion([binary, "tokenizer", "train", "--data", corpus, "--vocab-size", "280", "--out", prefix])
         try #require(tok.status == 0, "the fixture tokenizer failed: \(tok.output)")
         tokenizerModel = prefix + ".model"
     }

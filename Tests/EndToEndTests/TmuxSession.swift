@@ -1,93 +1,73 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Drives the real `nanoscope` binary inside a detached tmux session, as a person at a
 /// terminal would: type keys, read the screen.
+///
+/// Async because swift-subprocess is: a synchronous wrapper would block threads of the
+/// cooperative pool that tests run on (two, on two cores), and the library needs that pool to
+/// finish a run — two tests waiting at once would wait forever.
 final class TmuxSession {
     let socket: String
     let name = "e2e"
+    /// The tmux server's process, so `close` can end it without running another program (it
+    /// runs from `deinit` and `defer`, which cannot wait for one).
+    private let serverPID: pid_t
 
-    init(width: Int, height: Int, label: String = #function) throws {
+    init(width: Int, height: Int, label: String = #function) async throws {
         socket = "nanoscope-e2e-\(getpid())-\(abs(label.hashValue) % 100_000)"
         // A plain shell with a recognisable prompt, so "the prompt is clean" can be checked.
-        try tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", name,
-                  "env -i HOME=\(NSHomeDirectory()) PATH=/usr/bin:/bin TERM=tmux-256color LANG=C.UTF-8 PS1='READY$ ' bash --norc --noprofile"])
+        try await Self.tmux(socket, ["new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", name,
+                                     "env -i HOME=\(NSHomeDirectory()) PATH=/usr/bin:/bin TERM=tmux-256color LANG=C.UTF-8 PS1='READY$ ' bash --norc --noprofile"])
+        let pid = try await Self.tmux(socket, ["display-message", "-p", "-t", name, "#{pid}"])
+        serverPID = try #require(pid_t(pid.trimmingCharacters(in: .whitespacesAndNewlines)), "tmux printed no server pid: \(pid)")
     }
 
-    /// Ends the tmux server and with it everything running in the pane.
-    func close() { _ = try? tmux(["kill-server"]) }
+    /// Ends the tmux server (SIGTERM) and with it everything running in the pane.
+    func close() { kill(serverPID, SIGTERM) }
 
     deinit { close() }
 
     @discardableResult
-    func tmux(_ args: [String]) throws -> String {
-        try runToCompletion(["tmux", "-L", socket, "-f", "/dev/null"] + args).output
+    private static func tmux(_ socket: String, _ args: [String]) async throws -> String {
+        try await runToCompletion(["tmux", "-L", socket, "-f", "/dev/null"] + args).output
     }
 
-    func type(_ text: String) throws { try tmux(["send-keys", "-t", name, "-l", text]) }
-    func press(_ key: String) throws { try tmux(["send-keys", "-t", name, key]) }
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", name]) }
+    @discardableResult
+    func tmux(_ args: [String]) async throws -> String { try await Self.tmux(socket, args) }
+
+    func type(_ text: String) async throws { try await tmux(["send-keys", "-t", name, "-l", text]) }
+    func press(_ key: String) async throws { try await tmux(["send-keys", "-t", name, key]) }
+    func screen() async throws -> String { try await tmux(["capture-pane", "-p", "-t", name]) }
     /// The screen with colour escape sequences, to see a theme change.
-    func screenWithColors() throws -> String { try tmux(["capture-pane", "-p", "-e", "-t", name]) }
-    func resize(width: Int, height: Int) throws {
-        try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+    func screenWithColors() async throws -> String { try await tmux(["capture-pane", "-p", "-e", "-t", name]) }
+    /// Whether the session still exists: it ends when a program started with `exec` exits.
+    func isRunning() async -> Bool {
+        (try? await runToCompletion(["tmux", "-L", socket, "-f", "/dev/null", "has-session", "-t", name]).status) == 0
+    }
+    func resize(width: Int, height: Int) async throws {
+        try await tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
     /// Polls the screen until `condition` holds or `timeout` seconds pass; returns the last screen.
     @discardableResult
-    func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
+    func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
-            last = try screen()
+            last = try await screen()
             if condition(last) { return last }
-            Thread.sleep(forTimeInterval: 0.2)
+            try await Task.sleep(for: .milliseconds(200))
         }
         Issue.record("timed out waiting for \(what); screen was:\n\(last)")
         throw TimeoutError(what: what)
     }
 
     struct TimeoutError: Error { let what: String }
-}
-
-/// Runs a command to completion with posix_spawn and waitpid; output goes through a temporary
-/// file. Not `Foundation.Process`: on Linux it learns of the child's exit through a descriptor
-/// the child inherits, and `tmux new-session` leaves a server holding it, so it never returns.
-@discardableResult
-func runToCompletion(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("nanoscope-e2e-\(UUID().uuidString).out").path
-    defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // Test runners call this from worker threads that block most signals, and a blocked mask is
-    // inherited through exec: tmux, its shell and the dashboard would never see SIGWINCH.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    var allSignals = sigset_t()
-    sigfillset(&allSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { for a in argv { free(a) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-    // WIFEXITED / WEXITSTATUS: the low 7 bits are 0 for a normal exit, the code is in bits 8–15.
-    return (status & 0x7F == 0 ? (status >> 8) & 0xFF : -1, output)
 }
 
 /// The `nanoscope` binary built next to this test bundle.

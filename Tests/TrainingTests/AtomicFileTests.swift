@@ -3,6 +3,7 @@ import Testing
 @testable import Training
 import TestSupport
 import SafeTensors
+import Subprocess
 
 @Suite struct AtomicWrites {
     @Test func replacesTheFileAndLeavesNoTemporary() throws {
@@ -96,15 +97,36 @@ enum Child {
         return path
     }
 
-    static func start(_ mode: String, output: Pipe) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(executable))
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "ChildProcess"]
-        process.environment = ProcessInfo.processInfo.environment.merging([modeVariable: mode]) { _, new in new }
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    static var arguments: Arguments { ["--testing-library", "swift-testing", "--filter", "ChildProcess"] }
+    static func environment(_ mode: String) -> Environment { .inherit.updating([.init(stringLiteral: modeVariable): mode]) }
+
+    /// Runs the child in `mode` to completion; its standard output.
+    static func run(_ mode: String) async throws -> [UInt8] {
+        let result = try await Subprocess.run(TestSupport.executable(try #require(executable)), arguments: arguments,
+                                              environment: environment(mode), input: .none,
+                                              output: .bytes(limit: 16 << 20), error: .discarded)
+        return result.standardOutput
+    }
+
+    /// Runs the child in `mode` and kills it with SIGKILL `delay` after it first reports a
+    /// finished checkpoint; everything it printed, and how it ended.
+    static func kill(_ mode: String, after delay: Duration) async throws -> (output: [UInt8], status: TerminationStatus) {
+        let result = try await Subprocess.run(TestSupport.executable(try #require(executable)), arguments: arguments,
+                                              environment: environment(mode), input: .none,
+                                              output: .sequence, error: .discarded) { execution in
+            var seen: [UInt8] = []
+            var killed = false
+            for try await chunk in execution.standardOutput {
+                chunk.withUnsafeBytes { seen += $0 }
+                if !killed && !lines(seen, prefix: wrotePrefix).isEmpty {
+                    try await Task.sleep(for: delay)
+                    try execution.send(signal: .kill)
+                    killed = true
+                }
+            }
+            return seen
+        }
+        return (result.closureResult, result.terminationStatus)
     }
 
     /// Unbuffered, so a line is out before the process can be killed.
@@ -112,7 +134,7 @@ enum Child {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    static func lines(_ data: Data, prefix: String) -> [String] {
+    static func lines(_ data: [UInt8], prefix: String) -> [String] {
         String(decoding: data, as: UTF8.self).split(separator: "\n")
             .filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
@@ -149,13 +171,10 @@ enum Child {
 
 @Suite struct CrashSafety {
     @Test(.enabled(if: Child.executable != nil, "needs /proc/self/exe to re-run the test binary"))
-    func aFullDiskFailsCleanlyAndKeepsThePreviousFile() throws {
+    func aFullDiskFailsCleanlyAndKeepsThePreviousFile() async throws {
         let dir = TemporaryDirectory()
         let target = dir.file("step-000001.safetensors")
-        let output = Pipe()
-        let child = try Child.start("full-disk:" + target, output: output)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
+        let data = try await Child.run("full-disk:" + target)
 
         let result = try #require(Child.lines(data, prefix: Child.resultPrefix).first)
         #expect(result == "\(target): cannot write: File too large (errno \(EFBIG))")
@@ -169,7 +188,7 @@ enum Child {
     /// always leave its checkpoints loadable and whole, the newest at least as new as the last one
     /// it reported done.
     @Test(.enabled(if: Child.executable != nil, "needs /proc/self/exe to re-run the test binary"))
-    func killingAWriterNeverLeavesATornCheckpoint() throws {
+    func killingAWriterNeverLeavesATornCheckpoint() async throws {
         let dir = TemporaryDirectory()
         let run = RunDirectory(dir.file("runs/crash"))
         // Random kill times, reproducible: the seed is in every failure (NANOSCOPE_TEST_SEED=<seed> replays it).
@@ -184,23 +203,13 @@ enum Child {
         defer { if !completed { Issue.record("seed \(seed): stopped by the error reported above") } }
 
         for round in 0..<12 {
-            let output = Pipe()
-            let child = try Child.start("writer-loop:" + run.path, output: output)
             // Let it finish at least one checkpoint, then kill it somewhere in the next few.
-            var seen = Data()
-            while Child.lines(seen, prefix: Child.wrotePrefix).isEmpty {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                seen += chunk
-            }
-            usleep(UInt32.random(in: 0...40_000, using: &rng))
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
-            seen += output.fileHandleForReading.readDataToEndOfFile()
+            let delay = Duration.microseconds(Int.random(in: 0...40_000, using: &rng))
+            let (seen, status) = try await Child.kill("writer-loop:" + run.path, after: delay)
 
             let reported = Child.lines(seen, prefix: Child.wrotePrefix).compactMap { Int($0) }
             #expect(!reported.isEmpty, "seed \(seed) round \(round): the writer never finished a checkpoint: \(String(decoding: seen, as: UTF8.self))")
-            #expect(child.terminationReason == .uncaughtSignal, "seed \(seed) round \(round)")
+            #expect(status == .signaled(SIGKILL), "seed \(seed) round \(round)")
             lastReported = reported.last ?? lastReported
 
             let checkpoints = try run.checkpoints()

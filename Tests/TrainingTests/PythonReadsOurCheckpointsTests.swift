@@ -12,23 +12,14 @@ import TestSupport
     static let script = packageRoot + "/Scripts/check_safetensors.py"
 
     /// Runs python3 with `arguments`; nil if python3 cannot be started.
-    static func python(_ arguments: [String]) -> (status: Int32, output: String)? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func python(_ arguments: [String]) async -> (status: Int32, output: String)? {
+        try? await runToCompletion(["python3"] + arguments)
     }
 
-    static let available = python(["-c", "import numpy, safetensors.numpy"])?.status == 0
+    static func available() async -> Bool { await python(["-c", "import numpy, safetensors.numpy"])?.status == 0 }
 
-    @Test(.enabled(if: available, "python3 with safetensors and numpy is not installed"))
-    func pythonSafetensorsLoadsACheckpointWeWrote() throws {
+    @Test(.enabled("python3 with safetensors and numpy is not installed") { await available() })
+    func pythonSafetensorsLoadsACheckpointWeWrote() async throws {
         let dir = TemporaryDirectory()
         let config = GPTConfig(vocabSize: 7, blockSize: 5, nLayer: 2, nHead: 2, nEmbd: 4, bias: true)
         let weights = modelWeights(config, includeLMHead: false)
@@ -38,7 +29,7 @@ import TestSupport
         // Set NANOSCOPE_TORCH_REFERENCE to the folder of torch_gpt.py to also load the weights into
         // the PyTorch model (slow: imports torch).
         let reference = ProcessInfo.processInfo.environment["NANOSCOPE_TORCH_REFERENCE"].map { ["--torch-reference", $0] } ?? []
-        let result = try #require(Self.python([Self.script, path] + reference))
+        let result = try #require(await Self.python([Self.script, path] + reference))
         #expect(result.status == 0, "\(result.output)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect((summary["problems"] as? [String]) == [])

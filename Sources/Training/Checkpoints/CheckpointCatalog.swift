@@ -117,10 +117,7 @@ public enum CheckpointCatalog {
         let runValues = runs.map { run -> StrictJSON in
             let best = RetentionPolicy.best(of: run.checkpoints)?.path
             let checkpoints = run.checkpoints.map { c -> StrictJSON in
-                var config = StrictJSON.null
-                if let stored = c.config, let parsed = try? StrictJSON.parse(Array(CheckpointMetadata.configJSON(stored).utf8)) {
-                    config = parsed
-                }
+                let config = c.config.map(CheckpointMetadata.configObject) ?? .null
                 return .object([
                     ("step", .number(c.step)),
                     ("path", .string(c.path)),

@@ -105,12 +105,26 @@ public struct CheckpointMetadata: Sendable, Equatable {
 
     /// `GPTConfig` as compact JSON with sorted keys, e.g.
     /// `{"bias":false,"block_size":64,"dropout":0,"n_embd":128,…}`.
+    ///
+    /// Written with the project's one JSON writer (`StrictJSON`); the bytes are those
+    /// `JSONEncoder` with sorted keys wrote before it, so checkpoint headers did not change.
     public static func configJSON(_ config: GPTConfig) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // GPTConfig holds only numbers, booleans and an enum string: encoding cannot fail.
-        let data = (try? encoder.encode(config)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        configObject(config).serialized
+    }
+
+    /// The `config` metadata as a JSON value, keys sorted as `JSONEncoder`'s `.sortedKeys` sorts
+    /// `GPTConfig`'s coding keys.
+    public static func configObject(_ c: GPTConfig) -> StrictJSON {
+        .object([
+            ("bias", .bool(c.bias)),
+            ("block_size", .number(c.blockSize)),
+            ("dropout", .number(c.dropout)),
+            ("n_embd", .number(c.nEmbd)),
+            ("n_head", .number(c.nHead)),
+            ("n_layer", .number(c.nLayer)),
+            ("pos_encoding", .string(c.posEncoding.rawValue)),
+            ("vocab_size", .number(c.vocabSize)),
+        ])
     }
 
     /// `2026-01-31T12:00:00Z`.

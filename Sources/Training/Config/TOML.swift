@@ -1,11 +1,14 @@
 import Foundation
+import TOMLKit
 
-/// A reader for the part of TOML that run configs use: `key = value` lines with strings,
-/// integers, floats and booleans, `#` comments, and `[section]` headers (which only group keys:
-/// nanoGPT's hyperparameter names are unique on their own).
+/// Run configs as TOML, read by TOMLKit (toml++), with the project's own rules on top.
 ///
-/// Anything else (arrays, inline tables, dotted keys, dates) is rejected with the line number,
-/// so a config never silently means something other than what it says.
+/// The syntax — comments, basic and literal strings, escapes, `1_000`, `6e-4` — is the library's:
+/// a hand-written reader got `name = 'a#b'` wrong. What the library cannot know is what a *config*
+/// may hold: only flat `key = value` pairs of strings, numbers and booleans (nanoGPT's names are
+/// unique on their own, so a `[section]` could only hide a typo), each one line of error text that
+/// names the file's line. TOMLKit reports lines only for syntax errors, so for the semantic ones
+/// the line of a key is found in the text (`line(of:in:)`).
 public enum TOML {
     public enum Value: Sendable, Equatable, CustomStringConvertible {
         case string(String)
@@ -13,101 +16,144 @@ public enum TOML {
         case float(Double)
         case bool(Bool)
 
+        /// The value as TOML source (for `config.toml` and for error messages).
         public var description: String {
             switch self {
-            case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case .string(let s): return Self.quoted(s)
             case .integer(let i): return String(i)
             case .float(let d): return d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)"
             case .bool(let b): return b ? "true" : "false"
             }
         }
+
+        /// A TOML basic string. Control characters are escaped too: a raw newline in a run name
+        /// would otherwise write a `config.toml` that cannot be read back.
+        static func quoted(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                case "\r": out += "\\r"
+                case "\u{00}"..."\u{1F}", "\u{7F}": out += String(format: "\\u%04X", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
     }
 
+    /// One top-level `key = value` of a document, with the line it is on (nil if not found).
     public struct Entry: Sendable, Equatable {
         public let key: String
         public let value: Value
-        public let line: Int
+        public let line: Int?
     }
 
+    /// A problem in a document: the line it is on (when known) and what to do about it.
     public struct ParseError: Error, CustomStringConvertible {
-        public let line: Int
+        public let line: Int?
         public let message: String
-        public var description: String { "line \(line): \(message)" }
+        public var description: String { line.map { "line \($0): \(message)" } ?? message }
     }
 
+    /// The document's entries in the order they appear in the text.
     public static func parse(_ text: String) throws(ParseError) -> [Entry] {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw syntaxError(error, in: text)
+        } catch {
+            throw ParseError(line: nil, message: "\(error)")
+        }
         var entries: [Entry] = []
-        var seen: [String: Int] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNo = index + 1
-            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("[") {
-                guard line.hasSuffix("]"), !line.hasPrefix("[[") else {
-                    throw ParseError(line: lineNo, message: "unsupported table header \(line)")
+        for key in table.keys {
+            guard let raw = table[key] else { continue }
+            let line = Self.line(of: key, in: text)
+            guard let value = Self.value(raw) else {
+                if raw.type == .table {
+                    let isHeader = line.map { text.split(separator: "\n", omittingEmptySubsequences: false)[$0 - 1]
+                        .trimmingCharacters(in: .whitespaces).hasPrefix("[") } ?? true
+                    throw ParseError(line: line, message: isHeader
+                        ? "[\(key)] is a table, which a config does not use: put its keys at the top level, without the [\(key)] header (nanoGPT's names are unique on their own)"
+                        : "\(key) is a table (a dotted key or { … }), which a config does not use: set each key at the top level by its own name")
                 }
-                continue
+                throw ParseError(line: line, message: "\(key) is \(describe(raw.type)): config values are one quoted string, number or true/false")
             }
-            guard let eq = line.firstIndex(of: "=") else {
-                throw ParseError(line: lineNo, message: "expected `key = value`, found \(line)")
-            }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let rawValue = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-                throw ParseError(line: lineNo, message: "invalid key \(key.isEmpty ? "(empty)" : key)")
-            }
-            if let first = seen[key] {
-                throw ParseError(line: lineNo, message: "\(key) is already set on line \(first)")
-            }
-            seen[key] = lineNo
-            entries.append(Entry(key: key, value: try value(rawValue, line: lineNo), line: lineNo))
+            entries.append(Entry(key: key, value: value, line: line))
         }
-        return entries
+        // toml++ keeps keys sorted; file order makes the first error reported the first in the file.
+        return entries.sorted { ($0.line ?? .max, $0.key) < ($1.line ?? .max, $1.key) }
     }
 
-    /// Removes a `#` comment that is not inside a string.
-    private static func stripComment(_ line: String) -> String {
-        var inString = false, escaped = false
-        for (i, ch) in zip(line.indices, line) {
-            if escaped { escaped = false; continue }
-            if ch == "\\" && inString { escaped = true; continue }
-            if ch == "\"" { inString.toggle() }
-            if ch == "#" && !inString { return String(line[..<i]) }
-        }
-        return line
+    /// A command-line value (`--max_iters=1_000`, `--lr 6e-4`, `--bias=true`) read as TOML would
+    /// read it, so the file and the flags agree; nil if it is not one TOML value (a bare word, which
+    /// the command line takes as a string).
+    public static func value(literal: String) -> Value? {
+        guard !literal.contains(where: \.isNewline),
+              let table = try? TOMLTable(string: "v = " + literal), table.count == 1, let raw = table["v"] else { return nil }
+        return value(raw)
     }
 
-    private static func value(_ s: String, line: Int) throws(ParseError) -> Value {
-        if s.isEmpty { throw ParseError(line: line, message: "missing value") }
-        if s == "true" { return .bool(true) }
-        if s == "false" { return .bool(false) }
-        if s.hasPrefix("\"") {
-            guard s.count >= 2, s.hasSuffix("\"") else { throw ParseError(line: line, message: "unterminated string \(s)") }
-            var out = "", escaped = false
-            for ch in s.dropFirst().dropLast() {
-                if escaped {
-                    switch ch {
-                    case "n": out.append("\n")
-                    case "t": out.append("\t")
-                    case "\\": out.append("\\")
-                    case "\"": out.append("\"")
-                    default: throw ParseError(line: line, message: "unsupported escape \\\(ch)")
-                    }
-                    escaped = false
-                } else if ch == "\\" {
-                    escaped = true
-                } else if ch == "\"" {
-                    throw ParseError(line: line, message: "unexpected quote inside \(s)")
-                } else {
-                    out.append(ch)
-                }
-            }
-            return .string(out)
+    private static func value(_ raw: any TOMLValueConvertible) -> Value? {
+        switch raw.type {
+        case .string: raw.string.map(Value.string)
+        case .int: raw.int.map(Value.integer)
+        case .double: raw.double.map(Value.float)
+        case .bool: raw.bool.map(Value.bool)
+        default: nil
         }
-        if s.hasPrefix("'") && s.hasSuffix("'") && s.count >= 2 { return .string(String(s.dropFirst().dropLast())) }
-        let digits = s.replacingOccurrences(of: "_", with: "")
-        if let i = Int(digits) { return .integer(i) }
-        if let d = Double(digits), d.isFinite || digits.contains("inf") || digits.contains("nan") { return .float(d) }
-        throw ParseError(line: line, message: "cannot read value \(s) (strings need quotes)")
+    }
+
+    private static func describe(_ type: TOMLType) -> String {
+        switch type {
+        case .array: "an array"
+        case .table: "a table"
+        case .date: "a date"
+        case .time: "a time"
+        case .dateTime: "a date-time"
+        default: "a \(type)"
+        }
+    }
+
+    /// TOMLKit's message, with its line; a key set twice is said the way a person would fix it.
+    private static func syntaxError(_ error: TOMLParseError, in text: String) -> ParseError {
+        let line = error.source.begin.line > 0 ? error.source.begin.line : nil
+        if error.description.contains("redefin"), let line, let key = keyDefined(onLine: line, in: text),
+           let first = Self.line(of: key, in: text), first < line {
+            return ParseError(line: line, message: "\(key) is already set on line \(first): remove one of the two")
+        }
+        let column = error.source.begin.column > 0 ? " (column \(error.source.begin.column))" : ""
+        // Name the key the broken line sets, when it is one: "n_embd: not valid TOML: …".
+        let subject = line.flatMap { keyDefined(onLine: $0, in: text) }.map { "\($0): " } ?? ""
+        return ParseError(line: line, message: "\(subject)not valid TOML: \(error.description)\(column)")
+    }
+
+    /// The key a `key = value` line sets, if the line is one.
+    private static func keyDefined(onLine number: Int, in text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard number >= 1, number <= lines.count, let eq = lines[number - 1].firstIndex(of: "=") else { return nil }
+        let key = lines[number - 1][..<eq].trimmingCharacters(in: .whitespaces)
+        let unquoted = key.count >= 2 && (key.first == "\"" || key.first == "'") && key.last == key.first
+            ? String(key.dropFirst().dropLast()) : key
+        return unquoted.isEmpty ? nil : unquoted
+    }
+
+    /// The first line that defines top-level `key` (bare or quoted, as a key, a dotted key, or a
+    /// `[key]` header): TOMLKit gives positions only with syntax errors.
+    static func line(of key: String, in text: String) -> Int? {
+        let spellings = [key, "\"\(key)\"", "'\(key)'"]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = Substring(raw.trimmingCharacters(in: .whitespaces))
+            while let first = line.first, first == "[" { line = line.dropFirst().drop(while: { $0 == " " || $0 == "\t" }) }
+            for spelling in spellings where line.hasPrefix(spelling) {
+                let rest = line.dropFirst(spelling.count).drop(while: { $0 == " " || $0 == "\t" })
+                if let next = rest.first, next == "=" || next == "." || next == "]" { return index + 1 }
+            }
+        }
+        return nil
     }
 }

@@ -165,19 +165,14 @@ public struct TrainConfig: Sendable, Equatable {
             throw ConfigError("config file \(path) is not UTF-8 text — save it as UTF-8")
         }
         if text.contains("\0") { throw ConfigError("config file \(path) contains NUL bytes — it is not a text file") }
+        func located(_ line: Int?) -> String { line.map { "\(path):\($0)" } ?? path }
+        let entries: [TOML.Entry]
+        do { entries = try TOML.parse(text) } catch { throw ConfigError("\(located(error.line)): \(error.message)") }
         var config = TrainConfig()
-        do {
-            for entry in try TOML.parse(text) {
-                do { try config.set(entry.key, entry.value) } catch {
-                    throw ConfigError("\(path):\(entry.line): \(error.message)")
-                }
+        for entry in entries {
+            do { try config.set(entry.key, entry.value) } catch {
+                throw ConfigError("\(located(entry.line)): \(error.message)")
             }
-        } catch let e as TOML.ParseError {
-            throw ConfigError("\(path):\(e.line): \(e.message)")
-        } catch let e as ConfigError {
-            throw e
-        } catch {
-            throw ConfigError("\(path): \(error)")
         }
         // A relative data path in a config file is relative to the config file's folder if it
         // exists there, so configs work from any working directory.

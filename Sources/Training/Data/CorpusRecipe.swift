@@ -67,16 +67,13 @@ public enum CorpusRecipe {
         return target
     }
 
+    /// `args` run with standard error in the output: pip's reason for failing is on stderr.
     private static func run(_ args: [String]) -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        do { try p.run() } catch { return (127, "\(args[0]) could not be started: \(error.localizedDescription)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let result = try ExternalCommand.runAndWait(args, mergingErrors: true)
+            return (result.status, result.output)
+        } catch {
+            return (127, error.description)
+        }
     }
 }
