@@ -22,8 +22,10 @@ let package = Package(
         // The module graph points one way (checked by Tests/ArchitectureTests):
         //   Kernels ← GPT ← Training ← Dashboard ← nanoscope
         //   Tokenizers ← Training,  SafeTensors ← Training,  TerminalUI ← Dashboard
+        //   CBFloat16 ← Kernels (C: the vdpbf16ps GEMM and F16C conversions, per-function target attributes)
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
-        .target(name: "Kernels", swiftSettings: fast),
+        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CBFloat16"], swiftSettings: fast),
         .target(name: "Tokenizers", swiftSettings: optimised),
         .target(name: "SafeTensors", swiftSettings: optimised),
         .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: optimised),
