@@ -176,3 +176,13 @@ public enum GEMM16 {
         }
     }
 }
+
+extension Buffers {
+    /// dst[i] *= a, in parallel (unscaling loss-scaled gradients).
+    public static func scaleParallel(_ dst: UnsafeMutablePointer<Float>, _ a: Float, count: Int, pool: WorkerPool = .shared) {
+        pool.parallelRanges(count / 16, serialBelow: 1024) { range in
+            scale(dst + range.lowerBound * 16, a, range.count * 16)
+        }
+        for i in (count / 16 * 16)..<count { dst[i] *= a }
+    }
+}

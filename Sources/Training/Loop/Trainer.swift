@@ -31,6 +31,10 @@ public final class Trainer {
     /// True when the optimizer left the gradients at zero (it clears them as it reads them), so
     /// the next step need not. A skipped (non-finite) step leaves them as they are.
     private var gradientsCleared = false
+    /// float16 with `loss_scaling` on: GradScaler's dynamic loss scale (nil otherwise). A step
+    /// whose scaled gradients overflow is skipped and the scale halved; that is the scaler at
+    /// work, not a bad step, so it does not count towards `max_bad_steps`.
+    public private(set) var lossScaler: LossScaler?
 
     public struct StepResult: Sendable, Equatable {
         public var step: Int
@@ -42,6 +46,10 @@ public final class Trainer {
         public var seconds: Double
         /// Present on the steps the telemetry collector measures.
         public var telemetry: Telemetry? = nil
+        /// The loss scale this step's backward pass used (float16 with loss scaling; else nil).
+        public var lossScale: Float? = nil
+        /// The step was skipped because the scaled gradients overflowed (the scale was halved).
+        public var overflowed = false
     }
 
     public struct Evaluation: Sendable, Equatable {
@@ -59,6 +67,8 @@ public final class Trainer {
         let modelConfig = config.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         if let model { self.model = model } else { self.model = try GPT(config: modelConfig, seed: UInt64(config.seed)) }
         self.model.memoryOptions = config.memoryOptions
+        self.model.dtype = config.dtype
+        if config.dtype == .float16 && config.lossScaling { lossScaler = LossScaler() }
         if self.model.config != modelConfig {
             throw ConfigError("the model's shape does not match the config")
         }
@@ -76,6 +86,11 @@ public final class Trainer {
         optimizer.restore(step: optimizerStep ?? step)
     }
 
+    /// Restores the loss scaler of a resumed float16 run (ignored when this run has none).
+    public func restoreLossScaler(_ scaler: LossScaler) {
+        if lossScaler != nil { lossScaler = scaler }
+    }
+
     /// Learning rate of the next step.
     public var currentLR: Float { config.schedule.lr(at: step) }
 
@@ -87,22 +102,30 @@ public final class Trainer {
         if !gradientsCleared { model.zeroGradients() }
         gradientsCleared = false
         var loss: Float = 0
+        let lossScale = lossScaler?.scale ?? 1
         for micro in 0..<accum {
             let batch = dataset.batch(.train, batchSize: config.batchSize, blockSize: config.blockSize, rng: &batchRNG)
             let seed = Dropout.hash(UInt64(config.seed), UInt64(step * accum + micro))
             let l = model.forward(tokens: batch.inputs, targets: batch.targets, batch: config.batchSize,
                                   seqLen: config.blockSize, training: true, dropoutSeed: seed) ?? .nan
             loss += l / Float(accum)
-            model.backward(lossScale: 1 / Float(accum))
+            model.backward(lossScale: lossScale / Float(accum))
         }
         afterBackward?(model)
+        // GradScaler's unscale_: the gradients of S·loss divided by S (an ∞ or NaN stays one).
+        if lossScale != 1 { Buffers.scaleParallel(model.grads.pointer, 1 / lossScale, count: model.grads.count) }
         // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
         var report = telemetry.flatMap { $0.isDue(step: step + 1) ? $0.beginStep(model: model, step: step + 1) : nil }
         // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
         let norm = GradientClipping.norm(model.grads)
         let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)
         let skipped = !loss.isFinite || !norm.isFinite
-        if skipped {
+        // An overflow of the scaled gradients (the loss itself finite) is the scaler's business.
+        let overflowed = lossScaler != nil && loss.isFinite && !norm.isFinite
+        lossScaler?.update(gradientsAreFinite: !skipped)
+        if overflowed {
+            // Skipped: weights and moments untouched, the scale halved (GradScaler.step/update).
+        } else if skipped {
             consecutiveBadSteps += 1
             if consecutiveBadSteps >= max(1, config.maxBadSteps) {
                 throw TrainingError.nonFinite(step: step, count: consecutiveBadSteps, loss: loss, gradNorm: norm)
@@ -122,7 +145,7 @@ public final class Trainer {
         // The telemetry's time counts: the throughput shown is what training really achieves.
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds,
-                          telemetry: report)
+                          telemetry: report, lossScale: lossScaler == nil ? nil : lossScale, overflowed: overflowed)
     }
 
     /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,
