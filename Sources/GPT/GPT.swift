@@ -29,7 +29,8 @@ public final class GPT {
     /// forward pass multiplies with are rebuilt lazily when this moves.
     public var parameterVersion = 0
     private var transposedVersion = -1
-    private let weightsT: FloatBuffer
+    /// Allocated on first use: the 16-bit path multiplies with its own 16-bit copies instead.
+    private lazy var weightsT = FloatBuffer(count: layout.totalCount)
     /// Fixed sinusoidal table when `posEncoding == .sinusoidal`.
     private let sinusoids: FloatBuffer?
 
@@ -66,7 +67,6 @@ public final class GPT {
         layout = ParameterLayout(config: config)
         params = FloatBuffer(count: layout.totalCount)
         grads = FloatBuffer(count: layout.totalCount)
-        weightsT = FloatBuffer(count: layout.totalCount)
         if config.posEncoding == .sinusoidal {
             let table = FloatBuffer(count: config.blockSize * config.nEmbd)
             Embedding.sinusoidalTable(table.pointer, maxLen: config.blockSize, channels: config.nEmbd)
