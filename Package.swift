@@ -37,13 +37,15 @@ let package = Package(
         // The module graph points one way (checked by Tests/ArchitectureTests):
         //   Kernels ← GPT ← Training ← Dashboard ← nanoscope
         //   Tokenizers ← Training,  SafeTensors ← Training,  TerminalUI ← Dashboard
+        //   CBFloat16 ← Kernels (C: the vdpbf16ps GEMM and F16C conversions, per-function target attributes)
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         // Open MPI's C API plus a shim for the handles that are macros (only with the MPI trait).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // CPU feature detection (cpuid/xgetbv) for the kernel families; lives inside Kernels' folder.
         .target(name: "CCPUFeatures", path: "Sources/Kernels/CCPUFeatures"),
-        .target(name: "Kernels", dependencies: ["CCPUFeatures"], exclude: ["CCPUFeatures"], swiftSettings: fast),
+        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CCPUFeatures", "CBFloat16"], exclude: ["CCPUFeatures"], swiftSettings: fast),
         .target(name: "Tokenizers", swiftSettings: optimised),
         .target(name: "SafeTensors", swiftSettings: optimised),
         .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: optimised),

@@ -29,7 +29,8 @@ public final class GPT {
     /// forward pass multiplies with are rebuilt lazily when this moves.
     public var parameterVersion = 0
     private var transposedVersion = -1
-    private let weightsT: FloatBuffer
+    /// Allocated on first use: the 16-bit path multiplies with its own 16-bit copies instead.
+    private lazy var weightsT = FloatBuffer(count: layout.totalCount)
     /// Fixed sinusoidal table when `posEncoding == .sinusoidal`.
     private let sinusoids: FloatBuffer?
 
@@ -38,15 +39,24 @@ public final class GPT {
 
     /// Activations of the two most recently used shapes, newest first: training (and eval, same
     /// shape) keeps its set while a batch-1 probe or sample of another shape uses the second.
-    private var activationSets: [Activations] = []
+    var activationSets: [Activations] = []
     /// The set of the last forward pass.
-    private var acts: Activations? { activationSets.first }
+    var acts: Activations? { activationSets.first }
     /// Shape and inputs of the last forward pass, kept for `backward()`.
-    private var lastBatch = 0, lastSeqLen = 0
-    private var lastTokens: [Int32] = []
-    private var lastTargets: [Int32] = []
-    private var lastDropoutSeed: UInt64 = 0
-    private var lastTraining = false
+    var lastBatch = 0, lastSeqLen = 0
+    var lastTokens: [Int32] = []
+    var lastTargets: [Int32] = []
+    var lastDropoutSeed: UInt64 = 0
+    var lastTraining = false
+
+    /// Precision of the matrix products (see `MixedPrecision.swift`): float32, or 16-bit operands
+    /// with float32 accumulation as `torch.autocast`. Master weights and gradients stay float32.
+    public var dtype: DType = .float32 {
+        didSet { if dtype != oldValue { activationSets.removeAll(); halfSets.removeAll(); halfWeights = nil } }
+    }
+    /// The 16-bit path's activation sets (newest first) and weight copies.
+    var halfSets: [HalfActivations] = []
+    var halfWeights: HalfWeights?
 
     /// A model with nanoGPT's initialisation: N(0, 0.02) for weights and embeddings, N(0, 0.02/√(2·n_layer))
     /// for the two projections that write into the residual stream, LayerNorm gains 1, biases 0.
@@ -59,7 +69,6 @@ public final class GPT {
         layout = ParameterLayout(config: config)
         params = FloatBuffer(count: layout.totalCount)
         grads = FloatBuffer(count: layout.totalCount)
-        weightsT = FloatBuffer(count: layout.totalCount)
         if config.posEncoding == .sinusoidal {
             let table = FloatBuffer(count: config.blockSize * config.nEmbd)
             Embedding.sinusoidalTable(table.pointer, maxLen: config.blockSize, channels: config.nEmbd)
@@ -114,6 +123,10 @@ public final class GPT {
                         training: Bool = false, dropoutSeed: UInt64 = 0, keepAttentionMaps: Bool = false) -> Float? {
         precondition(seqLen >= 1 && seqLen <= config.blockSize, "sequence longer than block_size")
         precondition(tokens.count == batch * seqLen && (targets == nil || targets!.count == batch * seqLen))
+        if let format = dtype.halfFormat {
+            return forwardHalf(format, tokens: tokens, targets: targets, batch: batch, seqLen: seqLen,
+                               training: training, dropoutSeed: dropoutSeed, keepAttentionMaps: keepAttentionMaps)
+        }
         prepareTransposedWeights()
         // Inference needs every row's logits and keeps nothing for a backward pass: checkpointing
         // would only cost time there.
@@ -218,6 +231,9 @@ public final class GPT {
     /// The logits of one position of the last forward pass (before any softmax).
     /// Valid after a forward pass without targets.
     public func logits(row: Int) -> UnsafeBufferPointer<Float> {
+        if dtype.halfFormat != nil {
+            return UnsafeBufferPointer(start: halfSets[0].logits + row * config.vocabSize, count: config.vocabSize)
+        }
         let a = acts!
         return UnsafeBufferPointer(start: a.logits + row * config.vocabSize, count: config.vocabSize)
     }
@@ -225,6 +241,11 @@ public final class GPT {
     /// Softmax attention weights of the last forward pass: `[batch, head, T, T]` for `layer`.
     /// Needs a pass that kept them (`keepAttentionMaps`, or standard memory options).
     public func attentionWeights(layer: Int) -> UnsafeBufferPointer<Float> {
+        if dtype.halfFormat != nil {
+            let h = halfSets[0]
+            precondition(h.options == .standard, "the last forward pass did not keep attention maps")
+            return UnsafeBufferPointer(start: h.layers[layer].att, count: lastBatch * config.nHead * lastSeqLen * lastSeqLen)
+        }
         let a = acts!
         precondition(a.options == .standard, "the last forward pass did not keep attention maps")
         return UnsafeBufferPointer(start: a.layers[layer].att, count: lastBatch * config.nHead * lastSeqLen * lastSeqLen)
@@ -237,6 +258,7 @@ public final class GPT {
     /// `lossScale` = 1 for a plain step; 1/k when the gradient is accumulated over k micro-batches.
     public func backward(lossScale: Float = 1) {
         precondition(!lastTargets.isEmpty, "backward() needs a forward pass with targets")
+        if let format = dtype.halfFormat { backwardHalf(format, lossScale: lossScale); return }
         let a = acts!
         let batch = lastBatch, seqLen = lastSeqLen, bt = batch * seqLen
         let c = config.nEmbd, v = config.vocabSize, nh = config.nHead
@@ -330,14 +352,14 @@ public final class GPT {
 
     // MARK: - Internals
 
-    private var positionTable: UnsafePointer<Float> {
+    var positionTable: UnsafePointer<Float> {
         if let wpe = layout.wpe { return UnsafePointer(params.pointer + wpe) }
         return UnsafePointer(sinusoids!.pointer)
     }
 
     /// Each dropout site (embedding, and per layer attention / attention residual / MLP residual)
     /// gets its own stream derived from the step's seed.
-    private func siteSeed(_ seed: UInt64, _ site: Int) -> UInt64 {
+    func siteSeed(_ seed: UInt64, _ site: Int) -> UInt64 {
         Dropout.hash(seed, UInt64(site) &+ 0x5EED)
     }
 

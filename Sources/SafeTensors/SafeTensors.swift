@@ -22,7 +22,8 @@ import Darwin
 /// One tensor's entry in a safetensors header.
 public struct TensorEntry: Sendable, Equatable {
     public let name: String
-    /// Element type; Nanoscope reads and writes only `F32`.
+    /// Element type: Nanoscope writes `F32`, and reads `F32`, `BF16` and `F16` (widened to
+    /// float32 on load, exactly: every 16-bit value is a float32).
     public let dtype: String
     public let shape: [Int]
     /// Byte range in the data buffer (relative to the end of the header).
@@ -148,6 +149,11 @@ public enum SafeTensors {
         var tensors: [NamedTensor] = []
         tensors.reserveCapacity(header.tensors.count)
         for entry in header.tensors {
+            if entry.dtype != "F32" {
+                tensors.append(NamedTensor(name: entry.name, shape: entry.shape,
+                                           values: try readHalves(entry, from: source, dataStart: header.dataStart)))
+                continue
+            }
             // Safe to allocate: parseHeader proved the range lies inside the real file.
             var failure: CheckpointError?
             let values = [Float](unsafeUninitializedCapacity: entry.elementCount) { buffer, initialized in
@@ -163,6 +169,33 @@ public enum SafeTensors {
             tensors.append(NamedTensor(name: entry.name, shape: entry.shape, values: littleEndianToHost(values)))
         }
         return SafeTensorsFile(header: header, tensors: tensors)
+    }
+
+    /// Bytes per element of the dtypes read.
+    static let elementSizes = ["F32": 4, "BF16": 2, "F16": 2]
+
+    /// A BF16 or F16 tensor (little-endian 16-bit patterns) widened to float32.
+    static func readHalves(_ entry: TensorEntry, from source: some ByteSource, dataStart: Int) throws(CheckpointError) -> [Float] {
+        var bits = [UInt16](repeating: 0, count: entry.elementCount)
+        var failure: CheckpointError?
+        bits.withUnsafeMutableBytes { raw in
+            do { try source.read(into: raw, at: dataStart + entry.dataOffsets.lowerBound) } catch { failure = error as? CheckpointError ?? CheckpointError(source.path, "\(error)") }
+        }
+        if let failure { throw failure }
+        let bf16 = entry.dtype == "BF16"
+        return bits.map { le in
+            let b = UInt16(littleEndian: le)
+            return bf16 ? Float(bitPattern: UInt32(b) << 16) : widenFloat16(b)
+        }
+    }
+
+    /// The float32 an IEEE binary16 pattern stands for (exact; NaN payloads kept).
+    static func widenFloat16(_ h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        let exponent = UInt32(h >> 10) & 0x1F, mantissa = UInt32(h) & 0x3FF
+        if exponent == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
+        if exponent == 0 { return Float(bitPattern: sign | (Float(mantissa) * Float(bitPattern: 0x3380_0000)).bitPattern) }
+        return Float(bitPattern: sign | ((exponent + 127 - 15) << 23) | (mantissa << 13))
     }
 
     static func parseHeader(from source: some ByteSource) throws(CheckpointError) -> SafeTensorsHeader {
@@ -256,8 +289,8 @@ public enum SafeTensors {
         guard case .string(let dtype) = dtypeValue else {
             throw fail("tensor '\(name)': 'dtype' is \(dtypeValue.kindDescription), not a string")
         }
-        guard dtype == "F32" else {
-            throw fail("tensor '\(name)' has dtype \(dtype); only F32 is supported")
+        guard let elementSize = elementSizes[dtype] else {
+            throw fail("tensor '\(name)' has dtype \(dtype); only F32, BF16 and F16 are supported")
         }
         let shape = try integerList(byKey["shape"], field: "shape", tensor: name, fail: fail)
         let offsets = try integerList(byKey["data_offsets"], field: "data_offsets", tensor: name, fail: fail)
@@ -271,14 +304,14 @@ public enum SafeTensors {
             guard !overflow else { throw fail("tensor '\(name)': shape \(shape) has too many elements") }
             count = product
         }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementSize)
         guard !overflow else { throw fail("tensor '\(name)': shape \(shape) has too many elements") }
         let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end else {
             throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] end before they begin")
         }
         guard end - begin == byteCount else {
-            throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but F32 shape \(shape) needs \(byteCount)")
+            throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but \(dtype) shape \(shape) needs \(byteCount)")
         }
         return TensorEntry(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
     }

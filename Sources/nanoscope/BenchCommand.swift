@@ -56,6 +56,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also train with the dashboard drawing (needs a terminal, e.g. tmux), alternating with headless runs, and report the cost.")
     var dashboard = false
 
+    @Flag(help: "Only measure the 16-bit GEMM (bf16/fp16 operands, FP32 accumulation) against the FP32 GEMM, naming the kernel.")
+    var gemm16 = false
+
+    @Flag(help: "Train in float32, bfloat16 and float16 (and PyTorch float32 and bf16 autocast with --reference), alternating.")
+    var precision = false
+
     @Flag(help: "Only time dashboard frames (render + diff) at 200×60 in memory.")
     var frames = false
 
@@ -73,6 +79,8 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if iters < 1 || warmup < 0 || repeats < 1 { fail("--iters = \(iters) and --repeats = \(repeats) must be ≥ 1, --warmup = \(warmup) ≥ 0") }
+        if gemm16 { benchGEMM16(); return }
+        if precision { try benchPrecision(); return }
         if frames { benchFrames(); return }
         if gemm && kernel?.lowercased() == "all" {
             benchGEMM(families: KernelFamily.available)
@@ -214,7 +222,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Runs `torch_gpt.py train` with the same shape for warmup+iters steps; returns its median.
-    func measureReference(_ script: String, cfg: TrainConfig) throws -> Double {
+    func measureReference(_ script: String, cfg: TrainConfig, dtype: String = "float32") throws -> Double {
         guard FileManager.default.fileExists(atPath: script) else { fail("reference script \(script) not found") }
         var data = cfg.data
         if data.isEmpty || !FileManager.default.fileExists(atPath: data) {
@@ -231,6 +239,7 @@ struct BenchCommand: ParsableCommand {
                     "--lr", String(cfg.learningRate), "--dropout", String(cfg.dropout),
                     "--threads", String(WorkerPool.shared.workers)]
         if cfg.bias { args.append("--bias") }
+        args += ["--dtype", dtype]
         let object = runPythonForJSON(args)
         guard let ms = object["median_ms_per_iter"] as? Double else { fail("the reference printed no median_ms_per_iter") }
         return ms

@@ -123,7 +123,10 @@ let sampleMetadata = [
         Case(label: "garbage after JSON", bytes: craftFile(header: "{} x"), expected: "unexpected data after"),
         Case(label: "top-level array", bytes: craftFile(header: "[]"), expected: "must be a JSON object, found an array"),
         Case(label: "entry is a number", bytes: craftFile(header: #"{"a":5}"#), expected: "entry must be an object, found a number"),
-        Case(label: "F16 dtype", bytes: craftFile(header: #"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, dataBytes: 4), expected: "has dtype F16; only F32"),
+        Case(label: "F64 dtype", bytes: craftFile(header: #"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}"#, dataBytes: 16), expected: "has dtype F64; only F32, BF16 and F16"),
+        Case(label: "BF16 sized as F32", bytes: craftFile(header: #"{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8), expected: "hold 8 bytes, but BF16 shape [2] needs 4"),
+        Case(label: "F16 runs past the end", bytes: craftFile(header: #"{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, dataBytes: 4), expected: "truncated"),
+        Case(label: "F16 odd trailing byte", bytes: craftFile(header: #"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, dataBytes: 5), expected: "1 bytes after the last tensor"),
         Case(label: "dtype not a string", bytes: craftFile(header: #"{"a":{"dtype":32,"shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4), expected: "'dtype' is a number"),
         Case(label: "dtype missing", bytes: craftFile(header: #"{"a":{"shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4), expected: "missing 'dtype'"),
         Case(label: "shape missing", bytes: craftFile(header: #"{"a":{"dtype":"F32","data_offsets":[0,4]}}"#, dataBytes: 4), expected: "missing 'shape'"),
@@ -269,4 +272,29 @@ let sampleMetadata = [
 func fixturePath(_ name: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil))
     return url.path
+}
+
+/// BF16 and F16 tensors (as `safetensors.torch.save_file` writes a half-precision state dict)
+/// load widened to float32, exactly.
+@Suite struct SafeTensorsHalfPrecision {
+    static func file(dtype: String, bits: [UInt16], shape: [Int]) -> [UInt8] {
+        let header = "{\"w\":{\"dtype\":\"\(dtype)\",\"shape\":\(shape),\"data_offsets\":[0,\(2 * bits.count)]}}"
+        var bytes = craftFile(header: header, dataBytes: 0)
+        for b in bits { bytes += [UInt8(b & 0xFF), UInt8(b >> 8)] }
+        return bytes
+    }
+
+    @Test func bfloat16AndFloat16TensorsAreWidenedExactly() throws {
+        // 1, −2, 0.5 (well, 3.140625), the largest finite, +∞, a subnormal, −0.
+        let bf: [UInt16] = [0x3F80, 0xC000, 0x4049, 0x7F7F, 0x7F80, 0x0001, 0x8000]
+        let bfFile = try SafeTensors.decode(Self.file(dtype: "BF16", bits: bf, shape: [7]))
+        let bfValues = try #require(bfFile["w"]).values
+        #expect(bfValues.map(\.bitPattern) == bf.map { UInt32($0) << 16 })
+        #expect(bfFile.header["w"]?.dtype == "BF16")
+        let h: [UInt16] = [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x03FF, 0x7C00, 0xFC00, 0x8000]
+        let hValues = try #require(try SafeTensors.decode(Self.file(dtype: "F16", bits: h, shape: [2, 4]))["w"])
+        #expect(hValues.shape == [2, 4])
+        #expect(hValues.values == [1, -2, 65504, 5.9604645e-08, 6.0975552e-05, .infinity, -.infinity, -0])
+        #expect(hValues.values[7].sign == .minus)
+    }
 }

@@ -26,6 +26,11 @@ public struct MetricsRecord: Sendable, Equatable {
     public var taskAccuracy: Float?
     /// Seconds of training since the run started (pauses excluded).
     public var time: Double
+    /// `dtype` of the run; float16 with loss scaling adds the scale for the next step and the
+    /// steps skipped so far for an overflow. Written after `tokens_per_s` when present.
+    public var dtype: String? = nil
+    public var lossScale: Float? = nil
+    public var skippedSteps: Int? = nil
 
     public init(step: Int, trainLoss: Float? = nil, valLoss: Float? = nil, lr: Float? = nil,
                 gradNorm: Float? = nil, tokensPerSecond: Double? = nil, taskAccuracy: Float? = nil, time: Double) {
@@ -52,8 +57,17 @@ public struct MetricsRecord: Sendable, Equatable {
             ("lr", number(lr)),
             ("grad_norm", number(gradNorm)),
             ("tokens_per_s", tokensPerSecond.map(StrictJSON.number) ?? .null),
+        ] + precisionMembers + [
             ("time", StrictJSON.number(time)),
         ]).serialized
+    }
+
+    private var precisionMembers: [(key: String, value: StrictJSON)] {
+        var m: [(key: String, value: StrictJSON)] = []
+        if let dtype { m.append(("dtype", .string(dtype))) }
+        if let lossScale { m.append(("loss_scale", .number(lossScale))) }
+        if let skippedSteps { m.append(("skipped_steps", .number(skippedSteps))) }
+        return m
     }
 
     /// Parses one line; nil if it is not a metrics object (e.g. a line torn by a crash).
@@ -68,6 +82,9 @@ public struct MetricsRecord: Sendable, Equatable {
         self.init(step: step, trainLoss: double("train_loss").map(Float.init), valLoss: double("val_loss").map(Float.init),
                   lr: double("lr").map(Float.init), gradNorm: double("grad_norm").map(Float.init),
                   tokensPerSecond: double("tokens_per_s"), taskAccuracy: double("task_accuracy").map(Float.init), time: time)
+        if case .string(let d)? = fields["dtype"] { dtype = d }
+        lossScale = double("loss_scale").map(Float.init)
+        skippedSteps = double("skipped_steps").flatMap { Int(exactly: $0) }
     }
 }
 

@@ -31,7 +31,8 @@ public enum ModelState {
         let layout = trainer.model.layout
         let metadata = OptimizerStateMetadata(
             step: trainer.step, rngState: encode(trainer.batchRNG), dataPosition: dataPosition(of: trainer),
-            extra: [badStepsKey: String(trainer.consecutiveBadSteps), adamStepKey: String(trainer.optimizer.step)])
+            extra: [badStepsKey: String(trainer.consecutiveBadSteps), adamStepKey: String(trainer.optimizer.step)]
+                .merging(lossScalerMetadata(trainer), uniquingKeysWith: { a, _ in a }))
         return RunDirectory.OptimizerSnapshot(firstMoments: views(of: trainer.optimizer.m, layout: layout),
                                               secondMoments: views(of: trainer.optimizer.v, layout: layout),
                                               metadata: metadata)
@@ -54,6 +55,14 @@ public enum ModelState {
     /// Extra optimizer-file metadata: the non-finite streak, and AdamW's update count (its bias
     /// correction uses it; it lags `step` when steps were skipped).
     static let badStepsKey = "consecutive_bad_steps", adamStepKey = "adamw_step"
+    /// float16's GradScaler state: the scale (shortest round-tripping decimal, exact), the growth
+    /// tracker (finite steps in a row since the scale last changed) and the steps it skipped.
+    static let lossScaleKey = "loss_scale", growthTrackerKey = "loss_scale_growth_tracker", skippedStepsKey = "skipped_steps"
+
+    static func lossScalerMetadata(_ trainer: Trainer) -> [String: String] {
+        guard let s = trainer.lossScaler else { return [:] }
+        return [lossScaleKey: "\(s.scale)", growthTrackerKey: String(s.finiteStreak), skippedStepsKey: String(s.skippedSteps)]
+    }
 
     /// `RandomNumbers` state as four 16-digit hex words separated by spaces (exact, unlike JSON
     /// numbers, which many readers turn into doubles).
@@ -126,6 +135,14 @@ public enum ModelState {
         let badSteps = try counter(badStepsKey, upTo: step) ?? 0
         let adamSteps = try counter(adamStepKey, upTo: step)
         trainer.restore(step: state.metadata.step, batchRNG: rng, consecutiveBadSteps: badSteps, optimizerStep: adamSteps)
+        if trainer.lossScaler != nil, let text = state.metadata.extra[lossScaleKey] {
+            guard let scale = Float(text), scale.isFinite, scale > 0,
+                  let streak = state.metadata.extra[growthTrackerKey].flatMap({ Int($0) }), streak >= 0,
+                  let skipped = state.metadata.extra[skippedStepsKey].flatMap({ Int($0) }), skipped >= 0 else {
+                throw CheckpointError(state.path, "optimizer state's loss scaler (loss_scale = \(String(reflecting: text))) is malformed")
+            }
+            trainer.restoreLossScaler(LossScaler(scale: scale, finiteStreak: streak, skippedSteps: skipped))
+        }
     }
 
     /// The names and shapes the optimizer file must hold for this model.

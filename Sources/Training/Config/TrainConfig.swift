@@ -25,6 +25,10 @@ public struct TrainConfig: Sendable, Equatable {
     /// `"auto"`, `"standard"` or `"fused"`.
     public var attention = "auto"
     public var activationCheckpointing = false
+    // Precision (GPT/MixedPrecision.swift): "float32", "bfloat16" or "float16", as nanoGPT
+    public var dtype: DType = .float32
+    /// float16 only: dynamic loss scaling (GradScaler). Off shows what float16 gradients lose.
+    public var lossScaling = true
     // Optimisation
     public var batchSize = 12
     public var gradientAccumulationSteps = 1
@@ -119,6 +123,14 @@ public struct TrainConfig: Sendable, Equatable {
             }, get: { .string($0.posEncoding.rawValue) }),
         .string("attention", "\"fused\" (no T×T matrix kept), \"standard\", or \"auto\" (fused from block_size \(fusedAttentionFromBlockSize))", \.attention),
         .bool("activation_checkpointing", "keep only each block's input and recompute the block in the backward pass", \.activationCheckpointing),
+        Key(name: "dtype", help: "\"float32\", \"bfloat16\" or \"float16\": 16-bit matmul operands with float32 accumulation, as torch.autocast",
+            set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+                guard case .string(let s) = v, let d = DType(rawValue: s) else {
+                    throw ConfigError("dtype must be \"float32\", \"bfloat16\" or \"float16\", not \(v)")
+                }
+                c.dtype = d
+            }, get: { .string($0.dtype.rawValue) }),
+        .bool("loss_scaling", "float16: dynamic loss scaling as torch.amp.GradScaler (false: watch small gradients underflow)", \.lossScaling),
         .int("batch_size", "sequences per micro-batch", \.batchSize),
         .int("gradient_accumulation_steps", "micro-batches per optimizer step", \.gradientAccumulationSteps),
         .int("max_iters", "optimizer steps in the run", \.maxIters),

@@ -40,6 +40,10 @@ public final class Trainer {
     /// micro-batches and the gradients are summed over ranks. nil: one process.
     public var dataParallel: DataParallel?
     private let microBatchGradients = MicroBatchGradients()
+    /// float16 with `loss_scaling` on: GradScaler's dynamic loss scale (nil otherwise). A step
+    /// whose scaled gradients overflow is skipped and the scale halved; that is the scaler at
+    /// work, not a bad step, so it does not count towards `max_bad_steps`.
+    public private(set) var lossScaler: LossScaler?
 
     public struct StepResult: Sendable, Equatable {
         public var step: Int
@@ -56,6 +60,10 @@ public final class Trainer {
         public var nonFiniteUpdate = false
         /// The ranks' timings, when training data-parallel.
         public var cluster: ClusterStatus? = nil
+        /// The loss scale this step's backward pass used (float16 with loss scaling; else nil).
+        public var lossScale: Float? = nil
+        /// The step was skipped because the scaled gradients overflowed (the scale was halved).
+        public var overflowed = false
     }
 
     public struct Evaluation: Sendable, Equatable {
@@ -78,6 +86,8 @@ public final class Trainer {
                                fix: "choose a smaller n_layer, n_embd, block_size or batch_size")
         if let model { self.model = model } else { self.model = try GPT(config: modelConfig, seed: UInt64(config.seed)) }
         self.model.memoryOptions = config.memoryOptions
+        self.model.dtype = config.dtype
+        if config.dtype == .float16 && config.lossScaling { lossScaler = LossScaler() }
         if self.model.config != modelConfig {
             throw ConfigError("the model's shape does not match the config")
         }
@@ -96,6 +106,11 @@ public final class Trainer {
         optimizer.restore(step: optimizerStep ?? step)
     }
 
+    /// Restores the loss scaler of a resumed float16 run (ignored when this run has none).
+    public func restoreLossScaler(_ scaler: LossScaler) {
+        if lossScaler != nil { lossScaler = scaler }
+    }
+
     /// Learning rate of the next step.
     public var currentLR: Float { config.schedule.lr(at: step) }
 
@@ -112,6 +127,7 @@ public final class Trainer {
         let mine = dataParallel?.share(of: accum) ?? 0..<accum
         dataParallel?.beginStep(tokensPerMicroBatch: config.batchSize * config.blockSize)
         var losses = [Float](repeating: 0, count: accum)
+        let lossScale = lossScaler?.scale ?? 1
         for micro in 0..<accum {
             // A long step (many micro-batches) ends early on a stop request, unapplied. Not with
             // data parallelism: a rank leaving mid-step would leave the others in the all-reduce.
@@ -127,19 +143,24 @@ public final class Trainer {
             let l = model.forward(tokens: batch.inputs, targets: batch.targets, batch: config.batchSize,
                                   seqLen: config.blockSize, training: true, dropoutSeed: seed) ?? .nan
             losses[micro] = l / Float(accum)
-            model.backward(lossScale: 1 / Float(accum))
+            model.backward(lossScale: lossScale / Float(accum))
         }
         microBatchGradients.finish(into: model.grads)
         dataParallel?.combine(gradients: model.grads, losses: &losses, localMicroBatches: mine.count)
         var loss: Float = 0
         for l in losses { loss += l }
         afterBackward?(model)
+        // GradScaler's unscale_: the gradients of S·loss divided by S (an ∞ or NaN stays one).
+        if lossScale != 1 { Buffers.scaleParallel(model.grads.pointer, 1 / lossScale, count: model.grads.count) }
         // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
         var report = telemetry.flatMap { $0.isDue(step: step + 1) ? $0.beginStep(model: model, step: step + 1) : nil }
         // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
         let norm = GradientClipping.norm(model.grads)
         let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)
         var skipped = !loss.isFinite || !norm.isFinite
+        // An overflow of the scaled gradients (the loss itself finite) is the scaler's business.
+        let overflowed = lossScaler != nil && loss.isFinite && !norm.isFinite
+        lossScaler?.update(gradientsAreFinite: !skipped)
         var nonFiniteUpdate = false
         if !skipped {
             // Weights loaded or changed from outside since the last update: the optimizer's
@@ -155,7 +176,9 @@ public final class Trainer {
                 nonFiniteUpdate = true
             }
         }
-        if skipped {
+        if overflowed {
+            // Skipped: weights and moments untouched, the scale halved (GradScaler.step/update).
+        } else if skipped {
             consecutiveBadSteps += 1
             if consecutiveBadSteps >= max(1, config.maxBadSteps) {
                 throw TrainingError.nonFinite(step: step, count: consecutiveBadSteps, loss: loss, gradNorm: norm)
@@ -172,7 +195,8 @@ public final class Trainer {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         dataParallel?.endStep(seconds: seconds)
         return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, skipped: skipped, seconds: seconds,
-                          telemetry: report, nonFiniteUpdate: nonFiniteUpdate, cluster: dataParallel?.status)
+                          telemetry: report, nonFiniteUpdate: nonFiniteUpdate, cluster: dataParallel?.status,
+                          lossScale: lossScaler == nil ? nil : lossScale, overflowed: overflowed)
     }
 
     /// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` random batches of each split,

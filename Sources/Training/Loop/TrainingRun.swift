@@ -97,6 +97,8 @@ public final class TrainingRun {
             activeSeconds += result.seconds
             if result.nonFiniteUpdate {
                 emit(.message("step \(result.step): the update would make weights non-finite (lr \(result.lr), gradient norm \(result.gradNorm)); update skipped"))
+            } else if result.overflowed {
+                emit(.message("step \(result.step): float16 gradients overflowed at loss scale \(result.lossScale ?? 1); step skipped, scale halved"))
             } else if result.skipped {
                 emit(.message("step \(result.step): non-finite loss or gradient (loss \(result.loss), norm \(result.gradNorm)); update skipped"))
             }
@@ -110,8 +112,12 @@ public final class TrainingRun {
             let evaluationDue = cfg.evalInterval > 0 && (step % cfg.evalInterval == 0 || trainer.isFinished || checkpointDue)
             let evaluation = evaluationDue ? evaluate(emit) : nil
             if evaluation != nil || trainer.isFinished || (cfg.logInterval > 0 && step % cfg.logInterval == 0) {
-                record(MetricsRecord(step: step, trainLoss: result.loss, valLoss: evaluation?.valLoss, lr: result.lr,
-                                     gradNorm: result.gradNorm, tokensPerSecond: tokensPerSecond, time: clock), emit)
+                var r = MetricsRecord(step: step, trainLoss: result.loss, valLoss: evaluation?.valLoss, lr: result.lr,
+                                      gradNorm: result.gradNorm, tokensPerSecond: tokensPerSecond, time: clock)
+                r.dtype = cfg.dtype.rawValue
+                r.lossScale = trainer.lossScaler?.scale
+                r.skippedSteps = trainer.lossScaler?.skippedSteps
+                record(r, emit)
             }
             if checkpointDue { saveCheckpoint(emit) }
         }

@@ -1,0 +1,35 @@
+// 16-bit floating point for Nanoscope's mixed-precision training: conversions with PyTorch's
+// rounding, and a bfloat16 GEMM on AVX512_BF16's `vdpbf16ps`. See Sources/Kernels/GEMMBFloat16.swift.
+#ifndef CBFLOAT16_H
+#define CBFLOAT16_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// `format`: 0 = bfloat16, 1 = float16.
+enum { NSC_BFLOAT16 = 0, NSC_FLOAT16 = 1 };
+
+/// 1 when this CPU executes `vdpbf16ps` (CPUID: AVX512_BF16 with AVX512F/BW/VL), else 0.
+int nsc_cpu_has_avx512bf16(void);
+/// 1 when this CPU has F16C (`vcvtps2ph`, `vcvtph2ps`), else 0.
+int nsc_cpu_has_f16c(void);
+
+/// dst[i] = the 16-bit pattern nearest to src[i] (round to nearest even; PyTorch's NaN/inf/subnormal rules).
+void nsc_round(const float *src, uint16_t *dst, size_t n, int format);
+/// x[i] = x[i] rounded to 16 bits, still as a float; with `dst`, the 16-bit pattern is stored there too.
+void nsc_round_values(float *x, uint16_t *dst, size_t n, int format);
+/// Rounds x[0..<n] to 16 bits and writes the patterns over the first 2n bytes of x's own memory
+/// (front to back, so every float is read before its bytes are overwritten). Single-threaded.
+void nsc_round_in_place(float *x, size_t n, int format);
+/// dst[i] = the float a 16-bit pattern stands for (exact).
+void nsc_expand(const uint16_t *src, float *dst, size_t n, int format);
+/// dst[j*ldd + i] = round(src[i*lds + j]) for i < rows, j < cols: transpose and round.
+void nsc_transpose_round(const float *src, long rows, long cols, long lds, uint16_t *dst, long ldd, int format);
+
+/// C[m,n] (+)= A[m,k] · B[k,n] with bfloat16 A and B and float32 C (products accumulated in
+/// float32), on the calling thread, with `vdpbf16ps`. A[i,k] is a[i*ars + k*acs]; B[k,n] is
+/// b[k*ldb + n]. Requires nsc_cpu_has_avx512bf16(); returns 0 (and does nothing) without it.
+int nsc_gemm_bf16(long m, long n, long k, const uint16_t *a, long ars, long acs,
+                  const uint16_t *b, long ldb, float *c, long ldc, int accumulate);
+
+#endif

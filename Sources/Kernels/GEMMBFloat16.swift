@@ -1,0 +1,188 @@
+import CBFloat16
+
+/// The two 16-bit formats a matrix operand can be stored in (see `HalfPrecision`).
+public enum HalfFormat: Int32, Sendable, CaseIterable {
+    case bfloat16 = 0
+    case float16 = 1
+}
+
+/// Buffers of 16-bit values and the conversions between them and float32, vectorised in the C
+/// target `CBFloat16` (F16C's `vcvtps2ph`/`vcvtph2ps` for float16 where the CPU has it). The
+/// rounding is `HalfPrecision`'s — PyTorch's — bit for bit (tests compare the two).
+public enum Half {
+    /// Conversions of at least this many values are split over the pool.
+    static let parallelFrom = 1 << 15
+
+    /// `dst[i]` = the 16-bit pattern nearest to `src[i]`.
+    public static func round(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<UInt16>, count: Int,
+                             _ format: HalfFormat, pool: WorkerPool = .shared) {
+        split(count, pool) { r in nsc_round(src + r.lowerBound, dst + r.lowerBound, r.count, format.rawValue) }
+    }
+
+    /// `x[i]` rounded to 16 bits in place (still float32 values); with `store`, the patterns also go there.
+    public static func roundValues(_ x: UnsafeMutablePointer<Float>, store: UnsafeMutablePointer<UInt16>? = nil,
+                                   count: Int, _ format: HalfFormat, pool: WorkerPool = .shared) {
+        split(count, pool) { r in nsc_round_values(x + r.lowerBound, store.map { $0 + r.lowerBound }, r.count, format.rawValue) }
+    }
+
+    /// Rounds `x[0..<count]` and writes the 16-bit patterns over the first half of the same memory
+    /// (returned). Single-threaded: a second thread would overwrite floats not yet read.
+    public static func roundInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, _ format: HalfFormat) -> UnsafeMutablePointer<UInt16> {
+        nsc_round_in_place(x, count, format.rawValue)
+        return UnsafeMutableRawPointer(x).assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// `dst[i]` = the float32 value of `src[i]` (exact).
+    public static func expand(_ src: UnsafePointer<UInt16>, into dst: UnsafeMutablePointer<Float>, count: Int,
+                              _ format: HalfFormat, pool: WorkerPool = .shared) {
+        split(count, pool) { r in nsc_expand(src + r.lowerBound, dst + r.lowerBound, r.count, format.rawValue) }
+    }
+
+    /// `dst[cols, rows]` = 16-bit `srcᵀ` of a row-major float32 `src[rows, cols]`.
+    public static func transposeRound(_ src: UnsafePointer<Float>, rows: Int, cols: Int,
+                                      into dst: UnsafeMutablePointer<UInt16>, _ format: HalfFormat) {
+        nsc_transpose_round(src, rows, cols, cols, dst, rows, format.rawValue)
+    }
+
+    public static func value(_ bits: UInt16, _ format: HalfFormat) -> Float {
+        format == .bfloat16 ? HalfPrecision.float(bfloat16: bits) : HalfPrecision.float(float16: bits)
+    }
+
+    public static func bits(_ x: Float, _ format: HalfFormat) -> UInt16 {
+        format == .bfloat16 ? HalfPrecision.bfloat16Bits(x) : HalfPrecision.float16Bits(x)
+    }
+
+    private static func split(_ count: Int, _ pool: WorkerPool, _ body: (Range<Int>) -> Void) {
+        if count < parallelFrom || pool.workers == 1 { body(0..<count); return }
+        // Ranges in multiples of 64 values, so every piece but the last is whole vectors.
+        let blocks = (count + 63) / 64
+        pool.parallelRanges(blocks) { r in body((r.lowerBound * 64)..<min(count, r.upperBound * 64)) }
+    }
+}
+
+/// Matrix multiply with 16-bit operands and float32 accumulation, as `torch.autocast` runs
+/// `nn.Linear`: `C[M,N] (+)= A[M,K] · B[K,N]`, A and B holding bfloat16 or float16 patterns, C
+/// float32. A is addressed through two strides (as in `GEMM`), so `A·B` and `Gᵀ·X` are one kernel;
+/// B has contiguous rows.
+///
+/// Two kernels, chosen at run time from CPUID:
+/// - **`vdpbf16ps`** (AVX512_BF16: AMD Zen 4 and later, Intel Cooper Lake, Sapphire Rapids), for
+///   bfloat16. Each instruction multiplies 16 *pairs* of bf16 values and adds both products into 16
+///   float32 lanes — twice the multiply-adds of a float32 FMA of the same width. B is packed into
+///   pairs of rows (B[k,n], B[k+1,n]); A's pair (A[i,k], A[i,k+1]) is broadcast as one 32-bit
+///   value; an 8×32 tile of C stays in 16 registers. Written in C (`Sources/CBFloat16`) with
+///   per-function target attributes: Swift has no way to name the instruction.
+/// - **convert and multiply in float32** everywhere else (and for float16, which no x86 CPU
+///   before AVX512_FP16 multiplies natively): K blocks of A and B are widened to float32 as they
+///   are packed (exact — every 16-bit value is a float32) and `GEMM`'s float32 kernel multiplies
+///   them. The result is the same product of the same rounded operands; only the speed differs.
+public enum GEMM16 {
+    public enum Kernel: String, Sendable, CaseIterable {
+        case avx512bf16 = "vdpbf16ps 8x32 (AVX512_BF16)"
+        case widenToFloat32 = "16-bit operands widened to float32 as packed + float32 GEMM"
+    }
+
+    /// Whether this CPU has AVX512_BF16 (read once from CPUID).
+    public static let hasAVX512BF16: Bool = nsc_cpu_has_avx512bf16() != 0
+    /// Whether this CPU has F16C (float16 conversions in hardware).
+    public static let hasF16C: Bool = nsc_cpu_has_f16c() != 0
+
+    /// The kernel `multiply` uses for `format` on this CPU.
+    public static func kernel(for format: HalfFormat) -> Kernel {
+        format == .bfloat16 && hasAVX512BF16 ? .avx512bf16 : .widenToFloat32
+    }
+
+    public static func multiply(
+        _ format: HalfFormat, m: Int, n: Int, k: Int,
+        a: UnsafePointer<UInt16>, aRowStride: Int, aColStride: Int = 1,
+        b: UnsafePointer<UInt16>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, kernel: Kernel? = nil, pool: WorkerPool = .shared
+    ) {
+        if m == 0 || n == 0 { return }
+        let kernel = kernel ?? Self.kernel(for: format)
+        let rowTiles = (m + 7) / 8, colTiles = (n + 31) / 32
+        if pool.workers == 1 || m * n * k < 64 * 64 * 64 {
+            serial(format, m: m, n: n, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
+                   b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
+            return
+        }
+        if rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
+            pool.parallelRanges(rowTiles) { tiles in
+                let r0 = tiles.lowerBound * 8, r1 = min(m, tiles.upperBound * 8)
+                serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
+                       b: b, ldb: ldb, c: c + r0 * ldc, ldc: ldc, accumulate: accumulate, kernel: kernel)
+            }
+        } else {
+            pool.parallelRanges(colTiles) { tiles in
+                let c0 = tiles.lowerBound * 32, c1 = min(n, tiles.upperBound * 32)
+                serial(format, m: m, n: c1 - c0, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
+                       b: b + c0, ldb: ldb, c: c + c0, ldc: ldc, accumulate: accumulate, kernel: kernel)
+            }
+        }
+    }
+
+    /// The same product on the calling thread.
+    public static func serial(
+        _ format: HalfFormat, m: Int, n: Int, k: Int,
+        a: UnsafePointer<UInt16>, aRowStride: Int, aColStride: Int = 1,
+        b: UnsafePointer<UInt16>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, kernel: Kernel
+    ) {
+        if m == 0 || n == 0 { return }
+        if kernel == .avx512bf16 && format == .bfloat16 {
+            if nsc_gemm_bf16(m, n, k, a, aRowStride, aColStride, b, ldb, c, ldc, accumulate ? 1 : 0) != 0 { return }
+        }
+        widened(format, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate)
+    }
+
+    static let kBlock = 256, mBlock = 128
+
+    /// The portable kernel: per K block, B's rows and then A's row blocks are widened into float32
+    /// scratch and multiplied by `GEMM.serial`.
+    static func widened(_ format: HalfFormat, m: Int, n: Int, k: Int,
+                        a: UnsafePointer<UInt16>, ars: Int, acs: Int, b: UnsafePointer<UInt16>, ldb: Int,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        if k == 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let kb = min(k, kBlock), mb = min(m, mBlock)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * n + mb * kb) { scratch in
+            let bf = scratch.baseAddress!, af = bf + kb * n
+            GEMM.forEachBlock(k, by: kBlock) { ks in
+                let kc = ks.count
+                for kk in 0..<kc { nsc_expand(b + (ks.lowerBound + kk) * ldb, bf + kk * n, n, format.rawValue) }
+                GEMM.forEachBlock(m, by: mBlock) { ms in
+                    let mc = ms.count
+                    let src = a + ms.lowerBound * ars + ks.lowerBound * acs
+                    let aRow: Int, aCol: Int
+                    if acs == 1 {          // rows of A contiguous in K: widen row by row, [mc][kc]
+                        for r in 0..<mc { nsc_expand(src + r * ars, af + r * kc, kc, format.rawValue) }
+                        aRow = kc; aCol = 1
+                    } else if ars == 1 {   // Gᵀ: contiguous in M: widen column by column, [kc][mc]
+                        for kk in 0..<kc { nsc_expand(src + kk * acs, af + kk * mc, mc, format.rawValue) }
+                        aRow = 1; aCol = mc
+                    } else {
+                        for r in 0..<mc { for kk in 0..<kc { af[r * kc + kk] = Half.value(src[r * ars + kk * acs], format) } }
+                        aRow = kc; aCol = 1
+                    }
+                    GEMM.serial(m: mc, n: n, k: kc, a: af, aRowStride: aRow, aColStride: aCol, b: bf, ldb: n,
+                                c: c + ms.lowerBound * ldc, ldc: ldc, accumulate: accumulate || ks.lowerBound > 0)
+                }
+            }
+        }
+    }
+}
+
+extension Buffers {
+    /// dst[i] *= a, in parallel (unscaling loss-scaled gradients).
+    public static func scaleParallel(_ dst: UnsafeMutablePointer<Float>, _ a: Float, count: Int, pool: WorkerPool = .shared) {
+        pool.parallelRanges(count / 16, serialBelow: 1024) { range in
+            scale(dst + range.lowerBound * 16, a, range.count * 16)
+        }
+        for i in (count / 16 * 16)..<count { dst[i] *= a }
+    }
+}
