@@ -251,6 +251,30 @@ public final class GPT {
         return UnsafeBufferPointer(start: a.layers[layer].att, count: lastBatch * config.nHead * lastSeqLen * lastSeqLen)
     }
 
+    /// The residual stream of the last forward pass, `[batch·T, C]`: after block `layer`
+    /// (0-based), or the embeddings (token + position) for `layer == -1`. Any pass keeps these
+    /// (checkpointing keeps exactly the block outputs).
+    public func residual(afterLayer layer: Int) -> UnsafeBufferPointer<Float> {
+        let a = acts!
+        precondition(layer >= -1 && layer < config.nLayer, "no layer \(layer)")
+        let start = layer < 0 ? a.encoded : a.layers[layer].residual3
+        return UnsafeBufferPointer(start: start, count: lastBatch * lastSeqLen * config.nEmbd)
+    }
+
+    /// The model's own head applied to `rows` residual vectors `[rows, C]`: `ln_f`, then the tied
+    /// head `· wteᵀ`, written to `out` `[rows, V]` with the kernels the forward pass uses — so for
+    /// the last block's output it gives the forward pass's logits bit for bit (the logit lens).
+    public func headLogits(residual: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        prepareTransposedWeights()
+        let c = config.nEmbd, p = params.pointer
+        let normed = FloatBuffer(count: rows * c), stats = FloatBuffer(count: 2 * rows)
+        LayerNorm.forward(out: normed.pointer, mean: stats.pointer, rstd: stats.pointer + rows, inp: residual,
+                          weight: p + layout.lnfWeight, bias: layout.lnfBias.map { UnsafePointer(p + $0) },
+                          rows: rows, channels: c, pool: pool)
+        Linear.forward(out: out, inp: normed.pointer, weightT: UnsafePointer(weightsT.pointer) + layout.wte, bias: nil,
+                       rows: rows, inFeatures: c, outFeatures: config.vocabSize, pool: pool)
+    }
+
     // MARK: - Backward
 
     /// Adds ∂(lossScale · loss)/∂θ of the last forward pass into `grads`.

@@ -8,10 +8,13 @@ public struct AttentionProbe: Sendable, Equatable {
     public var tokens: [Int32]
     /// Each token decoded on its own, to label the heatmap's rows and columns.
     public var labels: [String]
+    /// Every token id decoded on its own (the logit lens's predicted tokens are labelled with it).
+    public var vocabulary: [String]
 
     public init(tokens: [Int32], tokenizer: any Tokenizer) {
         self.tokens = tokens
         labels = tokens.map { tokenizer.decode([$0]) }
+        vocabulary = (0..<tokenizer.vocabSize).map { tokenizer.decode([Int32($0)]) }
     }
 
     /// The first `blockSize` tokens of the validation split.
@@ -56,6 +59,10 @@ public struct AttentionMaps: Sendable, Equatable {
     public var layers: Int
     public var heads: Int
     public var weights: [Float]
+    /// The probe's token ids (the tokenizer view shows them on demand).
+    public var tokenIDs: [Int32] = []
+    /// The logit lens read from the same forward pass (nil for a model too large to read cheaply).
+    public var lens: LogitLens?
 
     public init(step: Int, tokens: [String], layers: Int, heads: Int, weights: [Float]) {
         precondition(weights.count == layers * heads * tokens.count * tokens.count, "one T×T map per layer and head")
@@ -90,7 +97,10 @@ public struct AttentionMaps: Sendable, Equatable {
         for layer in 0..<model.config.nLayer {
             weights.append(contentsOf: model.attentionWeights(layer: layer))
         }
-        return AttentionMaps(step: step, tokens: probe.labels, layers: model.config.nLayer,
-                             heads: model.config.nHead, weights: weights)
+        var maps = AttentionMaps(step: step, tokens: probe.labels, layers: model.config.nLayer,
+                                 heads: model.config.nHead, weights: weights)
+        maps.tokenIDs = probe.tokens
+        maps.lens = LogitLens.read(model: model, probe: probe, vocabulary: probe.vocabulary, step: step)
+        return maps
     }
 }
