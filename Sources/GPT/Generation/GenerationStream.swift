@@ -7,6 +7,9 @@ public struct GeneratedToken: Sendable, Equatable {
     public var index: Int
     /// The distribution the token was drawn from, when asked for (`inspectTop`).
     public var distribution: NextTokenDistribution?
+    /// log p(token) under the model itself (softmax of the raw logits, before temperature and
+    /// cuts): how likely the model finds what the strategy chose.
+    public var modelLogProbability: Float = 0
 }
 
 /// The callback's answer: keep going or stop now.

@@ -175,7 +175,9 @@ public final class Generator {
             let logits = nextTokenLogits
             let distribution = inspectTop > 0 ? sampler.settings.distribution(logits, top: inspectTop) : nil
             let token = sampler.sample(logits)
-            if onToken(GeneratedToken(token: token, index: index, distribution: distribution)) == .stop {
+            let logProbability = LogProbability.of(Int(token), logits)
+            if onToken(GeneratedToken(token: token, index: index, distribution: distribution,
+                                      modelLogProbability: logProbability)) == .stop {
                 return .stopped
             }
             if index + 1 < maxTokens { append(token) }
