@@ -59,10 +59,10 @@ import Glibc
                                      "--gradient_accumulation_steps=60000", "--max_iters=2"] + tiny)
         let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 124, "timeout sent SIGTERM: \(r.output)")
-        // The step ends between micro-batches (its checkpoint-free exit says so), not after all
-        // 60000; the bound is loose because the whole suite runs at once on two cores.
-        #expect(r.output.contains("interrupted at step 0"), "\(r.output)")
-        #expect(seconds < 25, "the step ended between micro-batches, not after all 60000 (\(seconds) s)")
+        // "interrupted at step 0": the first step (60000 micro-batches) was abandoned between
+        // micro-batches, not finished — a wall-clock bound would only measure how loaded the
+        // machine running the whole suite is.
+        #expect(r.output.contains("interrupted at step 0"), "\(r.output) (after \(seconds) s)")
     }
 
     @Test func dotDotIsNotARunName() async throws {
