@@ -321,7 +321,7 @@ public final class GPT {
                 forwardBlock(l, input: blockInput, a, dropout: dropout, dropoutSeed: seed)
             }
             // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
-            let dBranch = branchGradient(a, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
+            let dBranch = branchGradient(a.dresidual, scratch: a.branch, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
             Linear.backward(dinp: a.dfch, dweight: g + blk.fcProjWeight, dbias: blk.fcProjBias.map { g + $0 },
                             dout: dBranch, inp: la.fchGelu, weight: p + blk.fcProjWeight,
                             rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
@@ -333,7 +333,7 @@ public final class GPT {
                                dout: a.dln, inp: la.residual2, weight: p + blk.ln2Weight, mean: la.ln2Mean, rstd: la.ln2Rstd,
                                rows: bt, channels: c, scratch: a.paramScratch, pool: pool)
             // Attention branch: residual2 = input + dropout(c_proj(attention(c_attn(ln_1(input))))).
-            let dAttnBranch = branchGradient(a, count: bt * c, p: dropout, seed: siteSeed(seed, 2 + 3 * l))
+            let dAttnBranch = branchGradient(a.dresidual, scratch: a.branch, count: bt * c, p: dropout, seed: siteSeed(seed, 2 + 3 * l))
             Linear.backward(dinp: a.datty, dweight: g + blk.attnProjWeight, dbias: blk.attnProjBias.map { g + $0 },
                             dout: dAttnBranch, inp: la.atty, weight: p + blk.attnProjWeight,
                             rows: bt, inFeatures: c, outFeatures: c, pool: pool)
@@ -365,11 +365,14 @@ public final class GPT {
 
     /// The gradient entering a residual branch: ∂L/∂(residual out) passed through the branch's
     /// dropout. Without dropout that is the residual gradient itself, with no copy.
-    private func branchGradient(_ a: Activations, count: Int, p: Float, seed: UInt64) -> UnsafePointer<Float> {
-        if p <= 0 { return UnsafePointer(a.dresidual) }
-        a.branch.update(from: a.dresidual, count: count)
-        Dropout.apply(a.branch, count: count, p: p, seed: seed, pool: pool)
-        return UnsafePointer(a.branch)
+    /// `scratch` receives the dropped copy when there is dropout (both precisions' backward
+    /// passes use it, with their own buffers).
+    func branchGradient(_ dresidual: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                        count: Int, p: Float, seed: UInt64) -> UnsafePointer<Float> {
+        if p <= 0 { return UnsafePointer(dresidual) }
+        scratch.update(from: dresidual, count: count)
+        Dropout.apply(scratch, count: count, p: p, seed: seed, pool: pool)
+        return UnsafePointer(scratch)
     }
 
     public func zeroGradients() { grads.zero() }

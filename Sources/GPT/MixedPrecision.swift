@@ -249,7 +249,7 @@ extension GPT {
                 forwardBlockHalf(l, input: blockInput, a, hw, dropout: dropout, dropoutSeed: seed)
             }
             // MLP branch. The 16-bit gradient of the branch output borrows dln (free until LN₂'s backward).
-            let dBranch = branchGradientHalf(a, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
+            let dBranch = branchGradient(a.dresidual, scratch: a.branch, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
             let g16 = a.dln.halves
             Half.round(dBranch, into: g16, count: bt * c, format, pool: pool)
             linearBackwardHalf(dinp: x, dweight: g + blk.fcProjWeight, dbias: blk.fcProjBias.map { g + $0 },
@@ -262,7 +262,7 @@ extension GPT {
                                dout: a.dln, inp: la.residual2, weight: p + blk.ln2Weight, mean: la.ln2Mean, rstd: la.ln2Rstd,
                                rows: bt, channels: c, scratch: a.paramScratch, pool: pool)
             // Attention branch.
-            let dAttnBranch = branchGradientHalf(a, count: bt * c, p: dropout, seed: siteSeed(seed, 2 + 3 * l))
+            let dAttnBranch = branchGradient(a.dresidual, scratch: a.branch, count: bt * c, p: dropout, seed: siteSeed(seed, 2 + 3 * l))
             Half.round(dAttnBranch, into: g16, count: bt * c, format, pool: pool)
             linearBackwardHalf(dinp: a.datty, dweight: g + blk.attnProjWeight, dbias: blk.attnProjBias.map { g + $0 },
                                dout: g16, inp: la.atty, hw, weight: blk.attnProjWeight, rows: bt, ic: c, oc: c)
@@ -293,13 +293,6 @@ extension GPT {
             Embedding.backward(dwte: g + layout.wte, dwpe: layout.wpe.map { g + $0 }, dout: a.dresidual,
                                tokens: tok.baseAddress!, batch: batch, seqLen: seqLen, channels: c, pool: pool)
         }
-    }
-
-    private func branchGradientHalf(_ a: HalfActivations, count: Int, p: Float, seed: UInt64) -> UnsafePointer<Float> {
-        if p <= 0 { return UnsafePointer(a.dresidual) }
-        a.branch.update(from: a.dresidual, count: count)
-        Dropout.apply(a.branch, count: count, p: p, seed: seed, pool: pool)
-        return UnsafePointer(a.branch)
     }
 
     /// ∂L/∂x = G·W (written) and ∂L/∂W += Gᵀ·x, ∂L/∂b += Σ G, with 16-bit G, x and W.

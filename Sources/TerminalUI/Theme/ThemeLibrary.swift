@@ -21,8 +21,7 @@ public struct ThemeLibrary: Sendable {
     public static func load(from directories: [URL]) -> ThemeLibrary {
         // The shipped themes first (compiled in), then files: the project's Themes/ when run from
         // a checkout, the user's folder last, each replacing a theme of the same name.
-        var sources: [String: String] = [DefaultThemeSource.name: DefaultThemeSource.text]
-        for builtIn in BuiltInThemes.sources { sources[builtIn.name] = builtIn.text }
+        var sources = Dictionary(BuiltInThemes.sources, uniquingKeysWith: { _, last in last })
         var warnings: [ThemeWarning] = []
         let files = FileManager.default
         for directory in directories {

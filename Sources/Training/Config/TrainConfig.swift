@@ -241,7 +241,7 @@ public struct TrainConfig: Sendable, Equatable {
         if evalIters > Self.maxEvalIters {
             throw ConfigError("eval_iters = \(evalIters) would make every evaluation endless (at most \(Self.maxEvalIters); nanoGPT uses 200)")
         }
-        guard let tokens = MemoryBudgetProduct.of(batchSize, blockSize, gradientAccumulationSteps), tokens <= Self.maxTokensPerStep else {
+        guard let tokens = MemoryBudget.product(batchSize, blockSize, gradientAccumulationSteps), tokens <= Self.maxTokensPerStep else {
             throw ConfigError("batch_size × block_size × gradient_accumulation_steps = \(batchSize) × \(blockSize) × \(gradientAccumulationSteps) tokens per step is beyond \(Self.maxTokensPerStep) — choose a smaller batch_size, block_size or gradient_accumulation_steps")
         }
         // The model's sizes, and the memory of training them, before anything is allocated (the
@@ -261,15 +261,6 @@ extension TrainConfig {
     public static let maxAccumulationSteps = 1 << 16
     public static let maxEvalIters = 100_000
     public static let maxTokensPerStep = 1 << 31
-}
-
-enum MemoryBudgetProduct {
-    /// a · b · c, nil when it overflows.
-    static func of(_ a: Int, _ b: Int, _ c: Int) -> Int? {
-        let (ab, o1) = a.multipliedReportingOverflow(by: b)
-        let (abc, o2) = ab.multipliedReportingOverflow(by: c)
-        return o1 || o2 ? nil : abc
-    }
 }
 
 /// A run's folder name: one path component of safe characters, so a run never writes outside
