@@ -99,6 +99,17 @@ struct DistributedEndToEndTests {
         #expect(try tensors("single", "step-000030.safetensors") == final)
     }
 
+    /// Rank 0 claims the run folder and holds its lock; the other ranks must neither claim a
+    /// second default-named folder nor fail on the lock (CI caught rank 1 exiting on it).
+    @Test func aDefaultNamedRunIsOneFolderWrittenByRankZero() async throws {
+        let args = small("unused").filter { !$0.hasPrefix("--run_name") && !$0.hasPrefix("--max_iters") } + ["--max_iters=3", "--distributed"]
+        let job = try await runToCompletion(mpirun(2, [], args))
+        #expect(job.status == 0, "\(job.output)")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: ws.runs)
+        #expect(folders.count == 1, "run folders: \(folders)")
+        #expect(FileManager.default.fileExists(atPath: ws.runs + "/\(folders.first ?? "")/metrics.jsonl"))
+    }
+
     @Test func mistakesAreOneLineErrors() async throws {
         let alone = try await runToCompletion([binary] + small("alone") + ["--distributed"])
         #expect(alone.status == 1 && alone.output.hasPrefix("error: --distributed needs mpirun") && alone.output.split(separator: "\n").count == 1, "\(alone.output)")

@@ -58,6 +58,12 @@ public enum RunSetup {
         }
         try RunName.validate(config.runName)
         guard !config.runName.isEmpty else { throw ConfigError("run_name is empty: name the run (run_name = \"baby\")") }
+        // A rank that records nothing builds the same trainer beside rank 0, which has claimed
+        // the folder, holds its lock and cleans it: touching any of that would fail or race.
+        guard recording else {
+            let trainer = try Trainer(config: config, dataset: try Dataset.prepare(config: config, report: report))
+            return TrainingRun(trainer: trainer, name: config.runName)
+        }
         if config.runNameIsDefault { config.runName = try claimDefaultName(config.runName, in: config.runsDir) }
         let run = RunDirectory(config.runsDir + "/" + config.runName)
         let lock = try RunLock(run: run)
@@ -67,7 +73,6 @@ public enum RunSetup {
         removeStaleTemporaries(run)
         let dataset = try Dataset.prepare(config: config, report: report)
         let trainer = try Trainer(config: config, dataset: dataset)
-        guard recording else { return TrainingRun(trainer: trainer, name: run.name) }
         try run.writeConfig(config.tomlText)
         if FileSystem.exists(run.metricsPath) { try MetricsLog.truncate(run.metricsPath, after: -1) }
         return TrainingRun(trainer: trainer, name: run.name,
@@ -107,8 +112,8 @@ public enum RunSetup {
         config.runName = runName
         config.runNameIsDefault = false
         let path = point.checkpoint.path
-        let lock = try RunLock(run: run)
-        removeStaleTemporaries(run)
+        let lock = recording ? try RunLock(run: run) : nil
+        if recording { removeStaleTemporaries(run) }
 
         guard let tokenizerJSON = try SafeTensors.readHeader(path).metadata["tokenizer"] else {
             throw CheckpointError(path, "has no tokenizer in its metadata, so the corpus cannot be encoded as it was")
