@@ -169,9 +169,12 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         #expect(meta["format"] == "nanoscope/1" && meta["step"] == "60")
         #expect(meta["tokenizer"] == run.trainer.dataset.tokenizer.metadataJSON())
         #expect(meta["created"] != nil && meta["config"] == CheckpointMetadata.configJSON(run.trainer.model.config))
-        // Scheduled checkpoints are evaluated first; on-demand ones carry no stale losses.
+        // Scheduled and requested checkpoints are evaluated first, so the browser lists their
+        // own losses; the save on stop is not (a stop must be quick) and claims none.
         #expect(meta["val_loss"] == "\(recording.evaluations[60]!.valLoss)")
         #expect(meta["train_loss"] == "\(recording.evaluations[60]!.trainLoss)")
+        let requested = try SafeTensors.readHeader(folder.weightsPath(step: 7)).metadata
+        #expect(recording.evaluations[7] != nil && requested["val_loss"] == "\(recording.evaluations[7]!.valLoss)")
         #expect(try SafeTensors.readHeader(folder.weightsPath(step: 65)).metadata["val_loss"] == nil)
 
         // The file holds exactly the model's weights (lm_head = wte), and the optimizer file m and v.

@@ -84,6 +84,10 @@ public final class TrainingRun {
                 Thread.sleep(forTimeInterval: 0.02)
                 continue loop
             case .save:
+                // A save asked for between evaluations is evaluated first, so the file (and the
+                // browser's list) carries the losses of its own weights. The condition depends only
+                // on state every data-parallel rank shares, since evaluation is collective.
+                if cfg.evalInterval > 0 && trainer.step > 0 && lastEvaluation?.step != trainer.step { _ = evaluate(emit) }
                 saveCheckpoint(emit)
                 continue loop
             case .proceed: break
