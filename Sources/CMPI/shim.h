@@ -12,6 +12,7 @@ static inline MPI_Datatype nanoscope_mpi_int(void) { return MPI_INT; }
 static inline MPI_Op nanoscope_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Op nanoscope_mpi_max(void) { return MPI_MAX; }
 static inline void *nanoscope_mpi_in_place(void) { return MPI_IN_PLACE; }
+static inline MPI_Datatype nanoscope_mpi_datatype_null(void) { return MPI_DATATYPE_NULL; }
 static inline MPI_Errhandler nanoscope_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int nanoscope_mpi_success(void) { return MPI_SUCCESS; }
 static inline int nanoscope_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }

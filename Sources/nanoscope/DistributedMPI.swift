@@ -59,6 +59,27 @@ final class MPICollective: Collective {
         }
     }
 
+    func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) {
+        guard size > 1 else { return }
+        let mine = shards[rank]
+        var counts = shards.map { Int32($0.count) }
+        let received = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, mine.count))
+        defer { received.deallocate() }
+        call("MPI_Reduce_scatter") {
+            MPI_Reduce_scatter(buffer.baseAddress, received.baseAddress, &counts, nanoscope_mpi_float(), nanoscope_mpi_sum(), comm)
+        }
+        if !mine.isEmpty { (buffer.baseAddress! + mine.lowerBound).update(from: received.baseAddress!, count: mine.count) }
+    }
+
+    func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) {
+        guard size > 1 else { return }
+        var counts = shards.map { Int32($0.count) }, offsets = shards.map { Int32($0.lowerBound) }
+        call("MPI_Allgatherv") {
+            MPI_Allgatherv(nanoscope_mpi_in_place(), 0, nanoscope_mpi_datatype_null(), buffer.baseAddress, &counts, &offsets,
+                           nanoscope_mpi_float(), comm)
+        }
+    }
+
     func broadcast(_ value: Int) -> Int {
         var v = Int32(value)
         call("MPI_Bcast") { MPI_Bcast(&v, 1, nanoscope_mpi_int(), 0, comm) }

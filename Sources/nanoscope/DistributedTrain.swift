@@ -117,6 +117,10 @@ extension TrainCommand {
                                       resume: training.trainer.config.runsDir + "/" + training.name)
         if root {
             printErr("data-parallel on \(parallel.size) ranks (\(parallel.collective.label)): \(training.trainer.config.gradientAccumulationSteps / parallel.size) of \(training.trainer.config.gradientAccumulationSteps) micro-batches per step on each, \(WorkerPool.shared.workers) thread\(WorkerPool.shared.workers == 1 ? "" : "s") per rank")
+            if let sharding = parallel.sharding {
+                let whole = 2 * training.trainer.model.params.count * MemoryLayout<Float>.size
+                printErr("ZeRO-1: AdamW moments sharded over the ranks, \(MemoryEstimate.format(bytes: sharding.momentBytes(of: 0))) of \(MemoryEstimate.format(bytes: whole)) on rank 0; reduce-scatter and all-gather instead of all-reduce")
+            }
             if !headless && Distributed.takeTerminal() {
                 runWithDashboard(training)
                 Distributed.releaseTerminal()

@@ -71,21 +71,33 @@ final class ThreadCollective: @unchecked Sendable {
         c.gradientAccumulationSteps = 2; c.batchSize = 4; c.dropout = 0.1; c.maxIters = 6; c.evalIters = 3
     }
 
-    /// Trains `ranks` trainers on threads, data-parallel; returns rank 0's losses, evaluation and weights.
-    static func train(ranks: Int, steps: Int) throws -> (losses: [Float], eval: Trainer.Evaluation, weights: [Float]) {
+    struct RankResult {
+        var losses: [Float], eval: Trainer.Evaluation, weights: [Float]
+        /// The whole m and v (gathered under ZeRO-1), and how many moments this rank itself kept.
+        var m: [Float], v: [Float], keptMoments: Int
+    }
+
+    /// Trains `ranks` trainers on threads, data-parallel; returns rank 0's results.
+    static func train(ranks: Int, steps: Int, prepare: @escaping @Sendable (Trainer, Int) -> Void = { _, _ in },
+                      edit: @escaping @Sendable (inout TrainConfig) -> Void = config) throws -> RankResult {
         let shared = ThreadCollective(size: ranks)
-        let results = Mutex<[Int: ([Float], Trainer.Evaluation, [Float])]>([:])
+        let results = Mutex<[Int: RankResult]>([:])
         let done = DispatchGroup()
         for rank in 0..<ranks {
             done.enter()
             let thread = Thread {
                 defer { done.leave() }
-                guard let trainer = try? tinyTrainer(config) else { return }
+                guard let trainer = try? tinyTrainer(edit) else { return }
                 trainer.dataParallel = DataParallel(collective: ThreadCollective.Rank(shared, rank: rank))
+                prepare(trainer, rank)
                 var losses: [Float] = []
                 for _ in 0..<steps { if let r = try? trainer.trainStep() { losses.append(r.loss) } }
                 let e = trainer.evaluate()
-                results.withLock { $0[rank] = (losses, e, trainer.model.params.array) }
+                trainer.gatherMoments()
+                let whole = trainer.wholeMoments
+                let result = RankResult(losses: losses, eval: e, weights: trainer.model.params.array, m: whole.m.array, v: whole.v.array,
+                                        keptMoments: trainer.optimizer.m.count)
+                results.withLock { $0[rank] = result }
             }
             thread.stackSize = 8 << 20
             thread.start()
@@ -93,7 +105,7 @@ final class ThreadCollective: @unchecked Sendable {
         done.wait()
         let all = results.withLock { $0 }
         let zero = try #require(all[0])
-        for r in 1..<ranks { #expect(all[r]?.2 == zero.2, "rank \(r)'s weights differ from rank 0's") }
+        for r in 1..<ranks { #expect(all[r]?.weights == zero.weights, "rank \(r)'s weights differ from rank 0's") }
         return zero
     }
 
@@ -106,6 +118,65 @@ final class ThreadCollective: @unchecked Sendable {
         #expect(parallel.losses == losses)
         #expect(parallel.eval == eval)
         #expect(parallel.weights == single.model.params.array)
+    }
+
+    /// A model of several norm chunks, so that every rank's shard holds some; accumulation 6
+    /// divides over 2 and 3 ranks.
+    @Sendable static func wider(_ c: inout TrainConfig) {
+        config(&c)
+        c.nLayer = 2; c.nEmbd = 96; c.nHead = 2; c.gradientAccumulationSteps = 6
+    }
+
+    /// ZeRO-1 changes where AdamW's state lives, not one bit of training: the same steps as plain
+    /// data parallelism on the same ranks (and so as one process wherever that is exact, see
+    /// the two-rank test above), the same moments in the optimizer file.
+    @Test(arguments: [2, 3])
+    func zeroOneShardsTheMomentsAndTakesTheSameStepsBitForBit(ranks: Int) throws {
+        let plain = try Self.train(ranks: ranks, steps: 4, edit: Self.wider)
+        let sharded = try Self.train(ranks: ranks, steps: 4, edit: { c in Self.wider(&c); c.zeroStage = 1 })
+        let count = plain.weights.count
+        #expect(GradientClipping.chunkCount(count) >= 3, "the test needs a model of several chunks")
+        #expect(sharded.losses == plain.losses)
+        #expect(sharded.eval == plain.eval)
+        let sameWeights = sharded.weights == plain.weights, sameMoments = sharded.m == plain.m && sharded.v == plain.v
+        #expect(sameWeights && sameMoments, "weights equal: \(sameWeights), moments equal: \(sameMoments)")
+        // Each rank kept about 1/ranks of the moments (whole norm chunks), not all of them.
+        #expect(plain.keptMoments == count)
+        #expect(sharded.keptMoments > 0 && sharded.keptMoments <= count / ranks + GradientClipping.chunk, "\(sharded.keptMoments) of \(count)")
+    }
+
+    @Test func zeroOneOnTwoRanksTakesTheSingleProcessStepsBitForBit() throws {
+        @Sendable func edit(_ c: inout TrainConfig) { Self.wider(&c); c.gradientAccumulationSteps = 2 }
+        let single = try tinyTrainer(edit)
+        var losses: [Float] = []
+        for _ in 0..<4 { losses.append(try single.trainStep().loss) }
+        let sharded = try Self.train(ranks: 2, steps: 4, edit: { c in edit(&c); c.zeroStage = 1 })
+        #expect(sharded.losses == losses)
+        let same = sharded.weights == single.model.params.array && sharded.m == single.optimizer.m.array
+        #expect(same, "weights and moments equal one process's")
+    }
+
+    @Test func theShardsAreWholeNormChunksThatCoverEveryParameter() {
+        let c = GradientClipping.chunk
+        for (count, ranks) in [(10 * c + 7, 3), (c / 2, 2), (5 * c, 5), (2 * c + 1, 4)] {
+            let s = OptimizerSharding(parameterCount: count, ranks: ranks)
+            #expect(s.shards.count == ranks && s.shards.first?.lowerBound == 0 && s.shards.last?.upperBound == count)
+            #expect(zip(s.shards, s.shards.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            #expect(s.shards.allSatisfy { $0.lowerBound % c == 0 })
+            let chunks = (0..<ranks).map { s.chunks(of: $0) }
+            #expect(chunks.map(\.count).reduce(0, +) == GradientClipping.chunkCount(count), "\(count), \(ranks): \(chunks)")
+        }
+    }
+
+    /// A corrupt moment in rank 1's shard only: rank 0's shard could update, but no rank applies
+    /// its own, as one process skips the whole step.
+    @Test func aShardThatCannotUpdateStopsEveryShard() throws {
+        let sharded = try Self.train(ranks: 2, steps: 1, prepare: { trainer, rank in
+            if rank == 1 { trainer.optimizer.v.pointer[0] = -.infinity }
+        }, edit: { c in Self.wider(&c); c.zeroStage = 1 })
+        let fresh = try tinyTrainer(Self.wider)
+        #expect(sharded.weights == fresh.model.params.array, "no weight moved")
+        #expect(sharded.losses.count == 1)
     }
 
     @Test func theAccumulationStepsAreSplitOverTheRanksOrRefused() throws {

@@ -33,8 +33,9 @@ public enum ModelState {
             step: trainer.step, rngState: encode(trainer.batchRNG), dataPosition: dataPosition(of: trainer),
             extra: [badStepsKey: String(trainer.consecutiveBadSteps), adamStepKey: String(trainer.optimizer.step)]
                 .merging(lossScalerMetadata(trainer), uniquingKeysWith: { a, _ in a }))
-        return RunDirectory.OptimizerSnapshot(firstMoments: views(of: trainer.optimizer.m, layout: layout),
-                                              secondMoments: views(of: trainer.optimizer.v, layout: layout),
+        let moments = trainer.wholeMoments
+        return RunDirectory.OptimizerSnapshot(firstMoments: views(of: moments.m, layout: layout),
+                                              secondMoments: views(of: moments.v, layout: layout),
                                               metadata: metadata)
     }
 
@@ -117,6 +118,8 @@ public enum ModelState {
             throw CheckpointError(state.path, "optimizer state 'rng' = \(String(reflecting: state.metadata.rngState)) is not four hex words")
         }
         let layout = trainer.model.layout
+        // Restored whole, before any ZeRO-1 sharding (which happens when data parallelism is set).
+        precondition(trainer.optimizer.shard.count == layout.totalCount, "restore the optimizer state before sharding it")
         for t in layout.tensors {
             guard let m = state.firstMoments[t.name], let v = state.secondMoments[t.name], m.shape == t.shape, v.shape == t.shape else {
                 throw CheckpointError(state.path, "optimizer state for '\(t.name)' is missing or not of shape \(t.shape)")

@@ -29,6 +29,9 @@ public struct TrainConfig: Sendable, Equatable {
     public var dtype: DType = .float32
     /// float16 only: dynamic loss scaling (GradScaler). Off shows what float16 gradients lose.
     public var lossScaling = true
+    // Data parallelism (Training/Distributed/)
+    /// 1: ZeRO-1, AdamW's moments sharded over the ranks; 0: every rank keeps them whole.
+    public var zeroStage = 0
     // Optimisation
     public var batchSize = 12
     public var gradientAccumulationSteps = 1
@@ -131,6 +134,7 @@ public struct TrainConfig: Sendable, Equatable {
                 c.dtype = d
             }, get: { .string($0.dtype.rawValue) }),
         .bool("loss_scaling", "float16: dynamic loss scaling as torch.amp.GradScaler (false: watch small gradients underflow)", \.lossScaling),
+        .int("zero_stage", "with --distributed: 1 shards AdamW's moments over the ranks (ZeRO-1), 0 keeps them whole on each", \.zeroStage),
         .int("batch_size", "sequences per micro-batch", \.batchSize),
         .int("gradient_accumulation_steps", "micro-batches per optimizer step", \.gradientAccumulationSteps),
         .int("max_iters", "optimizer steps in the run", \.maxIters),
@@ -230,6 +234,7 @@ public struct TrainConfig: Sendable, Equatable {
         }
         if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta1 = \(beta1) and beta2 = \(beta2) must be in [0, 1)") }
         if !(dropout >= 0 && dropout < 1) { throw ConfigError("dropout = \(dropout) must be in [0, 1)") }
+        if zeroStage != 0 && zeroStage != 1 { throw ConfigError("zero_stage = \(zeroStage) must be 0 (moments whole on every rank) or 1 (ZeRO-1: sharded)") }
         if !["auto", "standard", "fused"].contains(attention) {
             throw ConfigError("attention = \"\(attention)\" must be \"auto\", \"standard\" or \"fused\"")
         }

@@ -20,6 +20,28 @@ public protocol Collective: AnyObject {
     func barrier()
     /// A short description for the cluster view ("Open MPI 4.1.4").
     var label: String { get }
+    /// Sums `buffer` over all ranks; on return this rank's `shards[rank]` holds the sum and the
+    /// rest is unspecified. The first half of an all-reduce (`MPI_Reduce_scatter`), for ZeRO-1.
+    func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>])
+    /// Gives every rank each rank's `shards[rank]` of `buffer`, in place. The second half of an
+    /// all-reduce (`MPI_Allgatherv`), for ZeRO-1.
+    func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>])
+}
+
+/// Both halves over `allReduceSum`: exact (x + 0 = x), and enough for tests and one process;
+/// MPI replaces them with the real collectives, which move half the bytes each.
+extension Collective {
+    public func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) {
+        allReduceSum(buffer)
+    }
+
+    public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, shards: [Range<Int>]) {
+        guard size > 1 else { return }
+        let mine = shards[rank]
+        for i in 0..<mine.lowerBound { buffer[i] = 0 }
+        for i in mine.upperBound..<buffer.count { buffer[i] = 0 }
+        allReduceSum(buffer)
+    }
 }
 
 /// One process: every operation is the identity. Lets the data-parallel code run (and be tested)

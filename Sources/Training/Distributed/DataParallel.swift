@@ -28,6 +28,9 @@ public final class DataParallel {
     public private(set) var history: [ClusterStatus] = []
     private var stepStart: UInt64 = 0
     private var tokensPerMicroBatch = 0
+    /// ZeRO-1 (`zero_stage = 1`): the parameters whose AdamW state and update are this rank's;
+    /// nil: every rank keeps the whole state (`OptimizerSharding.swift`).
+    public internal(set) var sharding: OptimizerSharding?
 
     public init(collective: Collective) {
         self.collective = collective
@@ -55,20 +58,25 @@ public final class DataParallel {
     }
 
     /// Sums the gradient over ranks and completes `losses` (this rank filled its own slots).
-    func combine(gradients grads: FloatBuffer, losses: inout [Float], localMicroBatches: Int) {
+    /// Under ZeRO-1 only this rank's shard of the sum is needed, unless rank 0 asks for the whole
+    /// gradient (`wholeGradient`: its telemetry histograms are due this step).
+    func combine(gradients grads: FloatBuffer, losses: inout [Float], localMicroBatches: Int, wholeGradient: Bool = false) {
         let t0 = DispatchTime.now().uptimeNanoseconds
         collective.barrier()
         let t1 = DispatchTime.now().uptimeNanoseconds
-        collective.allReduceSum(UnsafeMutableBufferPointer(start: grads.pointer, count: grads.count))
+        let buffer = UnsafeMutableBufferPointer(start: grads.pointer, count: grads.count)
+        if let sharding { collective.reduceScatterSum(buffer, shards: sharding.shards) } else { collective.allReduceSum(buffer) }
         let t2 = DispatchTime.now().uptimeNanoseconds
-        // [losses | compute, wait, all-reduce seconds of each rank]
-        var small = [Double](repeating: 0, count: losses.count + 3 * size)
+        // [losses | compute, wait, all-reduce seconds of each rank | rank 0 wants the whole gradient]
+        var small = [Double](repeating: 0, count: losses.count + 3 * size + 1)
         for (i, l) in losses.enumerated() { small[i] = Double(l) }
         small[losses.count + 3 * rank] = Double(t0 - stepStart) / 1e9
         small[losses.count + 3 * rank + 1] = Double(t1 - t0) / 1e9
         small[losses.count + 3 * rank + 2] = Double(t2 - t1) / 1e9
+        if rank == 0 && wholeGradient { small[small.count - 1] = 1 }
         small.withUnsafeMutableBufferPointer { collective.allReduceSum($0) }
         for i in losses.indices { losses[i] = Float(small[i]) }
+        if let sharding, small[small.count - 1] > 0 { collective.allGather(buffer, shards: sharding.shards) }
         let tokens = Double(localMicroBatches * tokensPerMicroBatch)
         status = ClusterStatus(label: collective.label, ranks: (0..<size).map { r in
             let base = losses.count + 3 * r
@@ -76,6 +84,32 @@ public final class DataParallel {
                                       allReduceSeconds: small[base + 2],
                                       tokensPerSecond: small[base] > 0 ? tokens / small[base] : 0)
         }, gradientBytes: grads.count * MemoryLayout<Float>.size)
+    }
+
+    /// The global gradient norm. Under ZeRO-1 each rank holds the summed gradient of its shard
+    /// only: it contributes the Σ g² of its own norm chunks and the ranks exchange them, so every
+    /// rank adds the same chunk sums in the same order as one process does.
+    func gradientNorm(_ grads: FloatBuffer) -> Float {
+        guard let sharding else { return GradientClipping.norm(grads) }
+        var partial = [Double](repeating: 0, count: GradientClipping.chunkCount(grads.count))
+        partial.withUnsafeMutableBufferPointer { p in
+            GradientClipping.squaredChunks(grads, chunks: sharding.chunks(of: rank), into: p.baseAddress!)
+            collective.allReduceSum(p)
+        }
+        return GradientClipping.norm(squaredChunks: partial)
+    }
+
+    /// True on every rank if `mine` is true on every rank.
+    func allAgree(_ mine: Bool) -> Bool {
+        var refusals: [Double] = [mine ? 0 : 1]
+        refusals.withUnsafeMutableBufferPointer { collective.allReduceSum($0) }
+        return refusals[0] == 0
+    }
+
+    /// ZeRO-1's last step: every rank's updated shard of the weights to every rank.
+    func gatherShards(_ buffer: FloatBuffer) {
+        guard let sharding else { return }
+        collective.allGather(UnsafeMutableBufferPointer(start: buffer.pointer, count: buffer.count), shards: sharding.shards)
     }
 
     /// Completes per-batch values this rank filled its share of (evaluation losses); exact.

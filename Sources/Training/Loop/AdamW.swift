@@ -17,10 +17,13 @@ public final class AdamW {
     public var weightDecay: Float
     /// Steps taken so far (t in the bias corrections).
     public private(set) var step: Int = 0
-    /// First and second moments, laid out like the parameters.
-    public let m: FloatBuffer
-    public let v: FloatBuffer
-    /// Contiguous runs of parameters that share a decay setting.
+    /// First and second moments of the parameters in `shard`: `m[i − shard.lowerBound]` is
+    /// parameter i's. The whole model unless ZeRO-1 gave this process one part of it.
+    public private(set) var m: FloatBuffer
+    public private(set) var v: FloatBuffer
+    /// The parameters this optimizer updates (`Training/Distributed/OptimizerSharding.swift`).
+    public private(set) var shard: Range<Int>
+    /// Contiguous runs of parameters that share a decay setting (whole-model indices).
     private let groups: [(range: Range<Int>, decays: Bool)]
 
     public init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.95, eps: Float = 1e-8, weightDecay: Float = 0.1) {
@@ -30,6 +33,7 @@ public final class AdamW {
         self.weightDecay = weightDecay
         m = FloatBuffer(count: layout.totalCount)
         v = FloatBuffer(count: layout.totalCount)
+        shard = 0..<layout.totalCount
         var g: [(Range<Int>, Bool)] = []
         for t in layout.tensors {
             let r = t.offset..<(t.offset + t.count)
@@ -46,6 +50,26 @@ public final class AdamW {
     public func restore(step: Int) {
         self.step = step
         invalidateBounds()
+    }
+
+    /// Keeps only the moments of `range` (ZeRO-1): from now on this optimizer updates those
+    /// parameters alone, and the memory of the others' moments is given back.
+    public func keepShard(_ range: Range<Int>) {
+        precondition(range.lowerBound >= shard.lowerBound && range.upperBound <= shard.upperBound)
+        let offset = range.lowerBound - shard.lowerBound
+        let newM = FloatBuffer(count: range.count), newV = FloatBuffer(count: range.count)
+        newM.pointer.update(from: m.pointer + offset, count: range.count)
+        newV.pointer.update(from: v.pointer + offset, count: range.count)
+        m = newM; v = newV; shard = range
+        invalidateBounds()
+    }
+
+    /// The decay groups cut to this optimizer's shard (whole-model indices).
+    private var shardGroups: [(range: Range<Int>, decays: Bool)] {
+        groups.compactMap { g in
+            let lo = max(g.range.lowerBound, shard.lowerBound), hi = min(g.range.upperBound, shard.upperBound)
+            return lo < hi ? (lo..<hi, g.decays) : nil
+        }
     }
 
     // MARK: Finite updates
@@ -70,23 +94,30 @@ public final class AdamW {
     /// lr/(1−β₁ᵗ) · max|m′| / ε, so max|θ′| ≤ P·|1 − lr·λ| + that. When those bounds stay far
     /// below Float's range the update is finite and is applied at once; otherwise one read-only
     /// pass computes the new values exactly and decides.
+    ///
+    /// With ZeRO-1 each process decides for its own shard; `agree` (true only if every process
+    /// said true) makes the decision one for the whole model, so all shards move or none does.
     public func checkedUpdate(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradScale: Float = 1, gradNorm: Float,
-                              clearingGradients: Bool = false, pool: WorkerPool = .shared) -> Bool {
+                              clearingGradients: Bool = false, pool: WorkerPool = .shared,
+                              agree: ((Bool) -> Bool)? = nil) -> Bool {
         let g = Double(gradNorm) * Double(gradScale)
+        // The same values on every process, so this early answer is everyone's.
         guard g.isFinite, lr.isFinite, gradScale.isFinite else { return false }
-        let current = bounds ?? measure(params)
-        guard let current else { return false }
-        let t = step + 1
-        let bc1 = 1 - Double(beta1).power(t)
-        let stepSize = Double(lr) / bc1
-        let decay = max(1, abs(1 - Double(lr) * Double(weightDecay)))
-        let m = max(current.m, g), v = max(current.v, g * g)
-        let p = current.p * decay + stepSize * m / Double(eps)
-        var next = (p: p, m: m, v: v)
-        if !(p < Self.finiteLimit && v < Self.finiteLimit && m < Self.finiteLimit) {
-            guard let exact = probe(params: params, grads: grads, lr: lr, gradScale: gradScale) else { return false }
-            next = exact
+        var next: (p: Double, m: Double, v: Double)?
+        if let current = bounds ?? measure(params) {
+            let t = step + 1
+            let bc1 = 1 - Double(beta1).power(t)
+            let stepSize = Double(lr) / bc1
+            let decay = max(1, abs(1 - Double(lr) * Double(weightDecay)))
+            let m = max(current.m, g), v = max(current.v, g * g)
+            let p = current.p * decay + stepSize * m / Double(eps)
+            next = (p: p, m: m, v: v)
+            if !(p < Self.finiteLimit && v < Self.finiteLimit && m < Self.finiteLimit) {
+                next = probe(params: params, grads: grads, lr: lr, gradScale: gradScale)
+            }
         }
+        let everyone = agree.map { $0(next != nil) } ?? (next != nil)
+        guard everyone, let next else { return false }
         update(params: params, grads: grads, lr: lr, gradScale: gradScale, clearingGradients: clearingGradients, pool: pool)
         bounds = next
         return true
@@ -95,8 +126,8 @@ public final class AdamW {
     /// max|θ|, max|m|, max v now, or nil if any is not finite (or v is negative).
     private func measure(_ params: FloatBuffer) -> (p: Double, m: Double, v: Double)? {
         var p: Float = 0, mm: Float = 0, vv: Float = 0
-        let pp = params.pointer, mp = m.pointer, vp = v.pointer
-        for i in 0..<params.count {
+        let pp = params.pointer + shard.lowerBound, mp = m.pointer, vp = v.pointer
+        for i in 0..<shard.count {
             p = max(p, abs(pp[i]))
             mm = max(mm, abs(mp[i]))
             vv = max(vv, vp[i])
@@ -113,9 +144,10 @@ public final class AdamW {
         let bc1 = 1 - Float(Double(b1).power(t))
         let bc2Sqrt = (1 - Float(Double(b2).power(t))).squareRoot()
         let stepSize = lr / bc1
-        let p = params.pointer, g = grads.pointer, m = m.pointer, v = v.pointer
+        let p = params.pointer, g = grads.pointer, s = shard.lowerBound
+        let m = m.pointer - s, v = v.pointer - s  // indexed by whole-model position, only within the shard
         var maxP: Float = 0, maxM: Float = 0, maxV: Float = 0
-        for group in groups {
+        for group in shardGroups {
             let decay: Float = group.decays ? 1 - lr * weightDecay : 1
             for i in group.range {
                 let gi = g[i] * gradScale
@@ -140,8 +172,9 @@ public final class AdamW {
         let bc1 = 1 - Float(Double(b1).power(step))
         let bc2Sqrt = (1 - Float(Double(b2).power(step))).squareRoot()
         let stepSize = lr / bc1
-        let p = params.pointer, g = grads.pointer, m = m.pointer, v = v.pointer
-        for group in groups {
+        let p = params.pointer, g = grads.pointer, s = shard.lowerBound
+        let m = m.pointer - s, v = v.pointer - s  // indexed by whole-model position, only within the shard
+        for group in shardGroups {
             let decay: Float = group.decays ? 1 - lr * weightDecay : 1
             let base = group.range.lowerBound
             let n = group.range.count
@@ -176,25 +209,43 @@ public final class AdamW {
 ///
 ///     ‖g‖ = √(Σ g²) over every parameter;   if ‖g‖ > max:  g ← g · max / (‖g‖ + 1e-6)
 public enum GradientClipping {
-    /// The global L2 norm of `grads` (partial sums in Double so a million squares lose nothing).
-    public static func norm(_ grads: FloatBuffer, pool: WorkerPool = .shared) -> Float {
-        let parts = 8  // fixed, so the sum's rounding does not depend on the machine
-        var partial = [Double](repeating: 0, count: parts)
-        partial.withUnsafeMutableBufferPointer { acc in
-            let accp = acc.baseAddress!
-            pool.parallelFor(parts) { w, _ in
-                let lo = grads.count * w / parts, hi = grads.count * (w + 1) / parts
+    /// Elements per partial sum. Fixed, so the norm's rounding depends neither on the thread
+    /// count nor on how ZeRO-1 splits the gradient over processes (its shards are whole chunks).
+    public static let chunk = 65536
+
+    /// Σ g² of each chunk in `chunks` (in Double, so a million squares lose nothing), written to
+    /// `partial[c]`.
+    public static func squaredChunks(_ grads: FloatBuffer, chunks: Range<Int>, into partial: UnsafeMutablePointer<Double>,
+                                     pool: WorkerPool = .shared) {
+        pool.parallelRanges(chunks.count, serialBelow: 2) { r in
+            for c in (chunks.lowerBound + r.lowerBound)..<(chunks.lowerBound + r.upperBound) {
+                let hi = min(grads.count, (c + 1) * chunk)
                 var s: Double = 0
-                var i = lo
+                var i = c * chunk
                 while i < hi {
                     let n = min(4096, hi - i)
                     s += Double(Buffers.dot(grads.pointer + i, grads.pointer + i, n))
                     i += n
                 }
-                accp[w] = s
+                partial[c] = s
             }
         }
-        return Float(partial.reduce(0, +).squareRoot())
+    }
+
+    public static func chunkCount(_ count: Int) -> Int { (count + chunk - 1) / chunk }
+
+    /// √(Σ of the chunks' sums, added in chunk order).
+    public static func norm(squaredChunks partial: [Double]) -> Float {
+        var total: Double = 0
+        for p in partial { total += p }
+        return Float(total.squareRoot())
+    }
+
+    /// The global L2 norm of `grads`.
+    public static func norm(_ grads: FloatBuffer, pool: WorkerPool = .shared) -> Float {
+        var partial = [Double](repeating: 0, count: chunkCount(grads.count))
+        partial.withUnsafeMutableBufferPointer { squaredChunks(grads, chunks: 0..<$0.count, into: $0.baseAddress!, pool: pool) }
+        return norm(squaredChunks: partial)
     }
 
     /// The factor that brings a gradient of norm `norm` down to `maxNorm` (1 when it is already

@@ -37,8 +37,18 @@ public final class Trainer {
     /// The parameter version the optimizer's bounds were last valid for.
     private var boundsVersion = -1
     /// Data parallelism (`Training/Distributed/`): this process computes its share of the
-    /// micro-batches and the gradients are summed over ranks. nil: one process.
-    public var dataParallel: DataParallel?
+    /// micro-batches and the gradients are summed over ranks. nil: one process. With
+    /// `zero_stage = 1` the optimizer keeps only this rank's shard of its state from here on.
+    public var dataParallel: DataParallel? {
+        didSet {
+            guard let parallel = dataParallel, config.zeroStage == 1, parallel.size > 1 else { return }
+            let sharding = OptimizerSharding(parameterCount: model.params.count, ranks: parallel.size)
+            parallel.sharding = sharding
+            optimizer.keepShard(sharding.shards[parallel.rank])
+        }
+    }
+    /// Under ZeRO-1, the whole AdamW state while a checkpoint is written (`gatherMoments`).
+    private var gatheredMoments: (m: FloatBuffer, v: FloatBuffer)?
     private let microBatchGradients = MicroBatchGradients()
     /// float16 with `loss_scaling` on: GradScaler's dynamic loss scale (nil otherwise). A step
     /// whose scaled gradients overflow is skipped and the scale halved; that is the scaler at
@@ -146,16 +156,17 @@ public final class Trainer {
             model.backward(lossScale: lossScale / Float(accum))
         }
         microBatchGradients.finish(into: model.grads)
-        dataParallel?.combine(gradients: model.grads, losses: &losses, localMicroBatches: mine.count)
+        let telemetryDue = telemetry?.isDue(step: step + 1) ?? false
+        dataParallel?.combine(gradients: model.grads, losses: &losses, localMicroBatches: mine.count, wholeGradient: telemetryDue)
         var loss: Float = 0
         for l in losses { loss += l }
         afterBackward?(model)
         // GradScaler's unscale_: the gradients of S·loss divided by S (an ∞ or NaN stays one).
         if lossScale != 1 { Buffers.scaleParallel(model.grads.pointer, 1 / lossScale, count: model.grads.count) }
         // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
-        var report = telemetry.flatMap { $0.isDue(step: step + 1) ? $0.beginStep(model: model, step: step + 1) : nil }
+        var report = telemetry.flatMap { _ in telemetryDue ? telemetry!.beginStep(model: model, step: step + 1) : nil }
         // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
-        let norm = GradientClipping.norm(model.grads)
+        let norm = dataParallel?.gradientNorm(model.grads) ?? GradientClipping.norm(model.grads)
         let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)
         var skipped = !loss.isFinite || !norm.isFinite
         // An overflow of the scaled gradients (the loss itself finite) is the scaler's business.
@@ -166,9 +177,12 @@ public final class Trainer {
             // Weights loaded or changed from outside since the last update: the optimizer's
             // running bounds on them no longer hold.
             if model.parameterVersion != boundsVersion { optimizer.invalidateBounds() }
+            let sharded = dataParallel?.sharding != nil
             if optimizer.checkedUpdate(params: model.params, grads: model.grads, lr: lr, gradScale: clipScale, gradNorm: norm,
-                                       clearingGradients: true) {
-                gradientsCleared = true
+                                       clearingGradients: true, agree: sharded ? { [dataParallel] in dataParallel!.allAgree($0) } : nil) {
+                dataParallel?.gatherShards(model.params)
+                // The optimizer cleared only its shard of the gradients: the rest still holds this rank's partial sums.
+                gradientsCleared = !sharded
                 model.parameterVersion += 1
                 boundsVersion = model.parameterVersion
             } else {
@@ -228,6 +242,30 @@ public final class Trainer {
     }
 
     public var isFinished: Bool { step >= config.maxIters }
+
+    /// AdamW's whole m and v, as the optimizer file holds them: the optimizer's own buffers, or
+    /// under ZeRO-1 the shards gathered by `gatherMoments`.
+    public var wholeMoments: (m: FloatBuffer, v: FloatBuffer) {
+        if let gatheredMoments { return gatheredMoments }
+        precondition(optimizer.shard.count == model.params.count, "ZeRO-1: gatherMoments() before reading the whole moments")
+        return (optimizer.m, optimizer.v)
+    }
+
+    /// Under ZeRO-1, collects every rank's shard of m and v (a collective: every rank calls it at
+    /// the same point, whether or not it writes the file); otherwise nothing.
+    public func gatherMoments() {
+        guard let parallel = dataParallel, let sharding = parallel.sharding else { return }
+        let shard = sharding.shards[parallel.rank]
+        let m = FloatBuffer(count: model.params.count), v = FloatBuffer(count: model.params.count)
+        (m.pointer + shard.lowerBound).update(from: optimizer.m.pointer, count: shard.count)
+        (v.pointer + shard.lowerBound).update(from: optimizer.v.pointer, count: shard.count)
+        parallel.gatherShards(m)
+        parallel.gatherShards(v)
+        gatheredMoments = (m, v)
+    }
+
+    /// Gives back the memory `gatherMoments` took.
+    public func releaseGatheredMoments() { gatheredMoments = nil }
 }
 
 public enum TrainingError: Error, CustomStringConvertible, Equatable {

@@ -163,7 +163,12 @@ public final class TrainingRun {
     /// Returns why it failed, or nil.
     @discardableResult
     private func saveCheckpoint(_ emit: (Event) -> Void) -> String? {
-        guard let recorder, trainer.step > 0, savedStep != trainer.step else { return nil }
+        guard trainer.step > 0 else { return nil }
+        // Under ZeRO-1 every rank reaches this point together and takes part in gathering the
+        // optimizer state, whether or not it writes the file.
+        trainer.gatherMoments()
+        defer { trainer.releaseGatheredMoments() }
+        guard let recorder, savedStep != trainer.step else { return nil }
         let info: CheckpointInfo
         do {
             info = try recorder.saveCheckpoint(trainer, evaluation: lastEvaluation)
