@@ -48,6 +48,8 @@ public final class GPT {
     var lastTargets: [Int32] = []
     var lastDropoutSeed: UInt64 = 0
     var lastTraining = false
+    /// The loss scale whose head gradient the last forward pass already added (see `forward`).
+    var headGradientTaken: Float?
 
     /// Precision of the matrix products (see `MixedPrecision.swift`): float32, or 16-bit operands
     /// with float32 accumulation as `torch.autocast`. Master weights and gradients stay float32.
@@ -118,9 +120,16 @@ public final class GPT {
     /// `memoryOptions` decide what is kept for the backward pass; `keepAttentionMaps` overrides
     /// them for this pass (standard attention, nothing recomputed), so `attentionWeights(layer:)`
     /// can read every layer's P afterwards.
+    ///
+    /// `headGradientScale`: the `lossScale` of the `backward()` that will follow. Under activation
+    /// checkpointing the head keeps one chunk of logits at a time, so the backward pass would
+    /// compute all B·T×V logits a second time (at GPT-2's vocabulary about a third of a forward
+    /// pass); with the scale known, each chunk's gradient is taken while its probabilities are
+    /// at hand — the same operations in the same order, so the same bits.
     @discardableResult
     public func forward(tokens: [Int32], targets: [Int32]?, batch: Int, seqLen: Int,
-                        training: Bool = false, dropoutSeed: UInt64 = 0, keepAttentionMaps: Bool = false) -> Float? {
+                        training: Bool = false, dropoutSeed: UInt64 = 0, keepAttentionMaps: Bool = false,
+                        headGradientScale: Float? = nil) -> Float? {
         precondition(seqLen >= 1 && seqLen <= config.blockSize, "sequence longer than block_size")
         precondition(tokens.count == batch * seqLen && (targets == nil || targets!.count == batch * seqLen))
         if let format = dtype.halfFormat {
@@ -142,6 +151,7 @@ public final class GPT {
         lastTargets = targets ?? []
         lastDropoutSeed = dropoutSeed
         lastTraining = training
+        headGradientTaken = nil
 
         tokens.withUnsafeBufferPointer { tok in
             Embedding.forward(out: a.encoded, tokens: tok.baseAddress!, wte: p + layout.wte,
@@ -162,14 +172,17 @@ public final class GPT {
                            rows: bt, inFeatures: c, outFeatures: v, pool: pool)
             return nil
         }
+        let takeHeadGradient = a.headRows < bt ? headGradientScale : nil
         targets.withUnsafeBufferPointer { tg in
             forEachHeadChunk(a) { r0, rows in
                 Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
                                rows: rows, inFeatures: c, outFeatures: v, pool: pool)
                 CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits, targets: tg.baseAddress! + r0,
                                      rows: rows, vocab: v, pool: pool)
+                if let scale = takeHeadGradient { headBackward(a, rows: r0..<(r0 + rows), targets: tg.baseAddress! + r0, lossScale: scale) }
             }
         }
+        headGradientTaken = takeHeadGradient
         var total: Double = 0
         for r in 0..<bt { total += Double(a.losses[r]) }
         return Float(total / Double(bt))
@@ -291,23 +304,26 @@ public final class GPT {
         let seed = lastDropoutSeed
 
         // Head: ∂L/∂logits overwrites the probabilities — chunk by chunk under checkpointing,
-        // each chunk's logits and probabilities recomputed first.
+        // each chunk's logits and probabilities recomputed first (unless the forward pass took
+        // the head's gradient already).
         let wT = UnsafePointer(weightsT.pointer)
         let chunked = a.headRows < bt
-        lastTargets.withUnsafeBufferPointer { tg in
-            forEachHeadChunk(a) { r0, rows in
-                if chunked {
-                    Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
-                                   rows: rows, inFeatures: c, outFeatures: v, pool: pool)
-                    CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits,
-                                         targets: tg.baseAddress! + r0, rows: rows, vocab: v, pool: pool)
+        if let taken = headGradientTaken {
+            precondition(taken == lossScale, "forward(headGradientScale: \(taken)) then backward(lossScale: \(lossScale))")
+        } else {
+            lastTargets.withUnsafeBufferPointer { tg in
+                forEachHeadChunk(a) { r0, rows in
+                    if chunked {
+                        Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
+                                       rows: rows, inFeatures: c, outFeatures: v, pool: pool)
+                        CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits,
+                                             targets: tg.baseAddress! + r0, rows: rows, vocab: v, pool: pool)
+                    }
+                    headBackward(a, rows: r0..<(r0 + rows), targets: tg.baseAddress! + r0, lossScale: lossScale)
                 }
-                CrossEntropy.backward(dlogits: a.probs, probs: a.probs, targets: tg.baseAddress! + r0, rows: rows, vocab: v,
-                                      scale: lossScale / Float(bt), pool: pool)
-                Linear.backward(dinp: a.dln + r0 * c, dweight: g + layout.wte, dbias: nil, dout: a.probs, inp: a.lnf + r0 * c,
-                                weight: p + layout.wte, rows: rows, inFeatures: c, outFeatures: v, pool: pool)
             }
         }
+        headGradientTaken = nil
         let lastResidual = layout.blocks.isEmpty ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[config.nLayer - 1].residual3)
         a.dresidual.update(repeating: 0, count: bt * c)
         LayerNorm.backward(dinp: a.dresidual, dweight: g + layout.lnfWeight, dbias: layout.lnfBias.map { g + $0 },
@@ -317,7 +333,9 @@ public final class GPT {
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let blk = layout.blocks[l], la = a.layers[l]
             let blockInput = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
-            if a.options.activationCheckpointing {
+            // The blocks share one set of internals under checkpointing, and the forward pass
+            // left the last block's in it: only the blocks below need recomputing.
+            if a.options.activationCheckpointing && l < config.nLayer - 1 {
                 forwardBlock(l, input: blockInput, a, dropout: dropout, dropoutSeed: seed)
             }
             // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
@@ -361,6 +379,17 @@ public final class GPT {
             Embedding.backward(dwte: g + layout.wte, dwpe: layout.wpe.map { g + $0 }, dout: a.dresidual,
                                tokens: tok.baseAddress!, batch: batch, seqLen: seqLen, channels: c, pool: pool)
         }
+    }
+
+    /// ∂(lossScale · loss)/∂ of the head for `rows`, from their probabilities in `a.probs`
+    /// (overwritten by ∂L/∂logits): into ∂ln_f-output `a.dln` and the tied `wte` gradient.
+    private func headBackward(_ a: Activations, rows: Range<Int>, targets: UnsafePointer<Int32>, lossScale: Float) {
+        let c = config.nEmbd, v = config.vocabSize, bt = a.batch * a.seqLen
+        CrossEntropy.backward(dlogits: a.probs, probs: a.probs, targets: targets, rows: rows.count, vocab: v,
+                              scale: lossScale / Float(bt), pool: pool)
+        Linear.backward(dinp: a.dln + rows.lowerBound * c, dweight: grads.pointer + layout.wte, dbias: nil, dout: a.probs,
+                        inp: a.lnf + rows.lowerBound * c, weight: params.pointer + layout.wte,
+                        rows: rows.count, inFeatures: c, outFeatures: v, pool: pool)
     }
 
     /// The gradient entering a residual branch: ∂L/∂(residual out) passed through the branch's

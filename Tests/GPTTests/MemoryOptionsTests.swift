@@ -7,7 +7,8 @@ import Kernels
     static let config = GPTConfig(vocabSize: 23, blockSize: 70, nLayer: 3, nHead: 2, nEmbd: 16, bias: true, dropout: 0.2)
 
     /// Loss and every gradient of one training step with `options`.
-    static func step(_ options: MemoryOptions, seqLen: Int = 70, config: GPTConfig = config) throws -> (loss: Float, grads: [Float]) {
+    static func step(_ options: MemoryOptions, seqLen: Int = 70, config: GPTConfig = config,
+                     headInForward: Bool = false) throws -> (loss: Float, grads: [Float]) {
         let model = try randomModel(config)
         model.memoryOptions = options
         var rng = RandomNumbers(seed: 3)
@@ -16,8 +17,11 @@ import Kernels
         let targets = (0..<n).map { _ in Int32(rng.next() % 23) }
         model.zeroGradients()
         let loss = try #require(model.forward(tokens: tokens, targets: targets, batch: 2, seqLen: seqLen,
-                                              training: true, dropoutSeed: 99))
-        model.backward()
+                                              training: true, dropoutSeed: 99, headGradientScale: headInForward ? 0.5 : nil))
+        // Under a chunked head the forward pass itself has added the head's part of ∂wte.
+        if headInForward { #expect(model.gradient("transformer.wte.weight")!.contains { $0 != 0 }) }
+        model.backward(lossScale: headInForward ? 0.5 : 1)
+        if headInForward { Buffers.scale(model.grads.pointer, 2, model.grads.count) }
         return (loss, model.grads.array)
     }
 
@@ -36,6 +40,13 @@ import Kernels
         let recomputed = try Self.step(MemoryOptions(activationCheckpointing: true), seqLen: 600, config: long)
         #expect(stored.loss == recomputed.loss)
         #expect(stored.grads == recomputed.grads)
+        // The trainer's way: each chunk's head gradient taken in the forward pass, not recomputed
+        // (at scale ½, then doubled: exact in binary, and a wrong scale would show).
+        let deep = GPTConfig(vocabSize: 23, blockSize: 600, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0.1)
+        let reference = try Self.step(.standard, seqLen: 600, config: deep)
+        let inForward = try Self.step(MemoryOptions(activationCheckpointing: true), seqLen: 600, config: deep, headInForward: true)
+        #expect(reference.loss == inForward.loss)
+        #expect(reference.grads == inForward.grads)
     }
 
     @Test func fusedAttentionAgreesToFloatRounding() throws {

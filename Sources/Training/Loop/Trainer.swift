@@ -151,7 +151,8 @@ public final class Trainer {
             if micro > mine.lowerBound { microBatchGradients.stash(model.grads) }
             let seed = Dropout.hash(UInt64(config.seed), UInt64(step * accum + micro))
             let l = model.forward(tokens: batch.inputs, targets: batch.targets, batch: config.batchSize,
-                                  seqLen: config.blockSize, training: true, dropoutSeed: seed) ?? .nan
+                                  seqLen: config.blockSize, training: true, dropoutSeed: seed,
+                                  headGradientScale: lossScale / Float(accum)) ?? .nan
             losses[micro] = l / Float(accum)
             model.backward(lossScale: lossScale / Float(accum))
         }
