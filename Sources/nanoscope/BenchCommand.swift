@@ -23,6 +23,7 @@ struct BenchCommand: ParsableCommand {
           nanoscope bench --gemm --kernel all              # … with every kernel family this machine runs
           nanoscope bench --peak                           # this core's FP32 FMA peak
           nanoscope bench --kernel avx2 --reference ../shared/reference/torch_gpt.py
+          nanoscope bench --ranks 2 Samples/shakespeare-char-large.toml --batch_size=32 --gradient_accumulation_steps=2 --iters 5 --warmup 1
 
         Every figure states the ISA, the kernel family, and its fraction of this core's FMA peak
         measured in the same run. --kernel (or the environment variable NANOSCOPE_KERNEL, which
@@ -71,6 +72,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --scaling: only these shapes (comma-separated: baby, large, gpt2-small).")
     var shapes: String?
 
+    @Option(help: "Data parallelism (MPI build): one process on every core against N ranks × 1 thread under mpirun, over shared memory and TCP, alternating.")
+    var ranks: Int?
+
     @Flag(help: "End with one JSON line: median_ms_per_iter, tokens_per_s, peak_rss_mb.")
     var json = false
 
@@ -94,6 +98,12 @@ struct BenchCommand: ParsableCommand {
             return
         }
         var (cfg, _) = try resolve()
+        if let ranks {
+            if ranks < 2 { fail("--ranks = \(ranks) must be at least 2") }
+            DistributedBenchmark(ranks: ranks, iters: iters, warmup: warmup, repeats: repeats,
+                                 configArguments: options.passedOn, tokensPerStep: cfg.tokensPerStep).run()
+            return
+        }
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)

@@ -19,6 +19,11 @@ struct ConfigOptions: ParsableArguments {
                                  valueName: "config.toml | --key=value"))
     var configAndFlags: [String] = []
 
+    /// The options as given, for a command that starts `train` with the same run (`bench --ranks`).
+    var passedOn: [String] {
+        (data.map { ["--data", $0] } ?? []) + sets.flatMap { ["--set", $0] } + configAndFlags
+    }
+
     /// The config file named on the command line, if any: the one word not taken as a flag's value.
     var config: String? { try? split().config }
 

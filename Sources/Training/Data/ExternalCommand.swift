@@ -27,18 +27,20 @@ public enum ExternalCommand {
     /// Output beyond this is an error rather than memory: everything run here prints little.
     static let outputLimit = 64 << 20
 
-    /// Runs `arguments[0]` (looked up in `PATH`) with the rest as its arguments and waits for it.
+    /// Runs `arguments[0]` (a path, or a name looked up in `PATH`) with the rest as its arguments and waits for it.
     /// `mergingErrors` interleaves standard error into `output`, as `2>&1` would.
     public static func run(_ arguments: [String], mergingErrors: Bool = false) async throws(LaunchError) -> Result {
         guard let name = arguments.first else { throw LaunchError(description: "no program given") }
         let rest = Arguments(Array(arguments.dropFirst()))
+        // `.name` searches PATH and refuses a path; a program given by its path runs from there.
+        let executable: Executable = name.contains("/") ? .path(.init(name)) : .name(name)
         do {
             if mergingErrors {
-                let r = try await Subprocess.run(.name(name), arguments: rest, input: .none,
+                let r = try await Subprocess.run(executable, arguments: rest, input: .none,
                                                  output: .string(limit: outputLimit), error: .combinedWithOutput)
                 return Result(status: r.terminationStatus.shellStatus, output: r.standardOutput, errorOutput: "")
             }
-            let r = try await Subprocess.run(.name(name), arguments: rest, input: .none,
+            let r = try await Subprocess.run(executable, arguments: rest, input: .none,
                                              output: .string(limit: outputLimit), error: .string(limit: outputLimit))
             return Result(status: r.terminationStatus.shellStatus, output: r.standardOutput, errorOutput: r.standardError)
         } catch {
