@@ -128,6 +128,8 @@ extension TrainCommand {
                 try runHeadless(training)
             }
             if let summary = parallel.summary { printErr(summary) }
+            // Each rank holds the same buffers, except under ZeRO-1 its shard of AdamW's moments.
+            printErr(String(format: "peak resident memory of rank 0: %.1f MB", peakRSSMegabytes()))
         } else {
             signal(SIGINT, SIG_IGN)  // Ctrl-C reaches rank 0, which stops everyone at a step boundary
             do { try training.run(next: { .proceed }, emit: { _ in }) } catch { Foundation.exit(1) }
