@@ -70,7 +70,8 @@ import Testing
         try await tmux.waitFor("the probe input line") { $0.contains("probe›") }
         try await tmux.type("the king sat.")  // characters of the generated corpus
         try await tmux.press("Enter")
-        try await tmux.waitFor("the new probe's labels") { $0.contains("the·king·sat.") }
+        // A short probe is magnified: two columns per token, its characters spaced along the top.
+        try await tmux.waitFor("the new probe's labels") { $0.contains("t h e · k i n g · s a t .") }
 
         // Quit: confirm, the trainer stops, the program ends.
         try await tmux.press("q")

@@ -30,6 +30,9 @@ public enum Action: Hashable, Sendable {
     case nextHead
     case previousHead
     case editProbe
+    /// The attention cursor (or, in the logit lens, its position) moved by a query row / key column.
+    case moveCursor(rows: Int, columns: Int)
+    case cycleAttentionScaling
     // Sampling console
     case nextSlider
     case previousSlider
@@ -146,6 +149,16 @@ public enum Keymap {
         KeyBinding(keys: [.character("}")], action: .nextHead, scope: .attentionPane, summary: "next head",
                    hint: "head", hintKeys: "{ }"),
         KeyBinding(keys: [.character("{")], action: .previousHead, scope: .attentionPane, summary: "previous head"),
+        KeyBinding(keys: [.left, .character("h")], action: .moveCursor(rows: 0, columns: -1), scope: .attentionPane,
+                   summary: "cursor: an earlier key (the cell is read above the map)", hint: "cursor", hintKeys: "←↑↓→"),
+        KeyBinding(keys: [.right, .character("l")], action: .moveCursor(rows: 0, columns: 1), scope: .attentionPane,
+                   summary: "cursor: a later key"),
+        KeyBinding(keys: [.up, .character("k")], action: .moveCursor(rows: -1, columns: 0), scope: .attentionPane,
+                   summary: "cursor: an earlier query"),
+        KeyBinding(keys: [.down, .character("j")], action: .moveCursor(rows: 1, columns: 0), scope: .attentionPane,
+                   summary: "cursor: a later query"),
+        KeyBinding(keys: [.character("g")], action: .cycleAttentionScaling, scope: .attentionPane,
+                   summary: "colour scale: P / P per row's max / log₁₀ P", hint: "scale"),
         KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
                    summary: "type another probe text (Enter runs it)", hint: "probe", needsTraining: true),
 

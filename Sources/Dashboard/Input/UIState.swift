@@ -37,10 +37,34 @@ public struct GradientsViewState: Equatable, Sendable {
     public init() {}
 }
 
+/// How the attention heatmap maps P to colour. Linear P leaves a long probe's map mostly dark
+/// (each row's mass spreads over up to T keys); per row or on a log axis the pattern shows.
+public enum AttentionScaling: Int, CaseIterable, Sendable {
+    /// P on 0…1.
+    case linear
+    /// P divided by the largest weight of its query row: every row's strongest key is bright.
+    case perRow
+    /// log₁₀ P on −3…0: a thousandth of the mass is still visible.
+    case log
+
+    public var name: String {
+        switch self {
+        case .linear: "P"
+        case .perRow: "P/row max"
+        case .log: "log₁₀ P"
+        }
+    }
+}
+
 /// View settings of the Attention pane.
 public struct AttentionViewState: Equatable, Sendable {
     public var layer = 0
     public var head = 0
+    /// The cell the cursor reads: query position (row) and key position (column), kept causal
+    /// (column ≤ row) by the reducer.
+    public var cursorRow = 0
+    public var cursorColumn = 0
+    public var scaling: AttentionScaling = .linear
 
     public init() {}
 }
@@ -130,6 +154,8 @@ public struct SelectionLimits: Equatable, Sendable {
     public var generatedTokens = 0
     /// The run's length in steps (0: unknown): the loss pane's zoom stops there.
     public var maxSteps = 0
+    /// Tokens of the probe (the attention cursor's range; nil: unknown, no limit).
+    public var probeLength: Int?
     /// Wrapped lines of the console's text and how many show (its scroll range).
     public var textLines = 0
     public var textRows = 0
@@ -142,6 +168,7 @@ public struct SelectionLimits: Equatable, Sendable {
         self.init(tensors: snapshot.telemetry?.tensors.count, layers: snapshot.attention?.layers,
                   heads: snapshot.attention?.heads)
         maxSteps = max(snapshot.maxSteps, snapshot.steps.last?.step ?? 0)
+        probeLength = snapshot.attention?.size
     }
 }
 
