@@ -18,6 +18,8 @@ import TerminalUI
         case expandedLoss = "expanded-loss", expandedGradients = "expanded-gradients"
         case expandedAttention = "expanded-attention", expandedSampling = "expanded-sampling"
         case expandedCheckpoints = "expanded-checkpoints"
+        /// The Attention pane's logit lens (`v`), the cursor on position 5.
+        case logitLens = "logit-lens"
 
         var ui: UIState {
             var ui = UIState()
@@ -30,6 +32,7 @@ import TerminalUI
             case .expandedAttention: ui.focus = .attention; ui.expanded = true
             case .expandedSampling: ui.focus = .sampling; ui.expanded = true
             case .expandedCheckpoints: ui.focus = .checkpoints; ui.expanded = true
+            case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
             }
             return ui
         }
@@ -82,6 +85,9 @@ import TerminalUI
 /// `insightSnapshot()` (600 of 2000 steps, telemetry, attention) with a checkpoint written.
 func goldenSnapshot() -> TrainingSnapshot {
     var s = insightSnapshot()
+    var maps = s.attention!
+    maps.lens = sampleLens(maps)
+    s.attention = maps
     s.lastCheckpoint = "/runs/shakespeare-char/checkpoints/step-000600.safetensors"
     return s
 }

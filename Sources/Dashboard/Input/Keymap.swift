@@ -33,6 +33,7 @@ public enum Action: Hashable, Sendable {
     /// The attention cursor (or, in the logit lens, its position) moved by a query row / key column.
     case moveCursor(rows: Int, columns: Int)
     case cycleAttentionScaling
+    case toggleLens
     // Sampling console
     case nextSlider
     case previousSlider
@@ -159,6 +160,8 @@ public enum Keymap {
                    summary: "cursor: a later query"),
         KeyBinding(keys: [.character("g")], action: .cycleAttentionScaling, scope: .attentionPane,
                    summary: "colour scale: P / P per row's max / log₁₀ P", hint: "scale"),
+        KeyBinding(keys: [.character("v")], action: .toggleLens, scope: .attentionPane,
+                   summary: "attention maps / logit lens (each layer's top-1 guess at the cursor's row)", hint: "lens"),
         KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
                    summary: "type another probe text (Enter runs it)", hint: "probe", needsTraining: true),
 

@@ -65,6 +65,8 @@ public struct AttentionViewState: Equatable, Sendable {
     public var cursorRow = 0
     public var cursorColumn = 0
     public var scaling: AttentionScaling = .linear
+    /// The pane shows the logit lens (`v`) instead of the maps; it reads the cursor's query position.
+    public var showLens = false
 
     public init() {}
 }

@@ -132,6 +132,7 @@ struct AttentionPane: Widget {
 
     var trailingTitle: String {
         guard let maps = snapshot.attention else { return "" }
+        if view.showLens { return "logit lens · step \(maps.step)" }
         let (layer, head) = chosen(maps)
         return "layer \(layer + 1)/\(maps.layers) · head \(head + 1)/\(maps.heads) · step \(maps.step)"
     }
@@ -148,6 +149,10 @@ struct AttentionPane: Widget {
         }
         let (layer, head) = chosen(maps)
         let (row, column) = cursor(maps)
+        if view.showLens {
+            LogitLensPane(lens: maps.lens, position: row, palette: palette).render(into: &buffer, area: inner)
+            return
+        }
         var body = inner
         if inner.height >= 5 {
             let (top, rest) = body.splitTop(1)
@@ -294,7 +299,7 @@ struct AttentionPane: Widget {
         }
         x += width
         x += buffer.write(TextFit.words(" \(high)", width: max(0, area.maxX - x)), x: x, y: area.y, palette.label)
-        let hint = "  g: scale · p: new probe"
+        let hint = "  g: scale · v: lens · p: new probe"
         if area.maxX - x >= TextFit.width(hint) { buffer.write(hint, x: x, y: area.y, palette.muted) }
     }
 }
