@@ -7,6 +7,7 @@ public enum Action: Hashable, Sendable {
     /// Ctrl-C: quit without the confirmation prompt (and, while saving, stop waiting).
     case interrupt
     case toggleHelp
+    case toggleModelCard
     case closeOverlay
     case scrollDown
     case scrollUp
@@ -227,6 +228,8 @@ public enum Keymap {
         KeyBinding(keys: [.character("c")], action: .focusCheckpoints, scope: .global,
                    summary: "focus the checkpoint browser", hint: "checkpoints"),
         KeyBinding(keys: [.character("t")], action: .nextTheme, scope: .global, summary: "next colour theme", hint: "theme"),
+        KeyBinding(keys: [.character("i")], action: .toggleModelCard, scope: .global,
+                   summary: "model card: parameters, config, tokenizer, data, tokens seen, memory (again closes)"),
         KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, scope: .global,
                    summary: "show this help", hint: "help"),
         KeyBinding(keys: [.escape], action: .closeOverlay, scope: .global, summary: "restore an expanded pane"),

@@ -223,6 +223,8 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
         s.attention.head = moved(s.attention.head, by: -1, within: limits.heads)
     case .moveCursor(let rows, let columns):
         moveAttentionCursor(&s.attention, rows: rows, columns: columns, probeLength: limits.probeLength)
+    case .toggleModelCard:
+        s.showModelCard.toggle()
     case .toggleLens:
         s.attention.showLens.toggle()
     case .cycleAttentionScaling:

@@ -220,6 +220,8 @@ public struct UIState: Equatable, Sendable {
     /// The focused pane fills the whole body.
     public var expanded = false
     public var showHelp = false
+    /// The model card overlay (`i`).
+    public var showModelCard = false
     /// First help line shown, for terminals shorter than the help text.
     public var helpScroll = 0
     public var confirmingQuit = false
