@@ -85,7 +85,6 @@ private enum Reversal {
         snapshot.state = .running
         snapshot.attention = maps
         let palette = Palette(theme: .builtInDefault, monochrome: false)
-        let scale = palette.theme.heatScale
         for head in 0..<maps.heads {
             // The model's own P for the probe, straight from its forward pass.
             Self.model.forward(tokens: try Reversal.tokenizer.encode(Self.probeText), targets: nil, batch: 1, seqLen: t)
@@ -97,29 +96,31 @@ private enum Reversal {
                 }
             }
 
-            // And the cells on screen: one column per token, two query rows per cell (fg upper, bg lower).
+            // And the cells on screen: an 11-token probe is magnified, each token a block of
+            // cells painted in the viridis colour of the model's P, the future left empty.
             var view = AttentionViewState()
             view.head = head
+            view.cursorRow = 7; view.cursorColumn = 2
             var buffer = CellBuffer(width: 80, height: 20)
             let pane = AttentionPane(snapshot: snapshot, view: view, focused: true, palette: palette)
             pane.render(into: &buffer, area: buffer.area)
             let background = buffer[0, 0].bg  // the pane's own fill
-            let origin = (x: 1 + 2, y: 1 + 1)  // inside the border, after the row labels and the column-label row
-            #expect(buffer.line(1).contains("qwert|trewq"), "column labels")
-            for cellRow in 0..<((t + 1) / 2) {
+            // Inside the border: the readout row, then the map (the legend takes the last row).
+            let g = AttentionPane.geometry(tokens: maps.tokens, width: 78 * 3 / 5, height: 18 - 2, monochrome: false)
+            #expect(g.cellHeight >= 1 && g.cellWidth >= 2, "magnified: \(g)")
+            let origin = (x: 1 + g.gutter, y: 1 + 1 + g.header)
+            #expect(buffer.line(2).contains("q w e r t | t r e w q"), "column labels, one token per block")
+            // The cursor reads the model's own softmax value for query 7, key 2, to four decimals.
+            let expected = String(format: "%.4f", Double(own[7 * t + 2]))
+            #expect(buffer.line(1).contains("query 'r' @7 → key 'e' @2: \(expected)"), "\(buffer.line(1))")
+            for r in 0..<t {
                 for c in 0..<t {
-                    let cell = buffer[origin.x + c, origin.y + cellRow]
-                    let upper = 2 * cellRow, lower = 2 * cellRow + 1
-                    func color(_ row: Int) -> Color { .rgb(scale.color(at: Double(own[row * t + c]))) }
-                    if c <= upper {
-                        #expect(cell.scalar == "▀" && cell.fg == color(upper))
-                        if lower < t { #expect(cell.bg == color(lower)) }
-                    } else if lower < t && c <= lower {
-                        // Only the lower query sees this key: the upper half stays empty.
-                        #expect(cell.scalar == "▄" && cell.fg == color(lower) && cell.bg == background)
+                    // The block's right column (its left one may hold the cursor's mark).
+                    let cell = buffer[origin.x + c * g.cellWidth + g.cellWidth - 1, origin.y + r * g.cellHeight]
+                    if c <= r {
+                        #expect(cell.bg == .rgb(AttentionPane.scale.color(at: Double(own[r * t + c]))))
                     } else {
-                        // Above the diagonal: the causal mask, left empty.
-                        #expect(cell.scalar == " " && cell.bg == background)
+                        #expect(cell.bg == background, "above the diagonal: the causal mask, left empty")
                     }
                 }
             }

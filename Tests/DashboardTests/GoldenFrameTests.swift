@@ -18,6 +18,10 @@ import TerminalUI
         case expandedLoss = "expanded-loss", expandedGradients = "expanded-gradients"
         case expandedAttention = "expanded-attention", expandedSampling = "expanded-sampling"
         case expandedCheckpoints = "expanded-checkpoints"
+        /// The Attention pane's logit lens (`v`), the cursor on position 5.
+        case logitLens = "logit-lens"
+        /// The model card overlay (`i`).
+        case modelCard = "model-card"
 
         var ui: UIState {
             var ui = UIState()
@@ -30,6 +34,8 @@ import TerminalUI
             case .expandedAttention: ui.focus = .attention; ui.expanded = true
             case .expandedSampling: ui.focus = .sampling; ui.expanded = true
             case .expandedCheckpoints: ui.focus = .checkpoints; ui.expanded = true
+            case .modelCard: ui.showModelCard = true
+            case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
             }
             return ui
         }
@@ -82,6 +88,10 @@ import TerminalUI
 /// `insightSnapshot()` (600 of 2000 steps, telemetry, attention) with a checkpoint written.
 func goldenSnapshot() -> TrainingSnapshot {
     var s = insightSnapshot()
+    var maps = s.attention!
+    maps.lens = sampleLens(maps)
+    s.attention = maps
+    s.modelCard = ModelCardTests.card
     s.lastCheckpoint = "/runs/shakespeare-char/checkpoints/step-000600.safetensors"
     return s
 }

@@ -62,3 +62,22 @@ func insightSnapshot(steps: Int = 600) -> TrainingSnapshot {
     s.attention = sampleAttention(step: steps)
     return s
 }
+
+/// A logit lens over `maps`' tokens for three rows (emb, h.0, h.1): row r predicts the next token
+/// from r + 1 positions on, with probability 0.3 · (r + 1); the target's rank where wrong is 9, 6, 3.
+func sampleLens(_ maps: AttentionMaps) -> LogitLens {
+    let t = maps.size, names = ["emb", "h.0", "h.1"]
+    var top: [Int32] = [], p: [Float] = [], labels: [String] = [], ranks: [Int32] = [], loss: [Float] = []
+    for r in 0..<names.count {
+        for pos in 0..<t {
+            let right = pos + 1 < t && pos > r
+            labels.append(right ? maps.tokens[pos + 1] : "e")
+            top.append(Int32(pos % 7))
+            p.append(0.3 * Float(r + 1))
+            ranks.append(pos + 1 < t ? (right ? 1 : Int32(9 - 3 * r)) : 0)
+            loss.append(pos + 1 < t ? (right ? -log(0.3 * Float(r + 1)) : 3.5 - Float(r)) : .nan)
+        }
+    }
+    return LogitLens(step: maps.step, tokens: maps.tokens, layerNames: names, topToken: top, topProbability: p,
+                     topLabel: labels, targetRank: ranks, loss: loss)
+}

@@ -143,9 +143,12 @@ private func focused(_ pane: PaneID, expanded: Bool = false) -> UIState {
     @Test func tokensLabelTheMapWithALegend() {
         let frame = render(120, 40, ui: focused(.attention, expanded: true))
         let lines = frame.lines
-        #expect(lines[3].contains("First·Citizen:⏎Before·we·proceed"), "column labels")
-        #expect(lines[4].hasPrefix("┃Fi▀"), "row labels: two query tokens per cell row")
-        #expect(lines[7].hasPrefix("┃Ci"))
+        // 33 one-character tokens in 35 rows: a square of two columns by one row per token,
+        // labelled on both edges.
+        #expect(lines[3].contains("query 'F' @0 → key 'F' @0: 1.0000"), "the cursor's readout")
+        #expect(lines[4].contains("F i r s t · C i t i z e n : ⏎ B e f o r e · w e · p r o c e e d"), "column labels")
+        #expect(lines[5].hasPrefix("┃F "), "row labels: one query token per row")
+        #expect(lines[11].hasPrefix("┃C "))
         #expect(text(frame).contains("P 0 ████████████ 1"))
         // Small multiples of all four heads of the layer, the chosen one marked.
         for h in 1...4 { #expect(lines[3].contains("h\(h)") || text(frame).contains(" h\(h) ")) }
@@ -203,7 +206,7 @@ private func focused(_ pane: PaneID, expanded: Bool = false) -> UIState {
         let gradients = sections.first { $0.title == "Gradients pane" }?.lines.map(\.keys) ?? []
         let attention = sections.first { $0.title == "Attention pane" }?.lines.map(\.keys) ?? []
         #expect(gradients == ["↓ j", "↑ k", "v"])
-        #expect(attention == ["]", "[", "}", "{", "p"])
+        #expect(attention == ["]", "[", "}", "{", "← h", "→ l", "↑ k", "↓ j", "g", "v", "p"])
         #expect(sections.contains { $0.title.hasPrefix("Typing a probe") })
     }
 

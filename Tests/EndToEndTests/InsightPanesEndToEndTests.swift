@@ -70,7 +70,11 @@ import Testing
         try await tmux.waitFor("the probe input line") { $0.contains("probe›") }
         try await tmux.type("the king sat.")  // characters of the generated corpus
         try await tmux.press("Enter")
-        try await tmux.waitFor("the new probe's labels") { $0.contains("the·king·sat.") }
+        // A short probe is magnified (13 tokens: 4 columns × 2 rows each), its characters spaced along the top.
+        try await tmux.waitFor("the new probe's labels") { $0.contains("t   h   e   ·   k   i   n   g   ·   s   a   t   .") }
+        // The cursor reads a cell of the new probe's map.
+        try await tmux.press("j")
+        try await tmux.waitFor("the cursor's readout") { $0.contains("query 'h' @1 → key 't' @0: ") }
 
         // Quit: confirm, the trainer stops, the program ends.
         try await tmux.press("q")

@@ -7,6 +7,7 @@ public enum Action: Hashable, Sendable {
     /// Ctrl-C: quit without the confirmation prompt (and, while saving, stop waiting).
     case interrupt
     case toggleHelp
+    case toggleModelCard
     case closeOverlay
     case scrollDown
     case scrollUp
@@ -30,6 +31,10 @@ public enum Action: Hashable, Sendable {
     case nextHead
     case previousHead
     case editProbe
+    /// The attention cursor (or, in the logit lens, its position) moved by a query row / key column.
+    case moveCursor(rows: Int, columns: Int)
+    case cycleAttentionScaling
+    case toggleLens
     // Sampling console
     case nextSlider
     case previousSlider
@@ -146,6 +151,18 @@ public enum Keymap {
         KeyBinding(keys: [.character("}")], action: .nextHead, scope: .attentionPane, summary: "next head",
                    hint: "head", hintKeys: "{ }"),
         KeyBinding(keys: [.character("{")], action: .previousHead, scope: .attentionPane, summary: "previous head"),
+        KeyBinding(keys: [.left, .character("h")], action: .moveCursor(rows: 0, columns: -1), scope: .attentionPane,
+                   summary: "cursor: an earlier key (the cell is read above the map)", hint: "cursor", hintKeys: "←↑↓→"),
+        KeyBinding(keys: [.right, .character("l")], action: .moveCursor(rows: 0, columns: 1), scope: .attentionPane,
+                   summary: "cursor: a later key"),
+        KeyBinding(keys: [.up, .character("k")], action: .moveCursor(rows: -1, columns: 0), scope: .attentionPane,
+                   summary: "cursor: an earlier query"),
+        KeyBinding(keys: [.down, .character("j")], action: .moveCursor(rows: 1, columns: 0), scope: .attentionPane,
+                   summary: "cursor: a later query"),
+        KeyBinding(keys: [.character("g")], action: .cycleAttentionScaling, scope: .attentionPane,
+                   summary: "colour scale: P / P per row's max / log₁₀ P", hint: "scale"),
+        KeyBinding(keys: [.character("v")], action: .toggleLens, scope: .attentionPane,
+                   summary: "attention maps / logit lens (each layer's top-1 guess at the cursor's row)", hint: "lens"),
         KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
                    summary: "type another probe text (Enter runs it)", hint: "probe", needsTraining: true),
 
@@ -211,6 +228,8 @@ public enum Keymap {
         KeyBinding(keys: [.character("c")], action: .focusCheckpoints, scope: .global,
                    summary: "focus the checkpoint browser", hint: "checkpoints"),
         KeyBinding(keys: [.character("t")], action: .nextTheme, scope: .global, summary: "next colour theme", hint: "theme"),
+        KeyBinding(keys: [.character("i")], action: .toggleModelCard, scope: .global,
+                   summary: "model card: parameters, config, tokenizer, data, tokens seen, memory (again closes)"),
         KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, scope: .global,
                    summary: "show this help", hint: "help"),
         KeyBinding(keys: [.escape], action: .closeOverlay, scope: .global, summary: "restore an expanded pane"),

@@ -221,6 +221,16 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
         s.attention.head = moved(s.attention.head, by: 1, within: limits.heads)
     case .previousHead:
         s.attention.head = moved(s.attention.head, by: -1, within: limits.heads)
+    case .moveCursor(let rows, let columns):
+        moveAttentionCursor(&s.attention, rows: rows, columns: columns, probeLength: limits.probeLength)
+    case .toggleModelCard:
+        s.showModelCard.toggle()
+    case .toggleLens:
+        s.attention.showLens.toggle()
+    case .cycleAttentionScaling:
+        let all = AttentionScaling.allCases
+        s.attention.scaling = all[(s.attention.scaling.rawValue + 1) % all.count]
+        notice = "attention colour: \(s.attention.scaling.name)"
     case .editProbe:
         if training.isActive {
             s.textEntry = TextEntry(.probe)
@@ -441,4 +451,11 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
     default:
         break
     }
+}
+
+/// The attention cursor stays on the causal triangle (a key at or before its query): above the
+/// diagonal P is zero by the mask, nothing to read.
+private func moveAttentionCursor(_ a: inout AttentionViewState, rows: Int, columns: Int, probeLength: Int?) {
+    a.cursorRow = moved(a.cursorRow, by: rows, within: probeLength)
+    a.cursorColumn = min(moved(a.cursorColumn, by: columns, within: probeLength), a.cursorRow)
 }

@@ -37,10 +37,36 @@ public struct GradientsViewState: Equatable, Sendable {
     public init() {}
 }
 
+/// How the attention heatmap maps P to colour. Linear P leaves a long probe's map mostly dark
+/// (each row's mass spreads over up to T keys); per row or on a log axis the pattern shows.
+public enum AttentionScaling: Int, CaseIterable, Sendable {
+    /// P on 0…1.
+    case linear
+    /// P divided by the largest weight of its query row: every row's strongest key is bright.
+    case perRow
+    /// log₁₀ P on −3…0: a thousandth of the mass is still visible.
+    case log
+
+    public var name: String {
+        switch self {
+        case .linear: "P"
+        case .perRow: "P/row max"
+        case .log: "log₁₀ P"
+        }
+    }
+}
+
 /// View settings of the Attention pane.
 public struct AttentionViewState: Equatable, Sendable {
     public var layer = 0
     public var head = 0
+    /// The cell the cursor reads: query position (row) and key position (column), kept causal
+    /// (column ≤ row) by the reducer.
+    public var cursorRow = 0
+    public var cursorColumn = 0
+    public var scaling: AttentionScaling = .linear
+    /// The pane shows the logit lens (`v`) instead of the maps; it reads the cursor's query position.
+    public var showLens = false
 
     public init() {}
 }
@@ -130,6 +156,8 @@ public struct SelectionLimits: Equatable, Sendable {
     public var generatedTokens = 0
     /// The run's length in steps (0: unknown): the loss pane's zoom stops there.
     public var maxSteps = 0
+    /// Tokens of the probe (the attention cursor's range; nil: unknown, no limit).
+    public var probeLength: Int?
     /// Wrapped lines of the console's text and how many show (its scroll range).
     public var textLines = 0
     public var textRows = 0
@@ -142,6 +170,7 @@ public struct SelectionLimits: Equatable, Sendable {
         self.init(tensors: snapshot.telemetry?.tensors.count, layers: snapshot.attention?.layers,
                   heads: snapshot.attention?.heads)
         maxSteps = max(snapshot.maxSteps, snapshot.steps.last?.step ?? 0)
+        probeLength = snapshot.attention?.size
     }
 }
 
@@ -191,6 +220,8 @@ public struct UIState: Equatable, Sendable {
     /// The focused pane fills the whole body.
     public var expanded = false
     public var showHelp = false
+    /// The model card overlay (`i`).
+    public var showModelCard = false
     /// First help line shown, for terminals shorter than the help text.
     public var helpScroll = 0
     public var confirmingQuit = false

@@ -76,6 +76,8 @@ public enum DashboardView {
             Overlays.quitPrompt(into: &buffer, screen: layout.body, palette: palette)
         } else if ui.showHelp {
             Overlays.help(into: &buffer, screen: layout.body, scroll: ui.helpScroll, palette: palette)
+        } else if ui.showModelCard {
+            ModelCardView(card: snapshot.modelCard, step: snapshot.step, palette: palette).render(into: &buffer, area: layout.body)
         }
         return buffer
     }

@@ -36,13 +36,37 @@ public struct ColorScale: Equatable, Sendable {
     public var mid: RGB
     public var end: RGB
 
+    /// More than three evenly spaced stops (a perceptual ramp); empty for a plain three-stop scale.
+    public var stops: [RGB] = []
+
     public init(start: RGB, mid: RGB, end: RGB) {
         self.start = start; self.mid = mid; self.end = end
     }
 
+    /// A ramp through `stops`, evenly spaced over 0…1.
+    public init(stops: [RGB]) {
+        precondition(stops.count >= 2, "a ramp needs two stops")
+        self.init(start: stops[0], mid: stops[stops.count / 2], end: stops[stops.count - 1])
+        self.stops = stops
+    }
+
+    /// Viridis (van der Walt & Smith, matplotlib), nine samples: lightness rises evenly from dark
+    /// violet to yellow, so equal steps of value look like equal steps of colour — unlike a
+    /// red–yellow heat ramp, where mid values look brighter than they are — and it stays readable
+    /// for red–green colour blindness and when the terminal maps it to its 256 colours.
+    public static let viridis = ColorScale(stops: [
+        RGB(0x44, 0x01, 0x54), RGB(0x47, 0x2D, 0x7B), RGB(0x3B, 0x52, 0x8B), RGB(0x2C, 0x72, 0x8E), RGB(0x21, 0x91, 0x8C),
+        RGB(0x28, 0xAE, 0x80), RGB(0x5E, 0xC9, 0x62), RGB(0xAD, 0xDC, 0x30), RGB(0xFD, 0xE7, 0x25),
+    ])
+
     public func color(at t: Double) -> RGB {
         guard t.isFinite else { return start }
         let t = min(max(t, 0), 1)
+        if !stops.isEmpty {
+            let position = t * Double(stops.count - 1)
+            let i = min(Int(position), stops.count - 2)
+            return stops[i].mixed(with: stops[i + 1], position - Double(i))
+        }
         return t < 0.5 ? start.mixed(with: mid, t * 2) : mid.mixed(with: end, (t - 0.5) * 2)
     }
 }

@@ -58,6 +58,7 @@ public final class TrainingSession: TrainingControl {
             $0.maxSteps = run.trainer.config.maxIters
             $0.gradClip = run.trainer.config.gradClip
             $0.attention = initialMaps
+            $0.modelCard = ModelCard.of(run.trainer)
             $0.state = .running
         }
         var paused = false

@@ -85,6 +85,8 @@ public struct TrainingSnapshot: Sendable, Equatable {
     /// A copy of the model's weights, taken at a step boundary when a watcher asked for one
     /// (`.snapshotWeights`): what the sampling console generates from while training goes on.
     public var liveWeights: LiveWeights?
+    /// The run's model card (sizes, config, data, memory), set when training starts.
+    public var modelCard: ModelCard?
     /// Ranks and all-reduce timings of the latest step, when training data-parallel (`mpirun`).
     public var cluster: ClusterStatus?
 

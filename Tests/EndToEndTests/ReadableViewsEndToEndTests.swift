@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// Issue 19's views on the real binary, a tiny model training under tmux at 120×40: the model
+/// card carries the trainer's own facts, and the logit lens grid fills and changes as training
+/// proceeds.
+@Suite(.serialized) struct ReadableViewsEndToEndTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test(.timeLimit(.minutes(1))) func theModelCardAndTheLogitLensOfARunningModel() async throws {
+        let binary = try nanoscopeBinary()
+        let ws = try Workspace()
+        let tmux = try await TmuxSession(width: 120, height: 40)
+        defer { tmux.close() }
+        try await tmux.waitFor("the shell prompt") { $0.contains("READY$") }
+        try await tmux.type("cd '\(Self.packageRoot.path)' && exec timeout 60 '\(binary)' train Samples/shakespeare-char.toml --data '\(ws.corpus)' "
+                      + "--max_iters=100000 --n_layer=2 --n_head=2 --n_embd=32 --block_size=32 --telemetry_interval=5 "
+                      + "--eval_interval=0 --runs_dir='\(ws.runs)'")
+        try await tmux.press("Enter")
+        try await tmux.waitFor("training") { $0.contains("layer 1/2 · head 1/2") }
+
+        // The card: the 2×2×32 model's config, the char tokenizer, the splits, tokens seen.
+        try await tmux.press("i")
+        let card = try await tmux.waitFor("the model card") { $0.contains("Model card") && $0.contains("tokens seen") }
+        #expect(card.contains("n_layer 2 · n_head 2 · n_embd 32 · block_size 32"))
+        #expect(card.contains("char · vocab "))
+        #expect(card.contains("without the wte/wpe embeddings"))
+        #expect(card.contains("tokens · val "))
+        try await tmux.press("i")
+        try await tmux.waitFor("the card closed") { !$0.contains("Model card") }
+
+        // The logit lens: rows emb, h.0, h.1 over the probe's positions; newer steps change the grid.
+        try await tmux.press("Tab")
+        try await tmux.press("Tab")
+        try await tmux.press("e")
+        try await tmux.press("v")
+        let step = { (screen: String) -> Int? in
+            guard let range = screen.range(of: #"logit lens · step (\d+)"#, options: .regularExpression) else { return nil }
+            return Int(screen[range].split(separator: " ").last!)
+        }
+        let first = try await tmux.waitFor("the lens grid") { step($0) != nil && $0.contains("┃h.1 ") && $0.contains("┃loss ") }
+        #expect(first.contains("┃emb ") && first.contains("┃h.0 ") && first.contains("rank of the target per layer"))
+        let grid = { (screen: String) in screen.split(separator: "\n").filter { $0.hasPrefix("┃h.") || $0.hasPrefix("┃loss") || $0.hasPrefix("┃emb") } }
+        let firstStep = try #require(step(first))
+        let later = try await tmux.waitFor("a newer lens", timeout: 30) { (step($0) ?? 0) >= firstStep + 50 }
+        #expect(grid(later) != grid(first), "the logit lens did not change as training went on")
+
+        try await tmux.press("q")
+        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
+        try await tmux.press("y")
+        let deadline = Date().addingTimeInterval(15)
+        while await tmux.isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
+        let stillRunning = await tmux.isRunning()
+        #expect(!stillRunning, "nanoscope did not exit after quitting")
+    }
+}
