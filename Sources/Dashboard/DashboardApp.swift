@@ -10,20 +10,31 @@ import TerminalUI
 /// trainer reports `.finished` or `.failed` (or `options.shutdownTimeout` passes). Theme warnings
 /// and colour hints are printed to stderr after the terminal is restored.
 @discardableResult
-public func runDashboard(control: any TrainingControl, options: DashboardOptions = DashboardOptions()) throws -> DashboardExit {
+public func runDashboard(control: any TrainingControl, options: DashboardOptions = DashboardOptions()) throws -> DashboardResult {
     let library = ThemeLibrary.load(from: options.themeDirectories ?? ThemeLibrary.standardDirectories())
     let backend = try NcursesBackend(maxColorMode: options.colorMode)
     let outcome: DashboardExit
+    let interruptedBy: Int32?
     do {
         defer { backend.close() }
         let app = DashboardApp(control: control, backend: backend, themes: library, options: options)
         outcome = app.run()
+        interruptedBy = app.interruptedBy
     }
     var notes = library.warnings.map(\.description)
     if let hint = backend.colorHint { notes.append(hint) }
     if outcome == .timedOut { notes.append("the trainer did not stop within \(options.shutdownTimeout); it may not have saved") }
     for note in notes { FileHandle.standardError.write(Data("nanoscope: \(note)\n".utf8)) }
-    return outcome
+    return DashboardResult(exit: outcome, interruptedBy: interruptedBy)
+}
+
+/// How the dashboard ended.
+public struct DashboardResult: Equatable, Sendable {
+    public var exit: DashboardExit
+    /// The signal that ended it: SIGTERM or SIGHUP as received, SIGINT for Ctrl-C (a key in raw
+    /// mode, but the same request as the headless run's SIGINT); nil after `q`. The program exits
+    /// 128 + this, as shells report a process killed by it, so scripts see one code either way.
+    public var interruptedBy: Int32?
 }
 
 /// The frame loop, generic over the backend so tests can run it in memory with a fake trainer.
@@ -41,6 +52,8 @@ public final class DashboardApp<Backend: TerminalBackend> {
 
     private var shutdownStarted: ContinuousClock.Instant?
     private var exit: DashboardExit?
+    /// The first interruption (see `DashboardResult.interruptedBy`).
+    public private(set) var interruptedBy: Int32?
     private var lastDrawn: (snapshot: TrainingSnapshot, ui: UIState, console: ConsoleData, theme: Int, width: Int, height: Int)?
 
     /// Generates the console's text on its own thread.
@@ -51,6 +64,9 @@ public final class DashboardApp<Backend: TerminalBackend> {
     public private(set) var console = ConsoleData()
     private var rowsKey: (version: Int, sort: BrowserSort, filter: String)?
     private var lastRequest: SamplingRequest?
+    /// The checkpoints last pinned against retention (see `pinIfChanged`).
+    private var lastPinned: Set<String> = []
+    private var listingSeen = 0
     private var lastCheckpointSeen: String?
     private var askedForWeights = false
     private var lastMemoryRead: ContinuousClock.Instant?
@@ -103,7 +119,11 @@ public final class DashboardApp<Backend: TerminalBackend> {
         while true {
             let snapshot = control.snapshot()
             refreshConsole(snapshot)
-            for _ in 0..<TerminalGuard.takeInterrupts() { handle(.interrupt, snapshot) }
+            for _ in 0..<TerminalGuard.takeInterrupts() {
+                let signal = TerminalGuard.firstInterruptSignal.load(ordering: .relaxed)
+                interruptedBy = interruptedBy ?? (signal != 0 ? signal : SIGINT)
+                handle(.interrupt, snapshot)
+            }
             if let exit = checkShutdown(snapshot) { return exit }
             if options.exitWhenTrainingEnds && !snapshot.state.isActive { return .trainerStopped }
             // Events, like keys, go through the reducer: the trainer's new lines, then the clock.
@@ -142,6 +162,7 @@ public final class DashboardApp<Backend: TerminalBackend> {
     }
 
     private func handle(_ action: Action, _ snapshot: TrainingSnapshot) {
+        if action == .interrupt { interruptedBy = interruptedBy ?? SIGINT }
         var limits = SelectionLimits(snapshot)
         limits.checkpoints = console.rows
         limits.vocab = console.sampling.columns.first?.vocabSize
@@ -155,6 +176,7 @@ public final class DashboardApp<Backend: TerminalBackend> {
         // The request follows the settings at once: a slider move cancels the running generation
         // in this frame, not the next.
         submitIfChanged(snapshot)
+        pinIfChanged()
         for effect in effects {
             switch effect {
             case .send(let command):
@@ -220,6 +242,13 @@ public final class DashboardApp<Backend: TerminalBackend> {
                 watcher.refresh()
             }
             console.browser = watcher.data()
+            if console.browser.version != listingSeen {
+                listingSeen = console.browser.version
+                if console.browser.error == nil {
+                    let existing = Set(console.browser.runs.flatMap { $0.checkpoints.map(\.path) })
+                    dispatch(.event(.checkpointsOnDisk(existing)), training: snapshot.state)
+                }
+            }
             let key = (console.browser.version, ui.browser.sort, ui.browser.filter)
             if rowsKey.map({ $0.version != key.0 || $0.sort != key.1 || $0.filter != key.2 }) ?? true {
                 rowsKey = key
@@ -230,6 +259,7 @@ public final class DashboardApp<Backend: TerminalBackend> {
             }
         }
         submitIfChanged(snapshot)
+        pinIfChanged()
     }
 
     /// The generation the UI state asks for (nil: nothing to sample yet).
@@ -244,6 +274,16 @@ public final class DashboardApp<Backend: TerminalBackend> {
         }
         let v = ui.sampling
         return SamplingRequest(sources: sources, prompt: v.prompt, settings: v.settings, seed: v.seed, maxTokens: v.maxTokens)
+    }
+
+    /// Tells the trainer which checkpoints the panes show — the console's and the marked ones —
+    /// so that retention spares them. Sent when the set changes, and read by the trainer at
+    /// once (not at its next step), since the save that ends the current step prunes.
+    private func pinIfChanged() {
+        let pinned = Set(ui.sampling.source.paths + ui.browser.marked)
+        guard pinned != lastPinned else { return }
+        lastPinned = pinned
+        control.send(.pinCheckpoints(pinned))
     }
 
     private func submitIfChanged(_ snapshot: TrainingSnapshot) {

@@ -46,10 +46,8 @@ struct TrainCommand: ParsableCommand {
             let point: ResumePoint
             do { point = try ResumePoint.locate(resume) } catch { fail(error.description) }
             let (cfg, _) = try resolveOrFail(baseConfig: point.configPath)
-            do { run = try RunSetup.resume(from: point, config: cfg) } catch { fail("\(error)") }
-            let later = RunSetup.laterCheckpoints(than: point)
-            printErr("resuming run \(run.name) from step \(point.checkpoint.step) (\(point.checkpoint.path))"
-                     + (later.isEmpty ? "" : "; its later checkpoints (steps \(later.map(String.init).joined(separator: ", "))) will be replaced as training reaches them"))
+            printErr("resuming run \(point.run.name) from step \(point.checkpoint.step) (\(point.checkpoint.path))")
+            do { run = try RunSetup.resume(from: point, config: cfg, report: { printErr($0) }) } catch { fail("\(error)") }
         } else {
             let (cfg, _) = try resolveOrFail()
             do { run = try RunSetup.start(cfg, report: { printErr($0) }) } catch { fail("\(error)") }
@@ -136,8 +134,8 @@ struct TrainCommand: ParsableCommand {
         }
         if Interrupts.shared.count > 0 {
             let where_ = run.recorder.map { "; continue with: nanoscope train --resume \($0.directory.path)" } ?? ""
-            printErr("interrupted at step \(trainer.step)\(where_)")
-            throw ExitCode(130)
+            printErr("interrupted at step \(trainer.step) (\(Interrupts.name(of: Interrupts.shared.signal)))\(where_)")
+            throw ExitCode(Interrupts.shared.exitStatus)
         }
     }
 }

@@ -120,8 +120,16 @@ private func samplingFixture() -> SamplingOutput {
         #expect(focusedBrowser.focus == .checkpoints)
         let (loaded, _) = play([.down, .enter], from: focusedBrowser, limits: limits)
         #expect(loaded.sampling.source == .checkpoint(rows[1].info.path))
-        let (_, resume) = play([.down, .down, .down, .character("r")], from: focusedBrowser, limits: limits)
+        // r asks first, naming the step; only y resumes.
+        let (asking, none0) = play([.down, .down, .down, .character("r")], from: focusedBrowser, limits: limits)
+        #expect(none0.isEmpty && asking.browser.confirmingResume?.step == rows[2].info.step)
+        #expect(play([.character("n")], from: asking, limits: limits).0.browser.confirmingResume == nil)
+        let (_, resume) = play([.character("y")], from: asking, limits: limits)
         #expect(resume == [.send(.resumeFrom(rows[2].info.path))])
+        // A deleted checkpoint is let go of by the console and the marks.
+        let (gone, _) = play([.character("x"), .down, .character("x")], from: focusedBrowser, limits: limits)
+        let after = reduce(gone, .event(.checkpointsOnDisk([rows[1].info.path])), training: .running).0
+        #expect(after.sampling.source == .live && after.browser.marked == [rows[1].info.path])
         let (compare, _) = play([.character("x"), .down, .character("x")], from: focusedBrowser, limits: limits)
         #expect(compare.sampling.source == .compare(rows[0].info.path, rows[1].info.path))
 

@@ -26,7 +26,7 @@ final class FakeTrainingControl: TrainingControl {
             case .saveCheckpoint: s.snapshot.messages.append("checkpoint written: step-\(s.snapshot.step)")
             case .stop: if obeysStop { s.snapshot.state = .finished }
             case .setProbe(let text): s.snapshot.messages.append("probe set: \(text.unicodeScalars.count) tokens")
-            case .snapshotWeights, .resumeFrom: break
+            case .snapshotWeights, .resumeFrom, .pinCheckpoints: break
             }
         }
     }

@@ -42,13 +42,16 @@ import TestSupport
 
         // d + y deletes step 60 (one of two: one yes), and the list updates.
         try await tmux.press("c"); try await tmux.press("Down"); try await tmux.press("d")
-        try await tmux.waitFor("the delete question") { $0.contains("delete e2e step 60? y/n") }
+        try await tmux.waitFor("the delete question") { $0.contains("delete e2e step 60") && $0.contains("? y/n") }
         try await tmux.press("y")
         try await tmux.waitFor("the list without step 60") { $0.contains("1 · run, step") }
         #expect(!FileManager.default.fileExists(atPath: ws.runs + "/e2e/checkpoints/step-000060.safetensors"))
 
         // r resumes from step 30: training runs in this process and the counter continues from 30.
         try await tmux.press("Up"); try await tmux.press("r")
+        // It asks first, naming the step.
+        try await tmux.waitFor("the resume question") { $0.contains("Resume e2e from step 30?") }
+        try await tmux.press("y")
         try await tmux.waitFor("training resumed past step 30", timeout: 60) { screen in
             guard let r = screen.range(of: #"step (\d+)/60"#, options: .regularExpression) else { return false }
             let step = Int(screen[r].dropFirst(5).prefix { $0.isNumber }) ?? 0

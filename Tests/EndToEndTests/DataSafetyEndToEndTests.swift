@@ -42,13 +42,20 @@ import Glibc
     }
 
     @Test func aReadOnlyCheckpointsFolderFailsTheRunAndNamesTheLastGoodCheckpoint() async throws {
-        guard getuid() != 0 else { return }  // root writes anyway
         let first = try await runToCompletion([binary, "train", "--headless", "--run_name=ro", "--max_iters=4", "--checkpoint_interval=4"] + tiny)
         #expect(first.status == 0, "\(first.output)")
         let folder = ws.runs + "/ro/checkpoints"
+        // Root ignores file modes: as root (CI) the resume runs as `nobody`, owning the run folder.
+        var asUser: [String] = []
+        if getuid() == 0 {
+            _ = try await runToCompletion(["chown", "-R", "65534:65534", ws.runs + "/ro"])
+            for dir in [ws.path, ws.runs] { chmod(dir, 0o755) }
+            chmod(ws.corpus, 0o644)
+            asUser = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        }
         chmod(folder, 0o555)
         defer { chmod(folder, 0o755) }
-        let r = try await runToCompletion([binary, "train", "--headless", "--resume", ws.runs + "/ro", "--max_iters=8"])
+        let r = try await runToCompletion(asUser + [binary, "train", "--headless", "--resume", ws.runs + "/ro", "--max_iters=8"])
         #expect(r.status == 1 && r.output.contains("step 8/8"), "\(r.output)")
         #expect(r.output.split(separator: "\n").last?.contains("the last good checkpoint is \(folder)/step-000004.safetensors") == true, "\(r.output)")
     }

@@ -110,7 +110,7 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         #expect(zip(split, split.dropFirst()).allSatisfy { $0.time <= $1.time })
     }
 
-    @Test func resumingFromAnOlderCheckpointDropsTheLaterMetricsAndSparesTheLaterFiles() throws {
+    @Test func resumingFromAnOlderCheckpointMovesTheLaterBranchAside() throws {
         let dir = TemporaryDirectory()
         let corpus = try writeSyntheticCorpus(in: dir)
         var config = tinyRunConfig(corpus: corpus, runsDir: dir.file("runs"), name: "r", maxIters: 90)
@@ -129,9 +129,13 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         #expect(try MetricsLog.read(run.metricsPath).map(\.step).max() == 30)
         let again = try train(resumed)
         for step in 31...45 { #expect(again.losses[step] == original.losses[step]) }
-        // keep_checkpoints = 1 pruned 30 once 45 was written, but 60 and 90 (from the abandoned
-        // continuation) were not counted as "newer" and survive.
-        #expect(try run.checkpoints().map(\.step) == [45, 60, 90])
+        // 60 and 90 (the abandoned continuation) were moved aside with their metrics, so no
+        // listing calls one of them "best val"; keep_checkpoints = 1 then pruned 30.
+        #expect(try run.checkpoints().map(\.step) == [45])
+        let aside = RunDirectory(dir.file("runs/r")).checkpointsPath + "/abandoned-from-step-000030"
+        #expect(FileManager.default.fileExists(atPath: aside + "/step-000060.safetensors"))
+        #expect(FileManager.default.fileExists(atPath: aside + "/step-000090.optimizer.safetensors"))
+        #expect(try MetricsLog.read(aside + "/metrics.jsonl").map(\.step).min() ?? 0 > 30)
         // The overrides were stored: resuming again continues with them.
         #expect(try TrainConfig.load(path: run.configPath).maxIters == 45)
     }

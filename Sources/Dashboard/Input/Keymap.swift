@@ -55,6 +55,8 @@ public enum Action: Hashable, Sendable {
     case deleteCheckpoint
     case confirmDelete
     case cancelDelete
+    case confirmResume
+    case cancelResume
     case markCheckpoint
     case cycleSort
     case editFilter
@@ -74,13 +76,14 @@ public enum Action: Hashable, Sendable {
 
 /// Where a binding applies. Modal scopes (a prompt, the help overlay) are looked up first.
 public enum KeyScope: Sendable, CaseIterable {
-    case quitPrompt, deletePrompt, probeInput, textInput, help, lossPane, gradientsPane, attentionPane, samplingPane,
+    case quitPrompt, deletePrompt, resumePrompt, probeInput, textInput, help, lossPane, gradientsPane, attentionPane, samplingPane,
          checkpointsPane, global
 
     public var title: String {
         switch self {
         case .quitPrompt: "Quit prompt"
         case .deletePrompt: "Delete prompt"
+        case .resumePrompt: "Resume prompt"
         case .probeInput: "Typing a probe (other keys type)"
         case .textInput: "Typing a prompt or filter (other keys type)"
         case .samplingPane: "Sampling pane"
@@ -121,6 +124,11 @@ public enum Keymap {
                    summary: "delete the checkpoint (its optimizer state too)"),
         KeyBinding(keys: [.character("n"), .character("N"), .escape, .character("q")], action: .cancelDelete,
                    scope: .deletePrompt, summary: "keep it"),
+
+        KeyBinding(keys: [.character("y"), .character("Y"), .enter], action: .confirmResume, scope: .resumePrompt,
+                   summary: "resume: later checkpoints move to checkpoints/abandoned-from-step-N/"),
+        KeyBinding(keys: [.character("n"), .character("N"), .escape, .character("q")], action: .cancelResume,
+                   scope: .resumePrompt, summary: "do not resume"),
 
         KeyBinding(keys: [.character("?"), .function(1), .escape, .character("q"), .enter], action: .closeOverlay,
                    scope: .help, summary: "close this help"),
@@ -207,7 +215,7 @@ public enum Keymap {
         KeyBinding(keys: [.enter], action: .loadCheckpoint, scope: .checkpointsPane,
                    summary: "load it into the sampling console", hint: "sample"),
         KeyBinding(keys: [.character("r")], action: .resumeCheckpoint, scope: .checkpointsPane,
-                   summary: "resume training from it (stops the current run first)", hint: "resume"),
+                   summary: "resume training from it (asks first; stops the current run first)", hint: "resume"),
         KeyBinding(keys: [.character("d")], action: .deleteCheckpoint, scope: .checkpointsPane,
                    summary: "delete it (asks first)", hint: "delete"),
         KeyBinding(keys: [.character("x")], action: .markCheckpoint, scope: .checkpointsPane,
@@ -244,6 +252,7 @@ public enum Keymap {
     static func activeScopes(_ state: UIState) -> [KeyScope] {
         if state.confirmingQuit { return [.quitPrompt] }
         if state.browser.confirmingDelete != nil { return [.deletePrompt] }
+        if state.browser.confirmingResume != nil { return [.resumePrompt] }
         // One text entry, two help sections: Enter means something different for a probe.
         if let entry = state.textEntry { return [entry.purpose == .probe ? .probeInput : .textInput] }
         var scopes: [KeyScope] = []

@@ -32,6 +32,10 @@ public enum Event: Equatable, Sendable {
     case trainerMessages([String])
     /// Something the app has to say that no key asked for (a theme option naming no theme).
     case notice(String)
+    /// The runs folder was listed: these weights files exist. A checkpoint the console samples
+    /// or the browser has marked that is not among them was deleted (by retention, another
+    /// program, a person): the panes let go of it.
+    case checkpointsOnDisk(Set<String>)
 }
 
 /// What the reducer is fed.
@@ -87,6 +91,16 @@ private func reduceEvent(_ state: UIState, _ event: Event, now: Duration) -> UIS
         s.trainerMessagesSeen = lines
     case .notice(let text):
         s.message = Message(text, kind: .notice, posted: now)
+    case .checkpointsOnDisk(let existing):
+        let gone = Set(s.sampling.source.paths + s.browser.marked).subtracting(existing)
+        guard !gone.isEmpty else { break }
+        s.browser.marked.removeAll { gone.contains($0) }
+        if s.sampling.source.paths.contains(where: gone.contains) {
+            s.sampling.source = .live
+            s.sampling.cursor = nil
+        }
+        let names = gone.sorted().map { $0.split(separator: "/").suffix(3).joined(separator: "/") }
+        s.message = Message("\(names.joined(separator: ", ")) no longer exists; the console let go of it", kind: .notice, posted: now)
     }
     return s
 }
@@ -241,8 +255,8 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
          .cursorEarlier, .cursorLater, .useLiveWeights, .scrollTextUp, .scrollTextDown, .followText:
         reduceSampling(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .focusCheckpoints, .nextCheckpoint, .previousCheckpoint, .loadCheckpoint, .resumeCheckpoint, .deleteCheckpoint,
-         .confirmDelete, .cancelDelete, .markCheckpoint, .cycleSort, .editFilter:
-        reduceBrowser(&s, action, limits: limits, notice: &notice, effects: &effects)
+         .confirmDelete, .cancelDelete, .confirmResume, .cancelResume, .markCheckpoint, .cycleSort, .editFilter:
+        reduceBrowser(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .editText(let edit):
         guard let entry = s.textEntry else { break }
         switch entry.applying(edit) {
@@ -387,8 +401,8 @@ private func reduceSampling(_ s: inout UIState, _ action: Action, training: Trai
     }
 }
 
-private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: SelectionLimits, notice: inout String?,
-                           effects: inout [Effect]) {
+private func reduceBrowser(_ s: inout UIState, _ action: Action, training: TrainingSnapshot.State, limits: SelectionLimits,
+                           notice: inout String?, effects: inout [Effect]) {
     let rows = limits.checkpoints
     let index = min(max(0, s.browser.selected), max(0, rows.count - 1))
     let row = rows.isEmpty ? nil : rows[index]
@@ -406,13 +420,25 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, limits: Selecti
         s.browser.marked = []
         notice = "sampling \(row.info.run) step \(row.info.step)"
     case .resumeCheckpoint:
+        // Resuming rewrites history: it asks, naming the step and what becomes of later checkpoints.
         guard let row else { notice = "no checkpoint selected"; return }
-        effects.append(.send(.resumeFrom(row.info.path)))
-        notice = "resuming \(row.info.run) from step \(row.info.step)"
+        s.browser.confirmingResume = ResumeConfirmation(path: row.info.path, run: row.info.run, step: row.info.step,
+                                                        laterSteps: row.laterSteps, stopsCurrentRun: training.isActive)
+    case .confirmResume:
+        guard let question = s.browser.confirmingResume else { return }
+        s.browser.confirmingResume = nil
+        effects.append(.send(.resumeFrom(question.path)))
+        notice = "resuming \(question.run) from step \(question.step)"
+    case .cancelResume:
+        s.browser.confirmingResume = nil
     case .deleteCheckpoint:
         guard let row else { notice = "no checkpoint selected"; return }
+        var warnings: [String] = []
+        if row.isBest { warnings.append("the run's best val") }
+        if s.sampling.source.paths.contains(row.info.path) { warnings.append("loaded in Sampling") }
+        if s.browser.marked.contains(row.info.path) { warnings.append("marked to compare") }
         s.browser.confirmingDelete = DeleteConfirmation(path: row.info.path, label: "\(row.info.run) step \(row.info.step)",
-                                                        onlyCheckpoint: row.checkpointsInRun <= 1, stage: 1)
+                                                        onlyCheckpoint: row.checkpointsInRun <= 1, stage: 1, warnings: warnings)
     case .confirmDelete:
         guard var question = s.browser.confirmingDelete else { return }
         if question.onlyCheckpoint && question.stage == 1 {

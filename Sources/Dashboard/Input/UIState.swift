@@ -129,6 +129,28 @@ public struct DeleteConfirmation: Equatable, Sendable {
     public var onlyCheckpoint: Bool
     /// 1 after `d`; 2 after the first yes for a run's only checkpoint.
     public var stage: Int
+    /// What else is lost with it ("the run's best val", "loaded in Sampling"), said in the question.
+    public var warnings: [String] = []
+
+    public init(path: String, label: String, onlyCheckpoint: Bool, stage: Int, warnings: [String] = []) {
+        self.path = path; self.label = label; self.onlyCheckpoint = onlyCheckpoint; self.stage = stage
+        self.warnings = warnings
+    }
+}
+
+/// The question `r` asks before resuming: training goes back to `step`, and the run's later
+/// checkpoints (`laterSteps`) become an abandoned branch, moved aside.
+public struct ResumeConfirmation: Equatable, Sendable {
+    public var path: String
+    public var run: String
+    public var step: Int
+    public var laterSteps: [Int]
+    /// A run trains in this process now: it is stopped (with a checkpoint) first.
+    public var stopsCurrentRun: Bool
+
+    public init(path: String, run: String, step: Int, laterSteps: [Int], stopsCurrentRun: Bool) {
+        self.path = path; self.run = run; self.step = step; self.laterSteps = laterSteps; self.stopsCurrentRun = stopsCurrentRun
+    }
 }
 
 /// Settings of the checkpoint browser.
@@ -139,6 +161,7 @@ public struct BrowserViewState: Equatable, Sendable {
     /// Up to two checkpoints marked with `x` for a side-by-side comparison.
     public var marked: [String] = []
     public var confirmingDelete: DeleteConfirmation?
+    public var confirmingResume: ResumeConfirmation?
 
     public init() {}
 }

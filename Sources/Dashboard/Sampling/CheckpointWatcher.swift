@@ -30,6 +30,10 @@ public struct BrowserRow: Equatable, Sendable {
     public var runPath: String
     public var info: CheckpointInfo
     public var checkpointsInRun: Int
+    /// Steps of the run's checkpoints after this one (what resuming from it abandons).
+    public var laterSteps: [Int] = []
+    /// The run's best by val loss (what `nanoscope checkpoints` calls "best val").
+    public var isBest = false
 }
 
 /// Browser orderings, cycled with `o`.
@@ -51,7 +55,11 @@ extension BrowserRow {
     public static func rows(_ runs: [RunListing], sort: BrowserSort, filter: String) -> [BrowserRow] {
         let needle = filter.lowercased()
         var rows = runs.flatMap { run in
-            run.checkpoints.map { BrowserRow(runPath: run.path, info: $0, checkpointsInRun: run.checkpoints.count) }
+            let best = run.checkpoints.count > 1 ? RetentionPolicy.best(of: run.checkpoints)?.path : nil
+            return run.checkpoints.map { c in
+                BrowserRow(runPath: run.path, info: c, checkpointsInRun: run.checkpoints.count,
+                           laterSteps: run.checkpoints.map(\.step).filter { $0 > c.step }, isBest: c.path == best)
+            }
         }
         if !needle.isEmpty {
             rows = rows.filter { $0.info.run.lowercased().contains(needle) || String($0.info.step).contains(needle) }

@@ -97,12 +97,7 @@ public struct RunHistory: Equatable, Sendable {
     func snapshot(idle: TrainingSnapshot) -> TrainingSnapshot {
         var s = idle
         s.runName = runName
-        s.steps = records.compactMap { r in
-            r.trainLoss.map { TrainingSnapshot.StepPoint(step: r.step, loss: $0, lr: r.lr ?? 0, gradNorm: r.gradNorm ?? 0) }
-        }
-        s.evals = records.compactMap { r in
-            r.valLoss.map { TrainingSnapshot.EvalPoint(step: r.step, trainLoss: .nan, valLoss: $0, taskAccuracy: r.taskAccuracy) }
-        }
+        s.loadHistory(records)
         s.step = s.steps.last?.step ?? 0
         s.maxSteps = s.step
         s.telemetry = telemetry

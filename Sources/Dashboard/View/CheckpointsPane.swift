@@ -97,7 +97,8 @@ struct CheckpointsPane: Widget {
         if let question = view.confirmingDelete {
             let text = question.stage == 2
                 ? "\(question.label) is the run's ONLY checkpoint. Really delete it? y/n"
-                : "delete \(question.label)" + (question.onlyCheckpoint ? " (the run's only checkpoint)" : "") + "? y/n"
+                : "delete \(question.label)" + (question.onlyCheckpoint ? " (the run's only checkpoint)" : "")
+                    + (question.warnings.isEmpty ? "" : " — " + question.warnings.joined(separator: ", ")) + "? y/n"
             buffer.fill(area, " ", palette.warning)
             buffer.write(TextFit.words(text, width: area.width), in: area, palette.warning.adding(.reverse))
             return

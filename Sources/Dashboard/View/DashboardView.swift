@@ -74,6 +74,8 @@ public enum DashboardView {
             Overlays.shuttingDown(into: &buffer, screen: layout.body, palette: palette)
         } else if ui.confirmingQuit {
             Overlays.quitPrompt(into: &buffer, screen: layout.body, palette: palette)
+        } else if let question = ui.browser.confirmingResume {
+            Overlays.resumePrompt(question, into: &buffer, screen: layout.body, palette: palette)
         } else if ui.showHelp {
             Overlays.help(into: &buffer, screen: layout.body, scroll: ui.helpScroll, palette: palette)
         } else if ui.showModelCard {

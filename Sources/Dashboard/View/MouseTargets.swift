@@ -16,7 +16,7 @@ enum MouseTargets {
             default: return nil
             }
         }
-        if ui.confirmingQuit || ui.browser.confirmingDelete != nil || ui.textEntry != nil { return nil }
+        if ui.confirmingQuit || ui.browser.confirmingDelete != nil || ui.browser.confirmingResume != nil || ui.textEntry != nil { return nil }
         if event.kind == .release { return ui.draggingSlider == nil ? nil : .releaseMouse }
         if event.kind == .drag, let slider = ui.draggingSlider, let area = layout.panes[.sampling] {
             let g = SamplingPane.geometry(area, columns: console.sampling.columns.count)

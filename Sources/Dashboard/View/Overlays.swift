@@ -55,6 +55,23 @@ enum Overlays {
         ])
     }
 
+    /// The question `r` asks: what resuming does to the current run and to later checkpoints.
+    static func resumePrompt(_ question: ResumeConfirmation, into buffer: inout CellBuffer, screen: Rect, palette: Palette) {
+        var lines = ["Resume \(question.run) from step \(question.step)?"]
+        if question.stopsCurrentRun { lines.append("The run training now stops and saves a checkpoint first.") }
+        if question.laterSteps.isEmpty {
+            lines.append("It is the run's newest checkpoint: nothing is set aside.")
+        } else {
+            let steps = question.laterSteps.count <= 4
+                ? question.laterSteps.map(String.init).joined(separator: ", ")
+                : "\(question.laterSteps.first!) … \(question.laterSteps.last!)"
+            lines.append("Its \(question.laterSteps.count) later checkpoint\(question.laterSteps.count == 1 ? "" : "s") (step\(question.laterSteps.count == 1 ? "" : "s") \(steps)) and their metrics")
+            lines.append("move to checkpoints/abandoned-from-step-\(String(format: "%06d", question.step))/ (kept, not listed).")
+        }
+        lines += ["", "y  yes, resume      n  no"]
+        message(into: &buffer, screen: screen, palette: palette, title: "Resume?", lines: lines)
+    }
+
     static func shuttingDown(into buffer: inout CellBuffer, screen: Rect, palette: Palette) {
         message(into: &buffer, screen: screen, palette: palette, title: "Stopping", lines: [
             "saving… waiting for the trainer to checkpoint and stop.",

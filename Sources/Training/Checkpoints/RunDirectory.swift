@@ -139,6 +139,49 @@ public struct RunDirectory: Sendable, Equatable {
         try checkpoints().last { $0.isLoadable }
     }
 
+    /// One spelling per file: symbolic links and `.`/`..` resolved (the path as given if it is gone).
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    // MARK: Abandoned branches
+
+    /// Moves the checkpoints after `step` (weights and optimizer files) and the metrics lines
+    /// after it into `checkpoints/abandoned-from-step-NNNNNN/` (`-2`, `-3`, … when that exists),
+    /// for a run resumed from `step`: they belong to a continuation that no longer leads
+    /// anywhere. Moved, not deleted — the abandoned branch may be the better one, and a rename
+    /// loses nothing — and out of the listing, so retention, "best val" and `--resume runs/NAME`
+    /// see only the branch being trained. Returns the folder and the steps moved (nil: none).
+    @discardableResult
+    public func retireCheckpoints(after step: Int) throws(CheckpointError) -> (folder: String, steps: [Int])? {
+        let later = try checkpoints().filter { $0.step > step }
+        guard !later.isEmpty else { return nil }
+        let base = checkpointsPath + "/abandoned-from-" + Self.stepStem(step)
+        var folder = base
+        var n = 1
+        while FileSystem.exists(folder) {
+            n += 1
+            folder = base + "-\(n)"
+        }
+        try FileSystem.makeDirectories(folder)
+        for checkpoint in later {
+            // Optimizer first, as a checkpoint is written: a crash between the two leaves an
+            // orphan optimizer file behind, which prune removes, never weights without moments.
+            let files = [optimizerPath(step: checkpoint.step), checkpoint.path]
+            for file in files where FileSystem.exists(file) {
+                let target = folder + "/" + AtomicFile.splitPath(file).name
+                if rename(file, target) != 0 {
+                    throw CheckpointError.system(file, "cannot move it to \(folder) (abandoned branch)", errno: errno)
+                }
+            }
+        }
+        let dropped = try MetricsLog.read(metricsPath).filter { $0.step > step }
+        if !dropped.isEmpty {
+            try AtomicFile.write(text: dropped.map { $0.jsonLine + "\n" }.joined(), to: folder + "/metrics.jsonl")
+        }
+        return (folder, later.map(\.step))
+    }
+
     // MARK: Retention
 
     /// Deletes the checkpoints `policy` does not keep (weights and optimizer files), temporary
@@ -149,11 +192,17 @@ public struct RunDirectory: Sendable, Equatable {
     /// leaves the later ones (from the abandoned continuation) alone until training overwrites
     /// them — otherwise "keep the newest N" would count those and delete the fresh ones.
     @discardableResult
-    public func prune(_ policy: RetentionPolicy, throughStep: Int = .max) throws(CheckpointError) -> [String] {
+    ///
+    /// `keeping` names weights files that are spared whatever the policy says (a dashboard shows
+    /// them); a path is matched after resolving symbolic links and `..`, since the watcher and
+    /// the trainer may spell one folder differently.
+    public func prune(_ policy: RetentionPolicy, throughStep: Int = .max, keeping: Set<String> = []) throws(CheckpointError) -> [String] {
         guard FileSystem.isDirectory(checkpointsPath) else { return [] }
         var deleted = AtomicFile.removeAbandonedTemporaries(in: checkpointsPath)
         let all = try checkpoints()
-        for doomed in policy.checkpointsToDelete(from: all.filter { $0.step <= throughStep }) {
+        let spared = Set(keeping.map(Self.canonical))
+        for doomed in policy.checkpointsToDelete(from: all.filter { $0.step <= throughStep })
+        where spared.isEmpty || !spared.contains(Self.canonical(doomed.path)) {
             // Weights first: once they are gone the checkpoint no longer exists, and a crash here
             // leaves only an orphan optimizer file, removed next time.
             try FileSystem.remove(doomed.path)

@@ -15,6 +15,9 @@ public final class RunRecorder {
     public let previousSeconds: Double
     /// The run folder's lock, held as long as this recorder lives.
     public let lock: RunLock?
+    /// Checkpoints (weights paths) someone is looking at — a dashboard's loaded or marked ones —
+    /// that retention keeps whatever the policy says. Called on the trainer thread at each prune.
+    public var pinned: (() -> Set<String>)?
 
     /// `keepCheckpoints` newest checkpoints are kept, plus the best by validation loss; 0 keeps all.
     public init(directory: RunDirectory, keepCheckpoints: Int, previousSeconds: Double = 0, lock: RunLock? = nil) {
@@ -48,6 +51,6 @@ public final class RunRecorder {
     @discardableResult
     public func prune(throughStep step: Int) throws(CheckpointError) -> [String] {
         guard let retention else { return [] }
-        return try directory.prune(retention, throughStep: step)
+        return try directory.prune(retention, throughStep: step, keeping: pinned?() ?? [])
     }
 }

@@ -102,9 +102,11 @@ public enum RunSetup {
     /// Continues a run from `point` exactly: the checkpoint's weights, AdamW moments, step and
     /// batch stream, with the checkpoint's tokenizer (not one re-derived from the corpus).
     /// `config` is normally the run's `config.toml` with any overrides; its folder settings are
-    /// replaced by the run's real location. Metrics after the checkpoint's step are dropped, since
-    /// those steps are about to be trained again.
-    public static func resume(from point: ResumePoint, config: TrainConfig, recording: Bool = true) throws -> TrainingRun {
+    /// replaced by the run's real location. Checkpoints and metrics after the checkpoint's step
+    /// are moved aside (`RunDirectory.retireCheckpoints`), since those steps are about to be
+    /// trained again on a new branch; `report` says where they went.
+    public static func resume(from point: ResumePoint, config: TrainConfig, recording: Bool = true,
+                              report: (String) -> Void = { _ in }) throws -> TrainingRun {
         var config = config
         let run = point.run
         let (runsDir, runName) = AtomicFile.splitPath(run.path)
@@ -138,6 +140,10 @@ public enum RunSetup {
         try ModelState.restore(state, into: trainer)
         guard recording else { return TrainingRun(trainer: trainer, name: run.name) }
 
+        // Only once everything above has loaded: a resume that fails moves nothing.
+        if let retired = try run.retireCheckpoints(after: trainer.step) {
+            report("checkpoints after step \(trainer.step) (steps \(retired.steps.map(String.init).joined(separator: ", "))) belong to the abandoned branch: moved to \(retired.folder)")
+        }
         try MetricsLog.truncate(run.metricsPath, after: trainer.step)
         let previousSeconds = try MetricsLog.read(run.metricsPath).last?.time ?? 0
         try run.writeConfig(config.tomlText)
@@ -146,8 +152,8 @@ public enum RunSetup {
                                                  previousSeconds: previousSeconds, lock: lock))
     }
 
-    /// Checkpoints of `point`'s run after its step: they belong to the continuation being
-    /// abandoned, and will be replaced as training reaches their steps again.
+    /// Checkpoints of `point`'s run after its step: they belong to the continuation that
+    /// resuming abandons (and moves aside).
     public static func laterCheckpoints(than point: ResumePoint) -> [Int] {
         ((try? point.run.checkpoints()) ?? []).map(\.step).filter { $0 > point.checkpoint.step }
     }

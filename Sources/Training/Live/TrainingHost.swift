@@ -18,6 +18,8 @@ public final class TrainingHost: TrainingControl {
         var switching = false
         /// The user quit: a swap in progress must not start a new run afterwards.
         var stopped = false
+        /// The latest `.pinCheckpoints`, handed to every session started here.
+        var pinned: Set<String> = []
     }
 
     private let state: Mutex<State>
@@ -46,6 +48,8 @@ public final class TrainingHost: TrainingControl {
         switch command {
         case .resumeFrom(let path):
             resume(from: path)
+        case .pinCheckpoints(let paths):
+            state.withLock { s -> TrainingSession? in s.pinned = paths; return s.session }?.send(command)
         case .stop:
             let session = state.withLock { s -> TrainingSession? in s.stopped = true; return s.session }
             session?.send(.stop)
@@ -94,9 +98,11 @@ public final class TrainingHost: TrainingControl {
                 defer { s.switching = false }
                 guard !s.stopped else { return }
                 s.messages = ["resuming \(point.run.name) from step \(point.checkpoint.step)"]
-                s.session = TrainingSession(name: point.run.name, maxSteps: config.maxIters) {
-                    try RunSetup.resume(from: point, config: config)
+                let session = TrainingSession(name: point.run.name, maxSteps: config.maxIters) {
+                    try RunSetup.resume(from: point, config: config, report: { self.note($0) })
                 }
+                session.send(.pinCheckpoints(s.pinned))
+                s.session = session
             }
         }
         thread.name = "nanoscope-resume"

@@ -13,6 +13,12 @@ public final class TrainingSession: TrainingControl {
     private let published: Mutex<TrainingSnapshot>
     private let commands = Mutex<[TrainerCommand]>([])
     private let done = Atomic<Bool>(false)
+    /// Set by `send(.stop)` at once, not when the queue is next read: the trainer polls it
+    /// between micro-batches, so a long step (large gradient_accumulation_steps) is abandoned
+    /// instead of finished — the headless run's Ctrl-C uses the same `Trainer.stopRequested`.
+    private let stopRequested = Atomic<Bool>(false)
+    /// `.pinCheckpoints`, read by the recorder's retention on the trainer thread.
+    private let pinned = Mutex<Set<String>>([])
 
     /// Starts `makeRun` on a new thread (building the run there, since a model lives on the
     /// thread that trains it) and trains until the run ends or is stopped.
@@ -26,7 +32,14 @@ public final class TrainingSession: TrainingControl {
 
     public func snapshot() -> TrainingSnapshot { published.withLock { $0 } }
 
-    public func send(_ command: TrainerCommand) { commands.withLock { $0.append(command) } }
+    public func send(_ command: TrainerCommand) {
+        if command == .stop { stopRequested.store(true, ordering: .releasing) }
+        if case .pinCheckpoints(let paths) = command {
+            pinned.withLock { $0 = paths }
+            return
+        }
+        commands.withLock { $0.append(command) }
+    }
 
     /// True once the trainer thread has returned (finished, stopped or failed).
     public var isDone: Bool { done.load(ordering: .acquiring) }
@@ -48,12 +61,17 @@ public final class TrainingSession: TrainingControl {
             update { $0.state = .failed("\(error)") }
             return
         }
+        run.trainer.stopRequested = { self.stopRequested.load(ordering: .acquiring) }
+        run.recorder?.pinned = { self.pinned.withLock { $0 } }
         // A watched run measures gradients and attention for the insight panes.
         if run.trainer.telemetry == nil && run.trainer.config.telemetryInterval > 0 {
             run.trainer.telemetry = TelemetryCollector(trainer: run.trainer)
         }
         let initialMaps = run.trainer.telemetry?.attentionMaps(model: run.trainer.model, step: run.trainer.step)
+        // A resumed run's curve starts where the run did (the log holds steps up to the checkpoint).
+        let history = run.trainer.step > 0 ? run.recorder.flatMap { try? MetricsLog.read($0.directory.metricsPath) } : nil
         update {
+            if let history { $0.loadHistory(history.filter { $0.step <= run.trainer.step }) }
             $0.step = run.trainer.step
             $0.maxSteps = run.trainer.config.maxIters
             $0.gradClip = run.trainer.config.gradClip
@@ -76,6 +94,7 @@ public final class TrainingSession: TrainingControl {
                     case .setProbe(let text): changeProbe(text, run: run)
                     case .snapshotWeights:
                         publishWeights(of: run)
+                    case .pinCheckpoints: break  // handled in `send`
                     case .resumeFrom:
                         note("this session cannot switch runs; quit and use `nanoscope train --resume`")
                     }

@@ -125,6 +125,10 @@ public enum TrainerCommand: Sendable, Equatable {
     /// Stop this run (with a checkpoint) and continue training from the checkpoint at this path.
     /// Only a `TrainingHost` can swap runs; a bare session notes that it cannot.
     case resumeFrom(String)
+    /// The checkpoints (weights paths) a watcher shows — loaded into its sampling console or
+    /// marked for comparison — which retention must not delete. Takes effect at once, not at the
+    /// next step boundary: the save that ends the current step prunes.
+    case pinCheckpoints(Set<String>)
 }
 
 /// The trainer's weights at one step with the tokenizer that reads them: a value the sampler
@@ -150,4 +154,19 @@ public protocol TrainingControl: AnyObject, Sendable {
     func snapshot() -> TrainingSnapshot
     /// Queue a command for the trainer.
     func send(_ command: TrainerCommand)
+}
+
+extension TrainingSnapshot {
+    /// The curves a run's `metrics.jsonl` records: a point per logged step with a train loss, an
+    /// evaluation per line with a val loss (its train-split loss is not logged: NaN). Browse mode
+    /// draws a run from these, and a resumed session starts from them, so the loss chart keeps
+    /// the history up to the checkpoint instead of beginning at the resume point.
+    public mutating func loadHistory(_ records: [MetricsRecord]) {
+        steps = records.compactMap { r in
+            r.trainLoss.map { StepPoint(step: r.step, loss: $0, lr: r.lr ?? 0, gradNorm: r.gradNorm ?? 0) }
+        }
+        evals = records.compactMap { r in
+            r.valLoss.map { EvalPoint(step: r.step, trainLoss: .nan, valLoss: $0, taskAccuracy: r.taskAccuracy) }
+        }
+    }
 }
