@@ -22,9 +22,12 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("A weights file (.safetensors), or a run folder (its newest checkpoint).", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("A weights file (.safetensors), or a run folder (its newest checkpoint; --best: lowest val loss).", valueName: "checkpoint"))
     var checkpointArgument: String
-    var checkpoint: String { SampleCommand.weightsFile(checkpointArgument) }
+    var checkpoint: String { SampleCommand.weightsFile(checkpointArgument, best: best) }
+
+    @Flag(help: "With a run folder: its checkpoint with the lowest val loss instead of the newest.")
+    var best = false
 
     @Option(help: "The corpus; its last 10% (in tokens) is the validation split.")
     var data: String

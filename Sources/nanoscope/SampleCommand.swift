@@ -26,7 +26,7 @@ struct SampleCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A Nanoscope checkpoint (.safetensors), or a run folder (its newest checkpoint). Optional with --bench.")
+    @Argument(help: "A Nanoscope checkpoint (.safetensors), or a run folder (its newest checkpoint; --best: lowest val loss). Optional with --bench.")
     var checkpoint: String?
 
     @Option(help: "Text to continue.")
@@ -53,6 +53,9 @@ struct SampleCommand: ParsableCommand {
 
     @Option(help: "Threads: 1, or more to share each product over the worker pool (default: all cores). --bench measures 1 and all unless given.")
     var threads: Int?
+
+    @Flag(help: "With a run folder: its checkpoint with the lowest val loss instead of the newest.")
+    var best = false
 
     @Flag(help: "Measure generation speed instead of printing text.")
     var bench = false
@@ -81,7 +84,7 @@ struct SampleCommand: ParsableCommand {
         if bench { return runBench(settings) }
         if reference != nil { fail("--reference times PyTorch's generate next to ours: use it with --bench") }
         guard let named = checkpoint else { fail("give a checkpoint to sample from (or --bench to measure speed)") }
-        let checkpoint = Self.weightsFile(named)
+        let checkpoint = Self.weightsFile(named, best: best)
         let loaded: LoadedCheckpoint
         let tokenizer: any Tokenizer
         let promptTokens: [Int32]
@@ -106,15 +109,24 @@ struct SampleCommand: ParsableCommand {
         writeStandardOutput(decoder.flush() + "\n")
     }
 
-    /// A run folder stands for its newest loadable checkpoint.
-    static func weightsFile(_ path: String) -> String {
-        guard FileSystem.isDirectory(path) else { return path }
+    /// A run folder stands for its newest loadable checkpoint, or with `best` for the one with
+    /// the lowest val loss (the later on a tie, as retention keeps it).
+    static func weightsFile(_ path: String, best: Bool = false) -> String {
+        guard FileSystem.isDirectory(path) else {
+            if best { fail("--best picks among a run folder's checkpoints: give runs/NAME instead of the file \(path)") }
+            return path
+        }
         let run = RunDirectory(path)
         guard run.exists else { fail("\(path) is a folder but not a run folder — give a checkpoint file or runs/NAME") }
-        let latest: CheckpointInfo?
-        do { latest = try run.latestLoadableCheckpoint() } catch { fail(error.description) }
-        guard let latest else { fail("\(path): the run has no loadable checkpoint yet (see `nanoscope checkpoints \(path)`)") }
-        return latest.path
+        let all: [CheckpointInfo]
+        do { all = try run.checkpoints().filter(\.isLoadable) } catch { fail(error.description) }
+        guard let latest = all.last else { fail("\(path): the run has no loadable checkpoint yet (see `nanoscope checkpoints \(path)`)") }
+        guard best else { return latest.path }
+        let scored = all.filter { $0.valLoss?.isFinite == true }
+        guard let lowest = scored.min(by: { $0.valLoss! < $1.valLoss! || ($0.valLoss! == $1.valLoss! && $0.step > $1.step) }) else {
+            fail("\(path): none of its checkpoints records a val loss (saved between evaluations) — drop --best to take the newest")
+        }
+        return lowest.path
     }
 
     func makeGenerator(_ weights: ModelWeights, pool: WorkerPool) -> Generator {
@@ -132,7 +144,7 @@ struct SampleCommand: ParsableCommand {
         if let reference, !FileManager.default.fileExists(atPath: reference) { fail("reference script \(reference) not found") }
         let weights: ModelWeights
         if let checkpoint {
-            do { weights = try LoadedCheckpoint.load(Self.weightsFile(checkpoint)).modelWeights() } catch { fail(error.description) }
+            do { weights = try LoadedCheckpoint.load(Self.weightsFile(checkpoint, best: best)).modelWeights() } catch { fail(error.description) }
         } else {
             // The baby Shakespeare shape with random weights: speed does not depend on the values.
             let config = GPTConfig(vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128)

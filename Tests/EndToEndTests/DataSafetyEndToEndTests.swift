@@ -98,5 +98,40 @@ import Glibc
         #expect(t.status == 0, "\(t.output)")
         let r = try await runToCompletion([binary, "sample", ws.runs + "/s", "--max-tokens", "5", "--temperature", "0"])
         #expect(r.status == 0 && !r.output.isEmpty, "\(r.output)")
+        // Saved between evaluations, its checkpoints record no val loss: --best says so.
+        let none = try await runToCompletion([binary, "sample", ws.runs + "/s", "--best", "--max-tokens", "5"])
+        #expect(none.status != 0 && none.output.contains("records a val loss") && none.output.split(separator: "\n").count == 1, "\(none.output)")
+        let file = try await runToCompletion([binary, "eval", ws.runs + "/s/checkpoints/step-000002.safetensors", "--best", "--data", ws.corpus])
+        #expect(file.status != 0 && file.output.contains("give runs/NAME"), "\(file.output)")
+    }
+
+    /// `--best` takes the checkpoint with the lowest val loss, not the newest: a run resumed
+    /// with a learning rate far too high gets worse, so its best checkpoint is an earlier one.
+    @Test func bestTakesTheLowestValLoss() async throws {
+        let flags = tiny.map { $0 == "--eval_interval=0" ? "--eval_interval=3" : $0 }
+        let t = try await runToCompletion([binary, "train", "--headless", "--run_name=b", "--max_iters=6", "--checkpoint_interval=3",
+                                           "--keep_checkpoints=0", "--learning_rate=0.03"] + flags)
+        #expect(t.status == 0, "\(t.output)")
+        let worse = try await runToCompletion([binary, "train", "--headless", "--resume", ws.runs + "/b", "--max_iters=9",
+                                               "--learning_rate=50", "--decay_lr=false"])
+        #expect(worse.status == 0, "\(worse.output)")
+        // The catalog's own "best" (the one retention keeps) and its newest.
+        let listing = try await runToCompletion([binary, "checkpoints", ws.runs + "/b", "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(listing.output.utf8)) as? [String: Any])
+        let entries = try #require(((json["runs"] as? [[String: Any]])?.first?["checkpoints"]) as? [[String: Any]])
+        #expect(entries.count == 3, "\(listing.output)")
+        let bestPath = try #require(entries.first { $0["best"] as? Bool == true }?["path"] as? String)
+        let newestPath = try #require(entries.last?["path"] as? String)
+        for command in [["eval", "--data", ws.corpus], ["sample", "--max-tokens", "3"]] {
+            let r = try await runToCompletion([binary] + command + [ws.runs + "/b", "--best"])
+            #expect(r.status == 0, "\(r.output)")
+        }
+        // eval prints the loss of the file it evaluated: the best one's, recomputed.
+        let e = try await runToCompletion([binary, "eval", ws.runs + "/b", "--best", "--json", "--data", ws.corpus])
+        let eNewest = try await runToCompletion([binary, "eval", newestPath, "--json", "--data", ws.corpus])
+        let eBest = try await runToCompletion([binary, "eval", bestPath, "--json", "--data", ws.corpus])
+        #expect(e.status == 0 && e.output == eBest.output, "\(e.output) vs \(eBest.output)")
+        #expect(bestPath != newestPath, "\(listing.output)")
+        #expect(e.output != eNewest.output)
     }
 }
