@@ -192,6 +192,26 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         #expect(ModelState.decodeRNG(state.metadata.rngState) == run.trainer.batchRNG)
     }
 
+    /// A checkpoint the dashboard has loaded or marked is pinned: retention passes it over.
+    @Test func retentionSparesPinnedCheckpoints() throws {
+        let dir = TemporaryDirectory()
+        let corpus = try writeSyntheticCorpus(in: dir)
+        var config = tinyRunConfig(corpus: corpus, runsDir: dir.file("runs"), name: "r", maxIters: 60)
+        config.checkpointInterval = 10
+        config.keepCheckpoints = 2
+        config.evalInterval = 10
+        let run = try RunSetup.start(config)
+        let folder = RunDirectory(dir.file("runs/r"))
+        run.recorder?.pinned = { [folder.weightsPath(step: 20)] }
+        let recording = try train(run)
+        let best = (1...6).map { $0 * 10 }.min { a, b in
+            let (la, lb) = (recording.evaluations[a]!.valLoss, recording.evaluations[b]!.valLoss)
+            return la != lb ? la < lb : a > b
+        }!
+        #expect(best != 20, "step 20 is the best, so retention would keep it anyway: the test proves nothing")
+        #expect(try folder.checkpoints().map(\.step) == Set([20, 50, 60, best]).sorted())
+    }
+
     @Test func retentionDuringARunKeepsTheNewestAndTheBest() throws {
         let dir = TemporaryDirectory()
         let corpus = try writeSyntheticCorpus(in: dir)
