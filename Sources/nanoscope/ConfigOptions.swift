@@ -115,7 +115,7 @@ struct ConfigOptions: ParsableArguments {
         let indent = String(repeating: " ", count: 31)
         var lines: [String] = [], line = ""
         for word in key.help.split(separator: " ") {
-            if !line.isEmpty && line.count + 1 + word.count > 80 - 31 { lines.append(line); line = "" }
+            if !line.isEmpty && line.count + 1 + word.count > 78 - 31 { lines.append(line); line = "" }
             line += (line.isEmpty ? "" : " ") + word
         }
         lines.append(line)
