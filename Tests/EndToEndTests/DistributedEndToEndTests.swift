@@ -59,7 +59,7 @@ struct DistributedEndToEndTests {
     func small(_ run: String) -> [String] {
         ["train", "--headless", "--data", ws.corpus, "--runs_dir=\(ws.runs)", "--run_name=\(run)", "--n_layer=2", "--n_embd=32",
          "--n_head=2", "--block_size=32", "--batch_size=4", "--gradient_accumulation_steps=2", "--dropout=0.1",
-         "--max_iters=30", "--eval_interval=15", "--eval_iters=4", "--log_interval=1", "--checkpoint_interval=15"]
+         "--max_iters=50", "--eval_interval=15", "--eval_iters=4", "--log_interval=1", "--checkpoint_interval=15", "--keep_checkpoints=0"]
     }
 
     func metrics(_ run: String) throws -> [String] {
@@ -84,19 +84,19 @@ struct DistributedEndToEndTests {
             #expect(parallel.status == 0, "\(parallel.output)")
             #expect(parallel.output.contains("data-parallel on 2 ranks") && parallel.output.contains("all-reduce"), "\(parallel.output)")
             let a = try metrics("single"), b = try metrics(run)
-            #expect(a.count == 31 && a == b, "\(run): per-step losses differ from one process's")
-            for file in ["step-000030.safetensors", "step-000030.optimizer.safetensors"] {
+            #expect(a.count == 51 && a == b, "\(run): per-step losses differ from one process's")
+            for file in ["step-000050.safetensors", "step-000050.optimizer.safetensors"] {
                 #expect(try tensors("single", file) == tensors(run, file), "\(run): \(file) differs")
             }
         }
         // Resume with another number of ranks: two ranks continue the one-process run from step
-        // 15 and write the same steps 16…30 (the global batch is unchanged).
-        let before = try metrics("single"), final = try tensors("single", "step-000030.safetensors")
+        // 15 and write the same steps 16…50 (the global batch is unchanged).
+        let before = try metrics("single"), final = try tensors("single", "step-000050.safetensors")
         let resumed = try await runToCompletion(mpirun(2, [], ["train", "--headless", "--distributed", "--resume",
                                                           ws.runs + "/single/checkpoints/step-000015.safetensors"]))
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(try metrics("single") == before)
-        #expect(try tensors("single", "step-000030.safetensors") == final)
+        #expect(try tensors("single", "step-000050.safetensors") == final)
     }
 
     /// ZeRO-1 over real MPI (reduce-scatter, all-gather): the single process's steps and files,
@@ -109,7 +109,7 @@ struct DistributedEndToEndTests {
         #expect(sharded.status == 0, "\(sharded.output)")
         #expect(sharded.output.contains("ZeRO-1: AdamW moments sharded"), "\(sharded.output)")
         #expect(try metrics("single") == metrics("zero"), "per-step losses differ from one process's")
-        for file in ["step-000030.safetensors", "step-000030.optimizer.safetensors"] {
+        for file in ["step-000050.safetensors", "step-000050.optimizer.safetensors"] {
             #expect(try tensors("single", file) == tensors("zero", file), "\(file) differs")
         }
     }
@@ -137,7 +137,7 @@ struct DistributedEndToEndTests {
 
     @Test func aKilledRankEndsTheJobQuicklyAndTheCheckpointResumes() async throws {
         var args = small("fault") + ["--distributed", "--max_iters=100000", "--eval_interval=0", "--checkpoint_interval=20"]
-        args.removeAll { $0 == "--max_iters=30" || $0 == "--eval_interval=15" || $0 == "--checkpoint_interval=15" }
+        args.removeAll { $0 == "--max_iters=50" || $0 == "--eval_interval=15" || $0 == "--checkpoint_interval=15" }
         let job = try spawn(mpirun(2, [], args), output: ws.path + "/fault.log")
         let checkpoint = ws.runs + "/fault/checkpoints/step-000040.safetensors"
         let deadline = Date().addingTimeInterval(120)
