@@ -110,7 +110,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     /// A run folder stands for its newest loadable checkpoint, or with `best` for the one with
-    /// the lowest val loss (the later on a tie, as retention keeps it).
+    /// the lowest val loss.
     static func weightsFile(_ path: String, best: Bool = false) -> String {
         guard FileSystem.isDirectory(path) else {
             if best { fail("--best picks among a run folder's checkpoints: give runs/NAME instead of the file \(path)") }
@@ -122,8 +122,8 @@ struct SampleCommand: ParsableCommand {
         do { all = try run.checkpoints().filter(\.isLoadable) } catch { fail(error.description) }
         guard let latest = all.last else { fail("\(path): the run has no loadable checkpoint yet (see `nanoscope checkpoints \(path)`)") }
         guard best else { return latest.path }
-        let scored = all.filter { $0.valLoss?.isFinite == true }
-        guard let lowest = scored.min(by: { $0.valLoss! < $1.valLoss! || ($0.valLoss! == $1.valLoss! && $0.step > $1.step) }) else {
+        // The checkpoint retention keeps as the best and `nanoscope checkpoints` marks "best val".
+        guard let lowest = RetentionPolicy.best(of: all) else {
             fail("\(path): none of its checkpoints records a val loss (saved between evaluations) — drop --best to take the newest")
         }
         return lowest.path

@@ -8,9 +8,6 @@ import Testing
 /// It runs the `nanoscope` built beside this test bundle (`swift test` builds it) through
 /// `TmuxSession`, on a private tmux server that is killed at the end.
 @Suite(.serialized) struct InsightPanesEndToEndTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     /// The first 64 characters of the val split, as the pane labels them.
     static func probeLabels(_ corpusPath: String) throws -> String {
         let scalars = Array(try String(contentsOfFile: corpusPath, encoding: .utf8).unicodeScalars)
@@ -28,13 +25,9 @@ import Testing
         let ws = try Workspace()
         let tmux = try await TmuxSession(width: 120, height: 40)
         defer { tmux.close() }
-        try await tmux.waitFor("the shell prompt") { $0.contains("READY$") }
-        // The sample config's 4×4 model, so the panes show 4 layers and 4 heads. `exec`: the
-        // session ends with the program. `timeout`: even if this test dies, the trainer it
-        // started does not outlive it for long.
-        try await tmux.type("cd '\(Self.packageRoot.path)' && exec timeout 120 '\(binary)' train Samples/shakespeare-char.toml --data '\(ws.corpus)' "
+        // The sample config's 4×4 model, so the panes show 4 layers and 4 heads.
+        try await tmux.startTraining(binary, seconds: 120, "Samples/shakespeare-char.toml --data '\(ws.corpus)' "
                       + "--max_iters=100000 --telemetry_interval=10 --eval_interval=0 --runs_dir='\(ws.runs)'")
-        try await tmux.press("Enter")
 
         // Both panes fill with data in the grid.
         try await tmux.waitFor("gradient statistics and maps") { $0.contains("▶ wte.w") && $0.contains("layer 1/4 · head 1/4") }

@@ -5,19 +5,14 @@ import Testing
 /// card carries the trainer's own facts, and the logit lens grid fills and changes as training
 /// proceeds.
 @Suite(.serialized) struct ReadableViewsEndToEndTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     @Test(.timeLimit(.minutes(1))) func theModelCardAndTheLogitLensOfARunningModel() async throws {
         let binary = try nanoscopeBinary()
         let ws = try Workspace()
         let tmux = try await TmuxSession(width: 120, height: 40)
         defer { tmux.close() }
-        try await tmux.waitFor("the shell prompt") { $0.contains("READY$") }
-        try await tmux.type("cd '\(Self.packageRoot.path)' && exec timeout 60 '\(binary)' train Samples/shakespeare-char.toml --data '\(ws.corpus)' "
+        try await tmux.startTraining(binary, seconds: 60, "Samples/shakespeare-char.toml --data '\(ws.corpus)' "
                       + "--max_iters=100000 --n_layer=2 --n_head=2 --n_embd=32 --block_size=32 --telemetry_interval=5 "
                       + "--eval_interval=0 --runs_dir='\(ws.runs)'")
-        try await tmux.press("Enter")
         try await tmux.waitFor("training") { $0.contains("layer 1/2 · head 1/2") }
 
         // The card: the 2×2×32 model's config, the char tokenizer, the splits, tokens seen.

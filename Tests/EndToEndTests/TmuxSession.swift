@@ -70,6 +70,21 @@ final class TmuxSession {
     struct TimeoutError: Error { let what: String }
 }
 
+extension TmuxSession {
+    /// The package folder, so the programs started here find `Samples/`.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// `nanoscope train <arguments>` in this session, from the package folder, once the shell is
+    /// ready. `exec`: the session ends with the program. `timeout`: even if the test dies, the
+    /// trainer it started does not outlive it for long.
+    func startTraining(_ binary: String, seconds: Int, _ arguments: String) async throws {
+        try await waitFor("the shell prompt") { $0.contains("READY$") }
+        try await type("cd '\(Self.packageRoot.path)' && exec timeout \(seconds) '\(binary)' train " + arguments)
+        try await press("Enter")
+    }
+}
+
 /// The `nanoscope` binary built next to this test bundle.
 func nanoscopeBinary() throws -> String {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

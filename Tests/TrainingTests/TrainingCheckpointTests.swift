@@ -45,6 +45,15 @@ struct Recording {
     var checkpoints: [String] = []
     var messages: [String] = []
 
+    /// Of `steps` (each evaluated), the one with the lowest val loss, the later on a tie: the
+    /// one retention keeps as the best.
+    func bestStep(of steps: [Int]) -> Int {
+        steps.min { a, b in
+            let (la, lb) = (evaluations[a]!.valLoss, evaluations[b]!.valLoss)
+            return la != lb ? la < lb : a > b
+        }!
+    }
+
     mutating func take(_ event: TrainingRun.Event) {
         switch event {
         case let .step(r, _): losses[r.step] = r.loss
@@ -204,10 +213,7 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         let folder = RunDirectory(dir.file("runs/r"))
         run.recorder?.pinned = { [folder.weightsPath(step: 20)] }
         let recording = try train(run)
-        let best = (1...6).map { $0 * 10 }.min { a, b in
-            let (la, lb) = (recording.evaluations[a]!.valLoss, recording.evaluations[b]!.valLoss)
-            return la != lb ? la < lb : a > b
-        }!
+        let best = recording.bestStep(of: (1...6).map { $0 * 10 })
         #expect(best != 20, "step 20 is the best, so retention would keep it anyway: the test proves nothing")
         #expect(try folder.checkpoints().map(\.step) == Set([20, 50, 60, best]).sorted())
     }
@@ -224,10 +230,7 @@ func train(_ run: TrainingRun, stopAt: Int? = nil, saveAt: Set<Int> = [],
         #expect(recording.checkpoints.count == saved.count)
 
         // What the policy must have left: the two newest, plus the lowest val loss (later on a tie).
-        let best = saved.min { a, b in
-            let (la, lb) = (recording.evaluations[a]!.valLoss, recording.evaluations[b]!.valLoss)
-            return la != lb ? la < lb : a > b
-        }!
+        let best = recording.bestStep(of: saved)
         let expected = Set([110, 120, best]).sorted()
         let folder = RunDirectory(dir.file("runs/r"))
         #expect(try folder.checkpoints().map(\.step) == expected)

@@ -165,7 +165,7 @@ public final class Trainer {
         // GradScaler's unscale_: the gradients of S·loss divided by S (an ∞ or NaN stays one).
         if lossScale != 1 { Buffers.scaleParallel(model.grads.pointer, 1 / lossScale, count: model.grads.count) }
         // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
-        var report = telemetry.flatMap { _ in telemetryDue ? telemetry!.beginStep(model: model, step: step + 1) : nil }
+        var report = telemetryDue ? telemetry?.beginStep(model: model, step: step + 1) : nil
         // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
         let norm = dataParallel?.gradientNorm(model.grads) ?? GradientClipping.norm(model.grads)
         let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)
