@@ -257,6 +257,12 @@ public final class DashboardApp<Backend: TerminalBackend> {
             if !console.rows.isEmpty {
                 watcher.showLosses(ofRun: console.rows[min(max(0, ui.browser.selected), console.rows.count - 1)].runPath)
             }
+            // The training run's own config joins the overlaid runs' for the diff.
+            var overlays = ui.browser.overlays.map(\.path)
+            if !overlays.isEmpty, let folder = options.runsFolder, snapshot.state != .idle {
+                overlays.append(folder + "/" + snapshot.runName)
+            }
+            watcher.showOverlays(overlays)
         }
         submitIfChanged(snapshot)
         pinIfChanged()

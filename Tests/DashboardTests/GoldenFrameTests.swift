@@ -22,6 +22,8 @@ import TerminalUI
         case logitLens = "logit-lens"
         /// The model card overlay (`i`).
         case modelCard = "model-card"
+        /// The Loss pane expanded with two other runs overlaid and the config diff under it.
+        case lossOverlay = "loss-overlay"
 
         var ui: UIState {
             var ui = UIState()
@@ -35,6 +37,7 @@ import TerminalUI
             case .expandedSampling: ui.focus = .sampling; ui.expanded = true
             case .expandedCheckpoints: ui.focus = .checkpoints; ui.expanded = true
             case .modelCard: ui.showModelCard = true
+            case .lossOverlay: ui = overlayUI()
             case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
             }
             return ui
@@ -43,7 +46,7 @@ import TerminalUI
 
     static func frame(_ scene: Scene, width: Int, height: Int) -> CellBuffer {
         DashboardView.render(snapshot: scene == .browse ? browseSnapshot() : goldenSnapshot(), ui: scene.ui,
-                             console: scene == .browse ? browseConsole() : goldenConsole(), theme: .builtInDefault,
+                             console: scene == .browse ? browseConsole() : scene == .lossOverlay ? overlayConsole() : goldenConsole(), theme: .builtInDefault,
                              colorMode: .truecolor, width: width, height: height)
     }
 

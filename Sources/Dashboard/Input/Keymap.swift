@@ -23,6 +23,7 @@ public enum Action: Hashable, Sendable {
     case toggleFollow
     case widenWindow
     case narrowWindow
+    case toggleLossAxis
     case selectNext
     case selectPrevious
     case toggleRawValues
@@ -58,6 +59,7 @@ public enum Action: Hashable, Sendable {
     case confirmResume
     case cancelResume
     case markCheckpoint
+    case toggleOverlay
     case cycleSort
     case editFilter
     case scrollTextUp
@@ -145,6 +147,8 @@ public enum Keymap {
                    summary: "follow more steps (zoom out)", hint: "zoom", hintKeys: "←→"),
         KeyBinding(keys: [.right, .character("l"), .character("+"), .character("=")], action: .narrowWindow,
                    scope: .lossPane, summary: "follow fewer steps (zoom in)"),
+        KeyBinding(keys: [.character("x")], action: .toggleLossAxis, scope: .lossPane,
+                   summary: "x axis: steps / tokens seen (runs with different batches line up by tokens)"),
 
         KeyBinding(keys: [.down, .character("j")], action: .selectNext, scope: .gradientsPane,
                    summary: "select the next tensor", hint: "tensor", hintKeys: "↑↓"),
@@ -220,6 +224,8 @@ public enum Keymap {
                    summary: "delete it (asks first)", hint: "delete"),
         KeyBinding(keys: [.character("x")], action: .markCheckpoint, scope: .checkpointsPane,
                    summary: "mark / unmark for comparison: two marked are sampled side by side", hint: "compare"),
+        KeyBinding(keys: [.character("a")], action: .toggleOverlay, scope: .checkpointsPane,
+                   summary: "overlay / remove this row's run on the loss chart (with a config diff)", hint: "overlay"),
         KeyBinding(keys: [.character("o")], action: .cycleSort, scope: .checkpointsPane,
                    summary: "sort by run and step / newest / best val loss", hint: "sort"),
         KeyBinding(keys: [.character("/")], action: .editFilter, scope: .checkpointsPane,

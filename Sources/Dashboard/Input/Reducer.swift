@@ -207,6 +207,9 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
         s.loss.logScale.toggle()
     case .toggleFollow:
         s.loss.follow.toggle()
+    case .toggleLossAxis:
+        s.loss.xAxis = s.loss.xAxis == .step ? .tokens : .step
+        notice = s.loss.xAxis == .step ? "x axis: steps" : "x axis: tokens seen (step × batch × block × accumulation)"
     case .widenWindow:
         // Round windows, and none longer than the run: past its length the whole run shows.
         if !s.loss.follow { notice = "showing the whole run"; break }
@@ -255,7 +258,7 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
          .cursorEarlier, .cursorLater, .useLiveWeights, .scrollTextUp, .scrollTextDown, .followText:
         reduceSampling(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .focusCheckpoints, .nextCheckpoint, .previousCheckpoint, .loadCheckpoint, .resumeCheckpoint, .deleteCheckpoint,
-         .confirmDelete, .cancelDelete, .confirmResume, .cancelResume, .markCheckpoint, .cycleSort, .editFilter:
+         .confirmDelete, .cancelDelete, .confirmResume, .cancelResume, .markCheckpoint, .toggleOverlay, .cycleSort, .editFilter:
         reduceBrowser(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .editText(let edit):
         guard let entry = s.textEntry else { break }
@@ -467,6 +470,20 @@ private func reduceBrowser(_ s: inout UIState, _ action: Action, training: Train
             s.sampling.source = .compare(s.browser.marked[0], s.browser.marked[1])
             s.sampling.cursor = nil
             notice = "comparing two checkpoints side by side on seed \(s.sampling.seed)"
+        }
+    case .toggleOverlay:
+        guard let row else { return }
+        if let i = s.browser.overlays.firstIndex(where: { $0.path == row.runPath }) {
+            s.browser.overlays.remove(at: i)
+            notice = "\(row.info.run) off the loss chart"
+        } else if training.isActive && row.info.run == limits.trainingRun {
+            notice = "\(row.info.run) is the training run: the loss chart always shows it"
+        } else if s.browser.overlays.count >= OverlayRun.limit {
+            notice = "at most \(OverlayRun.limit) runs overlaid: remove one first (a on its row)"
+        } else {
+            let used = Set(s.browser.overlays.map(\.slot))
+            s.browser.overlays.append(OverlayRun(path: row.runPath, slot: (0..<OverlayRun.limit).first { !used.contains($0) } ?? 0))
+            notice = "\(row.info.run) overlaid on the loss chart (a again removes it)"
         }
     case .cycleSort:
         s.browser.sort = BrowserSort(rawValue: (s.browser.sort.rawValue + 1) % BrowserSort.allCases.count)!

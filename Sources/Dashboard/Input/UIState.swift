@@ -153,6 +153,18 @@ public struct ResumeConfirmation: Equatable, Sendable {
     }
 }
 
+/// A run drawn on the loss chart beside the training run.
+public struct OverlayRun: Equatable, Sendable {
+    /// The run folder.
+    public var path: String
+    /// Index into the overlay colours (`Palette.runColors`), the lowest free one when added.
+    public var slot: Int
+    public init(path: String, slot: Int) { self.path = path; self.slot = slot }
+
+    /// As many runs as there are distinct colours: more would repeat one and make the legend lie.
+    public static let limit = 6
+}
+
 /// Settings of the checkpoint browser.
 public struct BrowserViewState: Equatable, Sendable {
     public var selected = 0
@@ -160,6 +172,10 @@ public struct BrowserViewState: Equatable, Sendable {
     public var filter = ""
     /// Up to two checkpoints marked with `x` for a side-by-side comparison.
     public var marked: [String] = []
+    /// Runs whose curves the loss pane overlays on the training run's (`a` adds or removes the
+    /// selected row's run), each with the colour slot it got when added: a run keeps its colour
+    /// while others come and go.
+    public var overlays: [OverlayRun] = []
     public var confirmingDelete: DeleteConfirmation?
     public var confirmingResume: ResumeConfirmation?
 
@@ -184,6 +200,8 @@ public struct SelectionLimits: Equatable, Sendable {
     /// Wrapped lines of the console's text and how many show (its scroll range).
     public var textLines = 0
     public var textRows = 0
+    /// The name of the run training in this process (its own curves are always on the chart).
+    public var trainingRun: String?
 
     public init(tensors: Int? = nil, layers: Int? = nil, heads: Int? = nil) {
         self.tensors = tensors; self.layers = layers; self.heads = heads
@@ -194,6 +212,7 @@ public struct SelectionLimits: Equatable, Sendable {
                   heads: snapshot.attention?.heads)
         maxSteps = max(snapshot.maxSteps, snapshot.steps.last?.step ?? 0)
         probeLength = snapshot.attention?.size
+        trainingRun = snapshot.runName
     }
 }
 
@@ -205,6 +224,9 @@ public struct LossViewState: Equatable, Sendable {
     /// Show only the newest `windowSteps` steps (true) or the whole run (false).
     public var follow = true
     public var windowSteps = 500
+    /// What the x axis counts. Steps compare runs with the same batch; tokens seen compare runs
+    /// whose batch or block size differ (`x` toggles).
+    public var xAxis: RunComparison.XAxis = .step
 
     public static let windowRange = 20...1_000_000
     /// The zoom windows ←/→ step through: round numbers.

@@ -16,6 +16,9 @@ public struct BrowserData: Equatable, Sendable {
     public var losses: [(step: Int, loss: Float)] = []
     /// The same run's whole history (metrics and telemetry), for browse mode's panes.
     public var history: RunHistory?
+    /// The runs the loss pane overlays, and the training run (for the config diff), by folder
+    /// path, read from their `config.toml` and `metrics.jsonl`; a run that cannot be read is absent.
+    public var overlays: [String: RunSummary] = [:]
     /// The time of the scan, for checkpoint ages.
     public var scannedAt = Date(timeIntervalSince1970: 0)
 
@@ -79,6 +82,7 @@ public final class CheckpointWatcher: Sendable {
     private struct Shared {
         var data = BrowserData()
         var wantedLossRun: String?
+        var wantedOverlays: [String] = []
         var deletions: [String] = []
         var poked = false
         var shutdown = false
@@ -116,6 +120,18 @@ public final class CheckpointWatcher: Sendable {
         if changed { wake.signal() }
     }
 
+    /// Reads these runs' curves and configs for the loss pane's overlay (re-read when a run's
+    /// metrics change, so a run training in another process keeps growing on the chart).
+    public func showOverlays(_ paths: [String]) {
+        let changed = shared.withLock { s -> Bool in
+            guard s.wantedOverlays != paths else { return false }
+            s.wantedOverlays = paths
+            s.poked = true
+            return true
+        }
+        if changed { wake.signal() }
+    }
+
     /// Deletes a checkpoint's weights and optimizer files, then rescans.
     public func delete(_ path: String) {
         shared.withLock { $0.deletions.append(path); $0.poked = true }
@@ -127,12 +143,17 @@ public final class CheckpointWatcher: Sendable {
         wake.signal()
     }
 
+    private static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
     private func loop() {
         var metricsCache: (path: String, modified: [Date?], history: RunHistory)?
+        var overlayCache: [String: (modified: [Date?], summary: RunSummary)] = [:]
         while true {
-            let (deletions, lossRun, stop) = shared.withLock { s in
+            let (deletions, lossRun, overlayRuns, stop) = shared.withLock { s in
                 defer { s.deletions.removeAll(); s.poked = false }
-                return (s.deletions, s.wantedLossRun, s.shutdown)
+                return (s.deletions, s.wantedLossRun, s.wantedOverlays, s.shutdown)
             }
             if stop { return }
             var notes: [String] = []
@@ -154,13 +175,22 @@ public final class CheckpointWatcher: Sendable {
             if let notes = notes.first { scanned.error = notes }
             if let lossRun {
                 let files = [RunDirectory(lossRun).metricsPath, lossRun + "/" + TelemetryLog.fileName]
-                let modified = files.map { (try? FileManager.default.attributesOfItem(atPath: $0))?[.modificationDate] as? Date }
+                let modified = files.map(Self.modificationDate)
                 if metricsCache?.path != lossRun || metricsCache?.modified != modified {
                     metricsCache = (lossRun, modified, RunHistory.read(runPath: lossRun))
                 }
                 scanned.lossRunPath = lossRun
                 scanned.history = metricsCache?.history
                 scanned.losses = (metricsCache?.history.records ?? []).compactMap { r in r.trainLoss.map { (r.step, $0) } }
+            }
+            overlayCache = overlayCache.filter { overlayRuns.contains($0.key) }
+            for path in overlayRuns {
+                let directory = RunDirectory(path)
+                let modified = [directory.metricsPath, directory.configPath].map(Self.modificationDate)
+                if overlayCache[path]?.modified != modified, let summary = try? RunSummary.load(path) {
+                    overlayCache[path] = (modified, summary)
+                }
+                scanned.overlays[path] = overlayCache[path]?.summary
             }
             shared.withLock { s in
                 scanned.version = s.data.version + 1

@@ -90,6 +90,10 @@ struct CheckpointsPane: Widget {
             let age = info.created.map { Self.age(data.scannedAt.timeIntervalSince($0)) } ?? "?"
             let values = [String(info.step), Self.loss(info.trainLoss), Self.loss(info.valLoss), age, Self.size(info.sizeBytes)]
             buffer.write((isSelected ? "▶" : " ") + mark + line(info.run, values), in: rect, style)
+            // A run on the loss chart shows its line colour where no other mark is.
+            if mark == " ", let overlay = view.overlays.first(where: { $0.path == row.runPath }) {
+                buffer.set(rect.x + 1, rect.y, "━", style.with(fg: palette.runColor(overlay.slot)))
+            }
         }
     }
 
@@ -110,6 +114,10 @@ struct CheckpointsPane: Widget {
         } else if !view.marked.isEmpty {
             // The keys themselves are on the hint line while this pane has focus.
             buffer.write(TextFit.words("\(view.marked.count) marked (x): mark another to compare", width: area.width), in: area, palette.muted)
+        } else if !view.overlays.isEmpty {
+            let n = view.overlays.count
+            buffer.write(TextFit.words("\(n) run\(n == 1 ? "" : "s") overlaid on the loss chart (a on a row adds or removes)", width: area.width),
+                         in: area, palette.muted)
         } else if !focused {
             buffer.write(TextFit.words("c or a click focuses the browser", width: area.width), in: area, palette.muted)
         }

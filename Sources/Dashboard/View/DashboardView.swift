@@ -50,7 +50,10 @@ public enum DashboardView {
             let focused = pane == ui.focus
             switch pane {
             case .loss:
-                LossPane(snapshot: snapshot, view: ui.loss, focused: focused, palette: palette).render(into: &buffer, area: area)
+                let overlays = ui.browser.overlays.compactMap { o in console.browser.overlays[o.path].map { LossOverlay(run: $0, slot: o.slot) } }
+                LossPane(snapshot: snapshot, view: ui.loss, focused: focused, palette: palette, overlays: overlays,
+                         trainingRun: console.browser.overlays.values.first { $0.name == snapshot.runName && !ui.browser.overlays.map(\.path).contains($0.path) })
+                    .render(into: &buffer, area: area)
             case .gradients:
                 GradientsPane(snapshot: snapshot, view: ui.gradients, focused: focused, palette: palette).render(into: &buffer, area: area)
             case .attention:

@@ -8,6 +8,10 @@ struct LossPane: Widget {
     var view: LossViewState
     var focused: Bool
     var palette: Palette
+    /// Other runs drawn beside this one (`LossOverlay.swift`); the training run's summary from
+    /// disk gives the config diff its first column.
+    var overlays: [LossOverlay] = []
+    var trainingRun: RunSummary?
 
     var trailingTitle: String {
         var parts: [String] = []
@@ -16,6 +20,8 @@ struct LossPane: Widget {
         // A window as long as the run (or longer) is the whole run.
         let runLength = max(snapshot.maxSteps, snapshot.steps.last?.step ?? 0)
         parts.append(view.follow && (runLength == 0 || view.windowSteps < runLength) ? "last \(view.windowSteps) steps" : "all steps")
+        if view.xAxis == .tokens { parts.append("x: tokens") }
+        if !overlays.isEmpty { parts.append("+\(overlays.count) run\(overlays.count == 1 ? "" : "s")") }
         return parts.joined(separator: " · ")
     }
 
@@ -38,7 +44,8 @@ struct LossPane: Widget {
         let firstStep = following ? max(0, lastStep - view.windowSteps) : 0
         let startIndex = Self.firstIndex(in: steps, atOrAfter: firstStep)
         let visible = steps[startIndex...]
-        let xs = visible.map { Double($0.step) }
+        let perStep = trainingTokensPerStep
+        let xs = visible.map { x($0.step, tokensPerStep: perStep) }
         let raw = visible.map { Double($0.loss) }
 
         var series: [LineChart.Series] = []
@@ -54,7 +61,7 @@ struct LossPane: Widget {
         // line across a long gap would invent values nobody measured).
         let evals = snapshot.evals.filter { $0.step >= firstStep && $0.valLoss.isFinite }
         if !evals.isEmpty {
-            series.append(.init(name: "val", xs: evals.map { Double($0.step) }, ys: evals.map { Double($0.valLoss) },
+            series.append(.init(name: "val", xs: evals.map { x($0.step, tokensPerStep: perStep) }, ys: evals.map { Double($0.valLoss) },
                                 color: palette.color(.valLoss), markers: true, joinMarkers: true, maxJoinGap: 6))
         }
         // While following, the axis spans a whole window from the start, so early in a run the
@@ -64,11 +71,26 @@ struct LossPane: Widget {
             let windowEnd = firstStep + view.windowSteps
             xUpper = max(xUpper, snapshot.maxSteps > 0 ? min(windowEnd, snapshot.maxSteps) : windowEnd)
         }
-        let xRange = Double(firstStep)...Double(xUpper)
+        var xRange = x(firstStep, tokensPerStep: perStep)...x(xUpper, tokensPerStep: perStep)
+        if !overlays.isEmpty {
+            // The whole-run view spans every run; a followed window stays the training run's.
+            if !following { xRange = xRange.lowerBound...max(xRange.upperBound, overlaysLastX) }
+            // Under the training run's curves, so the live run stays on top.
+            series.insert(contentsOf: overlaySeries(xRange: xRange), at: 0)
+        }
 
         // The lr strip needs a label row and a trend row; give it more once the chart has room.
         let lrRows = inner.height >= 24 ? 4 : inner.height >= 10 ? 2 : 0
-        let (chartArea, lrArea) = inner.splitBottom(lrRows)
+        var (chartArea, lrArea) = inner.splitBottom(lrRows)
+        if !overlays.isEmpty {
+            // Legend and diff below the chart, as many diff rows as leave the chart 8 rows.
+            let rows = min(overlayRowsWanted, max(0, chartArea.height - 8))
+            let below: Rect
+            (chartArea, below) = chartArea.splitBottom(rows)
+            let (legend, diff) = below.splitTop(min(rows, 1))
+            renderOverlayLegend(into: &buffer, area: legend)
+            renderConfigDiff(into: &buffer, area: diff)
+        }
         LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
             .render(into: &buffer, area: chartArea)
         if lrRows > 0 && !visible.isEmpty {
@@ -85,7 +107,8 @@ struct LossPane: Widget {
         let strip = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
         // Columns cover the same steps as the chart above (leaving the chart's label gutter
         // empty would misalign them by a few columns at most; the strip is a trend, not an axis).
-        let columns = Self.bucketMeans(steps: visible.map { Double($0.step) }, values: lrs, range: xRange, count: strip.width)
+        let perStep = trainingTokensPerStep
+        let columns = Self.bucketMeans(steps: visible.map { x($0.step, tokensPerStep: perStep) }, values: lrs, range: xRange, count: strip.width)
         Sparkline(values: columns, style: palette.theme.text(.learningRate))
             .render(into: &buffer, area: strip)
     }
