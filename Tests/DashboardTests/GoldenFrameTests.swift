@@ -24,6 +24,8 @@ import TerminalUI
         case modelCard = "model-card"
         /// The Loss pane expanded with two other runs overlaid and the config diff under it.
         case lossOverlay = "loss-overlay"
+        /// The Attention pane's tokenizer view with ids (`n` twice), the cursor on query 3.
+        case tokens
 
         var ui: UIState {
             var ui = UIState()
@@ -38,6 +40,7 @@ import TerminalUI
             case .expandedCheckpoints: ui.focus = .checkpoints; ui.expanded = true
             case .modelCard: ui.showModelCard = true
             case .lossOverlay: ui = overlayUI()
+            case .tokens: ui.focus = .attention; ui.expanded = true; ui.attention.tokens = .ids; ui.attention.cursorRow = 3
             case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
             }
             return ui
@@ -93,6 +96,7 @@ func goldenSnapshot() -> TrainingSnapshot {
     var s = insightSnapshot()
     var maps = s.attention!
     maps.lens = sampleLens(maps)
+    maps.tokenIDs = maps.tokens.indices.map { Int32(40 + 7 * $0) }
     s.attention = maps
     s.modelCard = ModelCardTests.card
     s.lastCheckpoint = "/runs/shakespeare-char/checkpoints/step-000600.safetensors"

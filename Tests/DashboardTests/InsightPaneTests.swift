@@ -206,7 +206,7 @@ private func focused(_ pane: PaneID, expanded: Bool = false) -> UIState {
         let gradients = sections.first { $0.title == "Gradients pane" }?.lines.map(\.keys) ?? []
         let attention = sections.first { $0.title == "Attention pane" }?.lines.map(\.keys) ?? []
         #expect(gradients == ["↓ j", "↑ k", "v"])
-        #expect(attention == ["]", "[", "}", "{", "← h", "→ l", "↑ k", "↓ j", "g", "v", "p"])
+        #expect(attention == ["]", "[", "}", "{", "← h", "→ l", "↑ k", "↓ j", "g", "v", "n", "p"])
         #expect(sections.contains { $0.title.hasPrefix("Typing a probe") })
     }
 

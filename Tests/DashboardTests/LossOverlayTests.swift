@@ -125,3 +125,21 @@ func overlayUI() -> UIState {
         #expect(reduce(ui, .toggleLossAxis, training: .running, limits: SelectionLimits()).0.loss.xAxis == .step)
     }
 }
+
+@Suite struct TokensViewTests {
+    /// `n` steps off → pieces → ids → off, and the tokens view and the logit lens replace each other.
+    @Test func nCyclesTheTokensViewAndTheLensTakesTurns() {
+        var ui = UIState(focus: .attention)
+        var seen: [TokensView] = []
+        for _ in 0..<3 {
+            ui = reduce(ui, .cycleTokensView, training: .running).0
+            seen.append(ui.attention.tokens)
+        }
+        #expect(seen == [.pieces, .ids, .off])
+        ui = reduce(ui, .toggleLens, training: .running).0
+        ui = reduce(ui, .cycleTokensView, training: .running).0
+        #expect(ui.attention.tokens == .pieces && !ui.attention.showLens)
+        ui = reduce(ui, .toggleLens, training: .running).0
+        #expect(ui.attention.tokens == .off && ui.attention.showLens)
+    }
+}

@@ -401,3 +401,22 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
         #expect(buffer == CellBuffer(width: 10, height: 1) || true)
     }
 }
+
+@Suite struct TokenStripTests {
+    @Test func piecesWrapWholeAtTheEdgeAndAlternateTheirBackground() {
+        #expect(TokenStrip.layout(widths: [3, 4, 2, 5], width: 8).map { [$0.line, $0.x, $0.width] }
+                == [[0, 0, 3], [0, 3, 4], [1, 0, 2], [1, 2, 5]])
+        // A piece wider than the area gets the whole line, cut to it.
+        #expect(TokenStrip.layout(widths: [12], width: 8).map(\.width) == [8])
+        let even = Style(fg: .rgb(RGB(255, 255, 255)), bg: .rgb(RGB(0, 0, 0)))
+        let odd = Style(fg: .rgb(RGB(255, 255, 255)), bg: .rgb(RGB(60, 60, 60)))
+        var buffer = CellBuffer(width: 9, height: 4)
+        TokenStrip(pieces: ["the", "·king", "·a"], ids: [299, 294, 260], styles: (even, odd), idStyle: .plain,
+                   highlightStyle: .plain).render(into: &buffer, area: buffer.area)
+        #expect(buffer.line(0) == "the ·king")
+        #expect(buffer.line(1) == "299 294  ")
+        #expect(buffer.line(2) == "·a       ")
+        #expect(buffer.line(3) == "260      ")
+        #expect(buffer[0, 0].bg == even.bg && buffer[3, 0].bg == even.bg && buffer[4, 0].bg == odd.bg && buffer[0, 2].bg == even.bg)
+    }
+}

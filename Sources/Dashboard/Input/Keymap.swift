@@ -36,6 +36,7 @@ public enum Action: Hashable, Sendable {
     case moveCursor(rows: Int, columns: Int)
     case cycleAttentionScaling
     case toggleLens
+    case cycleTokensView
     // Sampling console
     case nextSlider
     case previousSlider
@@ -175,6 +176,8 @@ public enum Keymap {
                    summary: "colour scale: P / P per row's max / log₁₀ P", hint: "scale"),
         KeyBinding(keys: [.character("v")], action: .toggleLens, scope: .attentionPane,
                    summary: "attention maps / logit lens (each layer's top-1 guess at the cursor's row)", hint: "lens"),
+        KeyBinding(keys: [.character("n")], action: .cycleTokensView, scope: .attentionPane,
+                   summary: "tokens: how the probe splits (again: with ids, again: off)", hint: "tokens"),
         KeyBinding(keys: [.character("p")], action: .editProbe, scope: .attentionPane,
                    summary: "type another probe text (Enter runs it)", hint: "probe", needsTraining: true),
 

@@ -244,6 +244,10 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
         s.showModelCard.toggle()
     case .toggleLens:
         s.attention.showLens.toggle()
+        s.attention.tokens = .off
+    case .cycleTokensView:
+        s.attention.tokens = TokensView(rawValue: (s.attention.tokens.rawValue + 1) % TokensView.allCases.count)!
+        if s.attention.tokens != .off { s.attention.showLens = false }
     case .cycleAttentionScaling:
         let all = AttentionScaling.allCases
         s.attention.scaling = all[(s.attention.scaling.rawValue + 1) % all.count]

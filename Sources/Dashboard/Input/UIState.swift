@@ -67,8 +67,15 @@ public struct AttentionViewState: Equatable, Sendable {
     public var scaling: AttentionScaling = .linear
     /// The pane shows the logit lens (`v`) instead of the maps; it reads the cursor's query position.
     public var showLens = false
+    /// The pane shows how the probe splits into tokens (`n`), then also their ids (`n` again).
+    public var tokens: TokensView = .off
 
     public init() {}
+}
+
+/// The tokenizer view's stages, in the order `n` steps through them.
+public enum TokensView: Int, CaseIterable, Sendable {
+    case off, pieces, ids
 }
 
 /// The sampling console's sliders, in the order ↑/↓ move through them.

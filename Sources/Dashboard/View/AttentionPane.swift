@@ -15,7 +15,8 @@ import TerminalUI
 /// from 0 — so a colour can be checked against a number. Colour is viridis (perceptually even)
 /// on P, P divided by its row's maximum, or log₁₀ P (`g`), with a legend saying which. Beside
 /// the map, every head of the layer in a grid (the chosen one marked).
-/// `[` `]` change the layer, `{` `}` the head, `p` types another probe.
+/// `[` `]` change the layer, `{` `}` the head, `p` types another probe, `n` shows how the probe
+/// splits into tokens (the cursor's query token marked; `n` again adds each token's id).
 struct AttentionPane: Widget {
     var snapshot: TrainingSnapshot
     var view: AttentionViewState
@@ -133,6 +134,7 @@ struct AttentionPane: Widget {
     var trailingTitle: String {
         guard let maps = snapshot.attention else { return "" }
         if view.showLens { return "logit lens · step \(maps.step)" }
+        if view.tokens != .off { return "tokens · step \(maps.step)" }
         let (layer, head) = chosen(maps)
         return "layer \(layer + 1)/\(maps.layers) · head \(head + 1)/\(maps.heads) · step \(maps.step)"
     }
@@ -151,6 +153,10 @@ struct AttentionPane: Widget {
         let (row, column) = cursor(maps)
         if view.showLens {
             LogitLensPane(lens: maps.lens, position: row, palette: palette).render(into: &buffer, area: inner)
+            return
+        }
+        if view.tokens != .off {
+            renderTokens(maps, cursor: row, into: &buffer, area: inner)
             return
         }
         var body = inner
@@ -301,5 +307,23 @@ struct AttentionPane: Widget {
         x += buffer.write(TextFit.words(" \(high)", width: max(0, area.maxX - x)), x: x, y: area.y, palette.label)
         let hint = "  g: scale · v: lens · p: new probe"
         if area.maxX - x >= TextFit.width(hint) { buffer.write(hint, x: x, y: area.y, palette.muted) }
+    }
+}
+
+extension AttentionPane {
+    /// The tokenizer view: the probe as the model reads it — one shaded cell per token, so a BPE
+    /// merge (` the` as one token) or a character model's one-letter tokens are seen, not
+    /// described — with the token count, characters per token and, on demand, the ids.
+    func renderTokens(_ maps: AttentionMaps, cursor: Int, into buffer: inout CellBuffer, area: Rect) {
+        let characters = maps.tokens.reduce(0) { $0 + $1.count }
+        let perToken = Double(characters) / Double(max(1, maps.size))
+        let header = "\(maps.size) tokens · \(characters) characters · \(String(format: "%.2f", perToken)) characters per token"
+            + " · query \(cursor) marked"
+        buffer.write(TextFit.words(header, width: area.width), x: area.x, y: area.y, palette.label)
+        let shaded = Style(fg: palette.color(.mainForeground), bg: palette.faded(.selectedBackground))
+        TokenStrip(pieces: maps.tokens.map(Self.visible), ids: view.tokens == .ids ? maps.tokenIDs.map(Int.init) : nil,
+                   styles: (even: palette.text, odd: shaded), idStyle: palette.muted, highlighted: cursor,
+                   highlightStyle: palette.selected)
+            .render(into: &buffer, area: Rect(x: area.x, y: area.y + 2, width: area.width, height: max(0, area.height - 2)))
     }
 }
