@@ -10,7 +10,7 @@ struct Nanoscope: ParsableCommand {
         With no subcommand, trains the default sample (Samples/shakespeare-char.toml) — in the \
         dashboard on a terminal, with a progress bar otherwise.
         """,
-        subcommands: [TrainCommand.self, SampleCommand.self, BrowseCommand.self, EvalCommand.self, CheckpointsCommand.self, CompareCommand.self, BenchCommand.self,
+        subcommands: [TrainCommand.self, SampleCommand.self, BrowseCommand.self, EvalCommand.self, CheckpointsCommand.self, CompareCommand.self, LensCommand.self, BenchCommand.self,
                       TokenizerCommand.self],
         defaultSubcommand: TrainCommand.self
     )

@@ -72,6 +72,33 @@ import TestSupport
         #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && r.output.contains(expected), "\(r.output)")
     }
 
+    /// `nanoscope lens`: a row per position with every layer's top-1 and the target's rank,
+    /// the layers' mean losses, the loss by position over validation windows, and valid JSON.
+    @Test func theLogitLensOfACheckpoint() async throws {
+        let train = try await nanoscope(["train", "--headless", "--run_name=lens", "--max_iters=30", "--eval_interval=0",
+                                         "--checkpoint_interval=30"] + small)
+        try #require(train.status == 0, "\(train.output)")
+        let probe = "the king and the queen"
+        let table = try await nanoscope(["lens", ws.runs + "/lens", "--probe", probe, "--data", ws.corpus, "--windows", "8"])
+        #expect(table.status == 0, "\(table.output)")
+        let lines = table.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("POS  TOKEN  TARGET  emb") == true && lines.first?.contains("h.1") == true, "\(lines.first ?? "")")
+        // One row per position that has a next token: 22 characters, 21 rows.
+        #expect(lines.filter { $0.range(of: #"^\d+ "#, options: .regularExpression) != nil }.count == probe.count - 1)
+        #expect(lines.contains { $0.hasPrefix("mean loss per layer: emb ") && $0.contains(", h.1 ") })
+        #expect(lines.contains { $0.hasPrefix("final layer's loss by position, mean over 8 windows") && $0.contains("@0 ") })
+
+        let json = try await nanoscope(["lens", ws.runs + "/lens", "--probe", probe, "--json"])
+        #expect(json.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect((object?["layers"] as? [String]) == ["emb", "h.0", "h.1"])
+        #expect(((object?["target_rank"] as? [[Any]])?.first?.count) == probe.count)
+
+        let short = try await nanoscope(["lens", ws.runs + "/lens", "--probe", "t"])
+        #expect(short.status != 0 && short.output.split(separator: "\n").count == 1, "\(short.output)")
+        #expect(short.output.contains("needs a next token"))
+    }
+
     @Test func badCorporaAreOneLineErrors() async throws {
         let empty = ws.path + "/empty.txt"
         _ = FileManager.default.createFile(atPath: empty, contents: Data())
