@@ -50,3 +50,43 @@ import Testing
         #expect(!stillRunning, "nanoscope did not exit after quitting")
     }
 }
+
+/// The attention cursor reads the model's softmax: on a paused run (so the maps hold still) the
+/// cells of query row 2 — keys 0, 1, 2, read one by one with the cursor — sum to 1, as a row of
+/// P = softmax(q·kᵀ/√d) under the causal mask must; row 0's only cell is exactly 1.
+@Suite(.serialized) struct AttentionCursorEndToEndTests {
+    @Test(.timeLimit(.minutes(1))) func theCursorReadsARowOfTheSoftmax() async throws {
+        let binary = try nanoscopeBinary()
+        let ws = try Workspace()
+        let tmux = try await TmuxSession(width: 120, height: 40)
+        defer { tmux.close() }
+        try await tmux.startTraining(binary, seconds: 60, "Samples/shakespeare-char.toml --data '\(ws.corpus)' "
+                      + "--max_iters=100000 --n_layer=2 --n_head=2 --n_embd=32 --block_size=32 --telemetry_interval=5 "
+                      + "--eval_interval=0 --runs_dir='\(ws.runs)'")
+        try await tmux.waitFor("attention maps") { $0.contains("layer 1/2 · head 1/2 · step") }
+        try await tmux.press("Space")
+        try await tmux.waitFor("paused") { $0.contains("paused") }
+        try await tmux.press("Tab")
+        try await tmux.press("Tab")
+        func read(_ row: Int, _ column: Int) async throws -> Double {
+            let screen = try await tmux.waitFor("the cell @\(row) → @\(column)") {
+                $0.range(of: #"@\#(row) → key '[^']*' @\#(column): [0-9.]+"#, options: .regularExpression) != nil
+            }
+            let match = screen[screen.range(of: #"@\#(row) → key '[^']*' @\#(column): [0-9.]+"#, options: .regularExpression)!]
+            return Double(match.split(separator: " ").last!)!
+        }
+        #expect(try await read(0, 0) == 1)
+        try await tmux.press("j")
+        try await tmux.press("j")
+        var sum = try await read(2, 0)
+        try await tmux.press("l")
+        sum += try await read(2, 1)
+        try await tmux.press("l")
+        sum += try await read(2, 2)
+        // Each cell is printed to four decimals: three roundings of at most 5e-5 each.
+        #expect(abs(sum - 1) <= 1.5e-4, "row 2 sums to \(sum)")
+        try await tmux.press("q")
+        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
+        try await tmux.press("y")
+    }
+}
