@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 import TestSupport
 
@@ -97,6 +100,37 @@ import TestSupport
         let short = try await nanoscope(["lens", ws.runs + "/lens", "--probe", "t"])
         #expect(short.status != 0 && short.output.split(separator: "\n").count == 1, "\(short.output)")
         #expect(short.output.contains("needs a next token"))
+    }
+
+    /// `nanoscope compare` on two runs: the table with the differing key, JSON a parser reads,
+    /// a CSV of every point and an SVG that is well-formed XML with an axis, a legend and a path
+    /// per curve (its picture is checked by eye with rsvg-convert; see the README).
+    @Test func compareTwoRuns() async throws {
+        for (name, width) in [("narrow", 32), ("wide", 48)] {
+            let train = try await nanoscope(["train", "--headless", "--run_name=\(name)", "--max_iters=30", "--eval_interval=10",
+                                             "--checkpoint_interval=30"] + small.map { $0 == "--n_embd=32" ? "--n_embd=\(width)" : $0 })
+            try #require(train.status == 0, "\(train.output)")
+        }
+        let runs = [ws.runs + "/narrow", ws.runs + "/wide"]
+        let svg = ws.path + "/loss.svg", csv = ws.path + "/loss.csv"
+        let table = try await nanoscope(["compare"] + runs + ["--svg", svg, "--csv", csv])
+        #expect(table.status == 0, "\(table.output)")
+        #expect(table.output.contains("RUN") && table.output.contains("BEST VAL"))
+        let keyLine = table.output.split(separator: "\n").first { $0.hasPrefix("n_embd") }.map(String.init) ?? ""
+        #expect(keyLine.split(separator: " ") == ["n_embd", "32", "48"], "\(table.output)")
+        let json = try await nanoscope(["compare"] + runs + ["--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect((object?["runs"] as? [Any])?.count == 2)
+        #expect(((object?["differing_keys"] as? [[String: Any]])?.map { $0["key"] as? String }) == ["n_embd"])
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "run,step,tokens,split,loss")
+        #expect(rows.contains { $0.hasPrefix("wide,30,") && $0.contains(",val,") })
+        let picture = try String(contentsOfFile: svg, encoding: .utf8)
+        let parser = XMLParser(data: Data(picture.utf8))
+        #expect(parser.parse(), "the SVG is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(picture.hasPrefix("<svg") || picture.hasPrefix("<?xml"))
+        #expect(picture.contains("narrow train") && picture.contains("wide val") && picture.contains("step"))
+        #expect(picture.components(separatedBy: "<path").count - 1 >= 4 || picture.components(separatedBy: "<polyline").count - 1 >= 4)
     }
 
     @Test func badCorporaAreOneLineErrors() async throws {
