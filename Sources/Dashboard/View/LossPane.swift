@@ -2,7 +2,8 @@ import Training
 import TerminalUI
 
 /// Train loss per step and val loss per eval over a shared step axis, with the learning-rate
-/// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own).
+/// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own), and,
+/// in a float16 run, a vertical mark (`┊`) at each step where the loss scale changed.
 struct LossPane: Widget {
     var snapshot: TrainingSnapshot
     var view: LossViewState
@@ -69,8 +70,14 @@ struct LossPane: Widget {
         // The lr strip needs a label row and a trend row; give it more once the chart has room.
         let lrRows = inner.height >= 24 ? 4 : inner.height >= 10 ? 2 : 0
         let (chartArea, lrArea) = inner.splitBottom(lrRows)
-        LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
-            .render(into: &buffer, area: chartArea)
+        var chart = LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
+        // float16's loss scale at work: a mark where S was halved (an overflow, the step skipped)
+        // or doubled (a long enough run of finite steps).
+        chart.marks = snapshot.scaleChanges.filter { Double($0.step) >= xRange.lowerBound }.map {
+            LineChart.Mark(x: Double($0.step), color: palette.color(.paused))
+        }
+        chart.markLegend = "scale"
+        chart.render(into: &buffer, area: chartArea)
         if lrRows > 0 && !visible.isEmpty {
             renderLearningRate(visible, xRange: xRange, into: &buffer, area: lrArea)
         }
