@@ -41,9 +41,12 @@ struct GradientsPane: Widget {
         return x == 0 ? "0" : String(format: "%.1e", x)
     }
 
-    var trailingTitle: String {
+    /// "log|g| · step 600 · 16-bit at S=65536", parts dropped whole from the scale on when the
+    /// border has less than `width` columns for it (the 16-bit columns' own header says `fp16`).
+    func trailingTitle(width: Int = .max) -> String {
         guard let t = snapshot.telemetry else { return "" }
-        return (view.rawValues ? "values" : "log|g|") + " · step \(t.step) · 16-bit at S=\(Format.lossScale(t.lossScale))"
+        let parts = [(view.rawValues ? "values" : "log|g|", 1), ("step \(t.step)", 0), ("16-bit at S=\(Format.lossScale(t.lossScale))", 2)]
+        return TextFit.parts(parts, separator: " · ", width: width).map { parts[$0].0 }.joined(separator: " · ")
     }
 
     /// Width of one 16-bit fraction column ("100.0%" and a space before it).
@@ -81,7 +84,9 @@ struct GradientsPane: Widget {
     }
 
     func render(into buffer: inout CellBuffer, area: Rect) {
-        palette.pane(PaneID.gradients.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
+        // The room `Pane` leaves right of the title: the border less its corners, the padded title and 3.
+        let room = area.width - 2 - (TextFit.width(PaneID.gradients.title) + 2) - 3
+        palette.pane(PaneID.gradients.title, trailing: trailingTitle(width: room), focused: focused).render(into: &buffer, area: area)
         let inner = Pane.inner(area)
         guard !inner.isEmpty else { return }
         guard let telemetry = snapshot.telemetry, !telemetry.tensors.isEmpty else {
@@ -292,8 +297,9 @@ struct GradientsPane: Widget {
             if TextFit.width(fp16 + "  " + bf16) <= area.width {
                 line(fp16 + "  " + bf16, palette.text)
             } else {
+                // A short pane keeps its histogram's rows: bfloat16 (which rarely loses anything) goes.
                 line(fp16, palette.text)
-                line(bf16, palette.text)
+                if rows.height >= 12 { line(bf16, palette.text) }
             }
         }
         let h = s.logHistogram
