@@ -52,10 +52,13 @@ struct GradientsPane: Widget {
     /// Width of one 16-bit fraction column ("100.0%" and a space before it).
     static let halfColumnWidth = 7
 
-    /// The overview's width in a wide arrangement of `width` columns; from 160 on it has room for
-    /// all four 16-bit columns, below that only fp16's flush-to-zero.
+    /// The overview's widest form, with all four 16-bit columns (three more than the one it always has).
+    static let fullOverviewWidth = 52 + 3 * halfColumnWidth
+
+    /// The overview's width in a wide arrangement of `width` columns: 2/5 of it, and the full
+    /// overview once that holds it (from 183 columns); else at most 52, with fp16→0 only.
     static func overviewWidth(_ width: Int) -> Int {
-        width >= 160 ? min(52 + 3 * halfColumnWidth, width * 2 / 5) : min(52, width * 2 / 5)
+        width * 2 / 5 >= fullOverviewWidth ? fullOverviewWidth : min(52, width * 2 / 5)
     }
 
     /// The compact list's width: with room, wide enough for the fp16 flush-to-zero column.
@@ -222,7 +225,7 @@ struct GradientsPane: Widget {
         let nameWidth = min(16, t.tensors.map { Self.shortName($0.name).unicodeScalars.count }.max() ?? 0)
         let stdWidth = 8
         // The 16-bit columns sit right of std: all four once the overview has grown for them.
-        let allHalf = area.width >= 52 + 3 * Self.halfColumnWidth
+        let allHalf = area.width >= Self.fullOverviewWidth
         let halfHeaders = Self.halfColumns(t.tensors[0], all: allHalf).map(\.header)
         let halfWidth = halfHeaders.count * Self.halfColumnWidth
         let stdRight = header.maxX - halfWidth
