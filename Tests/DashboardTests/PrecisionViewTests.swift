@@ -80,6 +80,21 @@ private func expanded(_ pane: PaneID) -> UIState {
         #expect(telemetry.tensors[3].halfRange!.float16.underflow >= 0.2 && telemetry.tensors[0].halfRange!.float16.underflow == 0)
     }
 
+    /// A click lands on the tensor drawn there, with the list's new header row above the names.
+    @Test(arguments: [(80, 24), (120, 40), (200, 60)])
+    func theListsClickRowsAreItsDrawnRows(width: Int, height: Int) throws {
+        let snapshot = float16Snapshot()
+        let ui = expanded(.gradients)
+        let lines = render(width, height, snapshot, ui: ui).lines.map { Array($0.unicodeScalars) }
+        let area = try #require(DashboardLayout(width: width, height: height, ui: ui).panes[.gradients])
+        let rows = try #require(GradientsPane.listRows(area))
+        for r in 0..<min(rows.height, 4) {
+            let drawn = String(String.UnicodeScalarView(lines[rows.y + r][rows.x..<rows.maxX]))
+            let name = GradientsPane.shortName(snapshot.telemetry!.tensors[r].name)
+            #expect(drawn.dropFirst(2).hasPrefix(name + " "), "row \(r) at \(width)×\(height): |\(drawn)|")
+        }
+    }
+
     @Test func theSelectedTensorsDetailHasAllFourFractions() throws {
         let snapshot = float16Snapshot()
         var ui = expanded(.gradients)

@@ -153,7 +153,7 @@ struct GradientsPane: Widget {
         }
         if body.width >= 36 {
             let (list, detail) = body.splitLeft(Self.listWidth(body.width))
-            renderList(t, selected: selected, into: &buffer, area: Rect(x: list.x, y: list.y, width: list.width - 1, height: list.height))
+            renderList(t, selected: selected, into: &buffer, list: list)
             renderDetail(t.tensors[selected], into: &buffer, area: detail)
         } else {
             renderDetail(t.tensors[selected], into: &buffer, area: body)
@@ -191,10 +191,12 @@ struct GradientsPane: Widget {
 
     // MARK: Pieces
 
-    /// The compact arrangement's tensor list; with room, a header and each tensor's fp16→0.
-    private func renderList(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, area: Rect) {
-        let withColumn = Self.hasListHeader(Rect(x: area.x, y: area.y, width: area.width + 1, height: area.height))
+    /// The compact arrangement's tensor list in `list` (its last column a gap before the detail);
+    /// with room, a header and each tensor's fp16→0.
+    private func renderList(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, list: Rect) {
+        let withColumn = Self.hasListHeader(list)
         let columnWidth = withColumn ? Self.halfColumnWidth : 0
+        let area = Rect(x: list.x, y: list.y, width: list.width - 1, height: list.height)
         var rows = area
         if withColumn {
             let (header, rest) = area.splitTop(1)
