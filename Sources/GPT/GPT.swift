@@ -268,9 +268,16 @@ public final class GPT {
     /// (0-based), or the embeddings (token + position) for `layer == -1`. Any pass keeps these
     /// (checkpointing keeps exactly the block outputs).
     public func residual(afterLayer layer: Int) -> UnsafeBufferPointer<Float> {
-        let a = acts!
         precondition(layer >= -1 && layer < config.nLayer, "no layer \(layer)")
-        let start = layer < 0 ? a.encoded : a.layers[layer].residual3
+        let start: UnsafeMutablePointer<Float>
+        if dtype.halfFormat != nil {
+            // The 16-bit path keeps the residual stream in float32 too, in its own activation set.
+            let h = halfSets[0]
+            start = layer < 0 ? h.encoded : h.layers[layer].residual3
+        } else {
+            let a = acts!
+            start = layer < 0 ? a.encoded : a.layers[layer].residual3
+        }
         return UnsafeBufferPointer(start: start, count: lastBatch * lastSeqLen * config.nEmbd)
     }
 

@@ -26,6 +26,9 @@ import TerminalUI
         case lossOverlay = "loss-overlay"
         /// The Attention pane's tokenizer view with ids (`n` twice), the cursor on query 3.
         case tokens
+        /// A float16 run with loss scaling (`float16Snapshot()`): the dashboard, and the
+        /// Gradients and Loss panes expanded.
+        case float16, float16Gradients = "float16-expanded-gradients", float16Loss = "float16-expanded-loss"
 
         var ui: UIState {
             var ui = UIState()
@@ -41,6 +44,9 @@ import TerminalUI
             case .modelCard: ui.showModelCard = true
             case .lossOverlay: ui = overlayUI()
             case .tokens: ui.focus = .attention; ui.expanded = true; ui.attention.tokens = .ids; ui.attention.cursorRow = 3
+            case .float16: break
+            case .float16Gradients: ui.focus = .gradients; ui.expanded = true
+            case .float16Loss: ui.focus = .loss; ui.expanded = true
             case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
             }
             return ui
@@ -48,8 +54,17 @@ import TerminalUI
     }
 
     static func frame(_ scene: Scene, width: Int, height: Int) -> CellBuffer {
-        DashboardView.render(snapshot: scene == .browse ? browseSnapshot() : goldenSnapshot(), ui: scene.ui,
-                             console: scene == .browse ? browseConsole() : scene == .lossOverlay ? overlayConsole() : goldenConsole(), theme: .builtInDefault,
+        let snapshot = switch scene {
+        case .browse: browseSnapshot()
+        case .float16, .float16Gradients, .float16Loss: float16Snapshot()
+        default: goldenSnapshot()
+        }
+        let console = switch scene {
+        case .browse: browseConsole()
+        case .lossOverlay: overlayConsole()
+        default: goldenConsole()
+        }
+        return DashboardView.render(snapshot: snapshot, ui: scene.ui, console: console, theme: .builtInDefault,
                              colorMode: .truecolor, width: width, height: height)
     }
 
@@ -100,6 +115,18 @@ func goldenSnapshot() -> TrainingSnapshot {
     s.attention = maps
     s.modelCard = ModelCardTests.card
     s.lastCheckpoint = "/runs/shakespeare-char/checkpoints/step-000600.safetensors"
+    return s
+}
+
+/// `goldenSnapshot()` as a float16 run: overflows at steps 120, 121 and 480 halved the scale
+/// from 65536 to 8192 (three steps skipped), and the telemetry's fractions are at S = 8192.
+func float16Snapshot() -> TrainingSnapshot {
+    var s = goldenSnapshot()
+    s.dtype = .float16
+    s.lossScale = 8192
+    s.skippedSteps = 3
+    s.scaleChanges = [.init(step: 120, scale: 32768), .init(step: 121, scale: 16384), .init(step: 480, scale: 8192)]
+    s.telemetry = sampleTelemetry(step: 600, lossScale: 8192, tiny: true)
     return s
 }
 

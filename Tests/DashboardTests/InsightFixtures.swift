@@ -3,21 +3,25 @@ import Training
 import TerminalUI
 
 /// Gradient statistics for a made-up two-block model: tensor i's gradients are a deterministic
-/// spread around 10^-(2 + i/4), with a few exact zeros in the LayerNorm gains.
-func sampleTelemetry(step: Int = 600, tensors names: [String] = sampleTensorNames) -> Telemetry {
+/// spread around 10^-(2 + i/4), with a few exact zeros in the LayerNorm gains; the 16-bit range
+/// fractions are of `lossScale`·g, and `tiny` makes every fourth value of the later tensors
+/// 1e-12 times smaller (what float16 flushes even at S = 8192).
+func sampleTelemetry(step: Int = 600, tensors names: [String] = sampleTensorNames, lossScale: Float = 1, tiny: Bool = false) -> Telemetry {
     let tensors = names.enumerated().map { i, name -> TensorStatistics in
         let scale = Float(pow(10, -2 - Double(i) / 4))
         let values: [Float] = (0..<256).map { k in
             if name.contains("ln_") && k % 8 == 0 { return 0 }
-            return scale * Float(sin(Double(k) * 0.7 + Double(i))) * (1 + Float(k % 5))
+            let g = scale * Float(sin(Double(k) * 0.7 + Double(i))) * (1 + Float(k % 5))
+            return tiny && i >= 3 && k % 4 == 0 ? g * 1e-12 : g
         }
         var s = values.withUnsafeBufferPointer { TensorStatistics(name: name, shape: [16, 16], values: $0) }
         s.updateRatio = 1e-3 * Float(i + 1)
+        s.halfRange = values.withUnsafeBufferPointer { HalfRangeStatistics($0, scale: lossScale) }
         return s
     }
     return Telemetry(step: step, tensors: tensors,
                      layers: [.init(name: "embedding", ratio: 8e-4), .init(name: "h.0", ratio: 1.2e-3), .init(name: "h.1", ratio: 2e-3)],
-                     attention: nil)
+                     attention: nil, lossScale: lossScale)
 }
 
 let sampleTensorNames = [

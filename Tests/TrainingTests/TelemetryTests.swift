@@ -236,7 +236,7 @@ private func logHistogram(_ values: [Float]) -> LogMagnitudeHistogram {
         guard case .object(let members) = try StrictJSON.parse(Array(line.utf8)) else {
             Issue.record("not an object"); return
         }
-        #expect(members.map(\.key) == ["step", "grad_norm", "grad_clip", "clipped", "layers", "tensors", "attention"])
+        #expect(members.map(\.key) == ["step", "grad_norm", "grad_clip", "clipped", "loss_scale", "layers", "tensors", "attention"])
         #expect(members.first { $0.key == "clipped" }?.value == .bool(true))
         guard case .array(let tensors)? = members.first(where: { $0.key == "tensors" })?.value else {
             Issue.record("no tensors"); return

@@ -69,12 +69,18 @@ public struct RunHistory: Equatable, Sendable {
                 values.counts = v["counts"]?.array?.compactMap(\.int) ?? []
                 s.valueHistogram = values
             }
+            if let h = t["half_range"] {
+                func fraction(_ key: String) -> Double { h[key]?.float.map(Double.init) ?? 0 }
+                s.halfRange = HalfRangeStatistics(
+                    float16: .init(underflow: fraction("float16_underflow"), overflow: fraction("float16_overflow")),
+                    bfloat16: .init(underflow: fraction("bfloat16_underflow"), overflow: fraction("bfloat16_overflow")))
+            }
             return s
         }
         let layers = (json["layers"]?.array ?? []).map {
             Telemetry.LayerRatio(name: $0["name"]?.string ?? "?", ratio: $0["update_ratio"]?.float)
         }
-        return Telemetry(step: step, tensors: stats, layers: layers, attention: nil)
+        return Telemetry(step: step, tensors: stats, layers: layers, attention: nil, lossScale: json["loss_scale"]?.float ?? 1)
     }
 
     static func attention(_ json: StrictJSON) -> AttentionMaps? {

@@ -28,6 +28,22 @@ enum Format {
         return String(format: "%.0f", perSecond)
     }
 
+    /// A loss scale: a power of two as the integer it is ("65536"), anything else in %g.
+    static func lossScale(_ scale: Float) -> String {
+        guard scale.isFinite else { return "\(scale)" }
+        if scale >= 1, scale < 1e12, scale == scale.rounded() { return String(Int64(scale)) }
+        return String(format: "%g", scale)
+    }
+
+    /// A fraction as a percentage with one decimal; a nonzero fraction below 0.05 % as "<0.1%",
+    /// so that a loss, however small, never reads as none.
+    static func percent(_ fraction: Double) -> String {
+        guard fraction.isFinite else { return "–" }
+        if fraction == 0 { return "0%" }
+        if fraction < 0.0005 { return "<0.1%" }
+        return String(format: "%.1f%%", 100 * fraction)
+    }
+
     /// "0.80M", "10.65M", "124M", "850k".
     static func parameters(_ n: Int) -> String {
         if n >= 100_000_000 { return String(format: "%.0fM", Double(n) / 1e6) }

@@ -13,7 +13,10 @@ import TerminalUI
 /// - the update/data ratio std(Δθ)/std(θ) of each layer over time on a log axis, with the 1e-3
 ///   reference line;
 /// - the global gradient norm of every step, the `grad_clip` threshold, and the clipped steps
-///   marked.
+///   marked;
+/// - the loss-scaling lesson, per tensor: the share of S·g (S the step's loss scale, 1 without
+///   scaling) that float16 would flush to zero (`fp16→0`) or to ∞ (`fp16→∞`), and bfloat16 the
+///   same. Shown for every dtype: a float32 run at S = 1 shows what a float16 run would lose.
 ///
 /// Wide areas (an expanded pane) show all four side by side; small ones the list and the
 /// histogram with a one-line summary of the rest.
@@ -38,13 +41,55 @@ struct GradientsPane: Widget {
         return x == 0 ? "0" : String(format: "%.1e", x)
     }
 
-    var trailingTitle: String {
+    /// "log|g| · step 600 · 16-bit at S=65536", parts dropped whole from the scale on when the
+    /// border has less than `width` columns for it (the 16-bit columns' own header says `fp16`).
+    func trailingTitle(width: Int = .max) -> String {
         guard let t = snapshot.telemetry else { return "" }
-        return (view.rawValues ? "values" : "log|g|") + " · step \(t.step)"
+        let parts = [(view.rawValues ? "values" : "log|g|", 1), ("step \(t.step)", 0), ("16-bit at S=\(Format.lossScale(t.lossScale))", 2)]
+        return TextFit.parts(parts, separator: " · ", width: width).map { parts[$0].0 }.joined(separator: " · ")
+    }
+
+    /// Width of one 16-bit fraction column ("100.0%" and a space before it).
+    static let halfColumnWidth = 7
+
+    /// The overview's widest form, with all four 16-bit columns (three more than the one it always has).
+    static let fullOverviewWidth = 52 + 3 * halfColumnWidth
+
+    /// The overview's width in a wide arrangement of `width` columns: 2/5 of it, and the full
+    /// overview once that holds it (from 183 columns); else at most 52, with fp16→0 only.
+    static func overviewWidth(_ width: Int) -> Int {
+        width * 2 / 5 >= fullOverviewWidth ? fullOverviewWidth : min(52, width * 2 / 5)
+    }
+
+    /// The compact list's width: with room, wide enough for the fp16 flush-to-zero column.
+    static func listWidth(_ bodyWidth: Int) -> Int {
+        bodyWidth >= 64 ? 28 : min(20, bodyWidth * 2 / 5)
+    }
+
+    /// (header, value) of the 16-bit columns of one tensor: fp16→0, then with `all` fp16→∞,
+    /// bf16→0 and bf16→∞; "–" where the telemetry did not measure them.
+    static func halfColumns(_ s: TensorStatistics, all: Bool) -> [(header: String, value: String, fraction: Double)] {
+        let h = s.halfRange
+        func column(_ header: String, _ f: Double?) -> (header: String, value: String, fraction: Double) {
+            (header, f.map(Format.percent) ?? "–", f ?? 0)
+        }
+        var columns = [column("fp16→0", h?.float16.underflow)]
+        if all {
+            columns += [column("fp16→∞", h?.float16.overflow), column("bf16→0", h?.bfloat16.underflow),
+                        column("bf16→∞", h?.bfloat16.overflow)]
+        }
+        return columns
+    }
+
+    /// Values of 1 % and more stand out: that much of the gradient is lost in that format.
+    private func fractionStyle(_ fraction: Double, _ style: Style, selected: Bool) -> Style {
+        fraction >= 0.01 && !selected ? palette.warning : style
     }
 
     func render(into buffer: inout CellBuffer, area: Rect) {
-        palette.pane(PaneID.gradients.title, trailing: trailingTitle, focused: focused).render(into: &buffer, area: area)
+        // The room `Pane` leaves right of the title: the border less its corners, the padded title and 3.
+        let room = area.width - 2 - (TextFit.width(PaneID.gradients.title) + 2) - 3
+        palette.pane(PaneID.gradients.title, trailing: trailingTitle(width: room), focused: focused).render(into: &buffer, area: area)
         let inner = Pane.inner(area)
         guard !inner.isEmpty else { return }
         guard let telemetry = snapshot.telemetry, !telemetry.tensors.isEmpty else {
@@ -66,21 +111,24 @@ struct GradientsPane: Widget {
     static func listRows(_ area: Rect) -> Rect? {
         let inner = Pane.inner(area)
         if inner.width >= 90 && inner.height >= 10 {
-            let overview = inner.splitLeft(min(52, inner.width * 2 / 5)).0
+            let overview = inner.splitLeft(overviewWidth(inner.width)).0
             return overview.height >= 2 ? overview.splitTop(1).1 : nil
         }
         var body = inner
         if inner.height >= 4 { body = body.splitBottom(1).0 }
         if body.height >= 16 { body = body.rows(weights: [1, 1])[0] }
         guard body.width >= 36 else { return nil }
-        return body.splitLeft(min(20, body.width * 2 / 5)).0
+        let list = body.splitLeft(listWidth(body.width)).0
+        return hasListHeader(list) ? list.splitTop(1).1 : list
     }
+
+    /// The compact list has a header row when it is wide enough for its 16-bit column.
+    static func hasListHeader(_ list: Rect) -> Bool { list.width >= 28 && list.height >= 3 }
 
     // MARK: Arrangements
 
     private func renderWide(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, area: Rect) {
-        let overviewWidth = min(52, area.width * 2 / 5)
-        let (overview, rest) = area.splitLeft(overviewWidth)
+        let (overview, rest) = area.splitLeft(Self.overviewWidth(area.width))
         let columns = Rect(x: rest.x + 1, y: rest.y, width: rest.width - 1, height: rest.height).columns(weights: [1, 1])
         renderOverview(t, selected: selected, into: &buffer, area: overview)
         renderDetail(t.tensors[selected], into: &buffer, area: Rect(x: columns[0].x, y: columns[0].y,
@@ -104,11 +152,8 @@ struct GradientsPane: Widget {
             charts = parts[1]
         }
         if body.width >= 36 {
-            let listWidth = min(20, body.width * 2 / 5)
-            let (list, detail) = body.splitLeft(listWidth)
-            SelectableList(items: t.tensors.map { Self.shortName($0.name) }, selected: selected,
-                           style: palette.text, selectedStyle: palette.selected)
-                .render(into: &buffer, area: Rect(x: list.x, y: list.y, width: list.width - 1, height: list.height))
+            let (list, detail) = body.splitLeft(Self.listWidth(body.width))
+            renderList(t, selected: selected, into: &buffer, list: list)
             renderDetail(t.tensors[selected], into: &buffer, area: detail)
         } else {
             renderDetail(t.tensors[selected], into: &buffer, area: body)
@@ -146,20 +191,58 @@ struct GradientsPane: Widget {
 
     // MARK: Pieces
 
+    /// The compact arrangement's tensor list in `list` (its last column a gap before the detail);
+    /// with room, a header and each tensor's fp16→0.
+    private func renderList(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, list: Rect) {
+        let withColumn = Self.hasListHeader(list)
+        let columnWidth = withColumn ? Self.halfColumnWidth : 0
+        let area = Rect(x: list.x, y: list.y, width: list.width - 1, height: list.height)
+        var rows = area
+        if withColumn {
+            let (header, rest) = area.splitTop(1)
+            buffer.write("tensor", x: header.x + 2, y: header.y, palette.title)
+            buffer.write("fp16→0", in: header, alignment: .right, palette.title)
+            rows = rest
+        }
+        let nameWidth = max(0, rows.width - 2 - columnWidth)
+        SelectableList(items: t.tensors.map { TextFit.middle(Self.shortName($0.name), width: nameWidth) }, selected: selected,
+                       style: palette.text, selectedStyle: palette.selected)
+            .render(into: &buffer, area: rows)
+        guard withColumn else { return }
+        let start = SelectableList.firstVisible(selected: selected, count: t.tensors.count, visibleRows: rows.height)
+        for row in 0..<min(rows.height, t.tensors.count - start) {
+            let index = start + row
+            let column = Self.halfColumns(t.tensors[index], all: false)[0]
+            let style = index == selected ? palette.selected : palette.text
+            let line = rows.row(row)
+            buffer.write(column.value, in: Rect(x: line.maxX - columnWidth, y: line.y, width: columnWidth, height: 1),
+                         alignment: .right, fractionStyle(column.fraction, style, selected: index == selected))
+        }
+    }
+
     /// Every tensor on one row: name, its log-magnitude histogram in miniature, std.
     private func renderOverview(_ t: Telemetry, selected: Int, into buffer: inout CellBuffer, area: Rect) {
         guard area.height >= 2 else { return }
         let (header, rows) = area.splitTop(1)
         let nameWidth = min(16, t.tensors.map { Self.shortName($0.name).unicodeScalars.count }.max() ?? 0)
         let stdWidth = 8
+        // The 16-bit columns sit right of std: all four once the overview has grown for them.
+        let allHalf = area.width >= Self.fullOverviewWidth
+        let halfHeaders = Self.halfColumns(t.tensors[0], all: allHalf).map(\.header)
+        let halfWidth = halfHeaders.count * Self.halfColumnWidth
+        let stdRight = header.maxX - halfWidth
         let miniX = header.x + 2 + nameWidth + 1
-        let miniWidth = max(0, header.maxX - miniX - stdWidth - 1)
+        let miniWidth = max(0, stdRight - miniX - stdWidth - 1)
         let first = t.tensors.first!.logHistogram
         buffer.write("tensor", x: header.x + 2, y: header.y, palette.title)
         buffer.write(Self.decadeLabel(first.lower), x: miniX, y: header.y, palette.label)
         let upperLabel = Self.decadeLabel(first.upper)
         buffer.write(upperLabel, x: miniX + miniWidth - upperLabel.unicodeScalars.count, y: header.y, palette.label)
-        buffer.write("std", x: header.maxX - stdWidth, y: header.y, palette.title)
+        buffer.write("std", x: stdRight - stdWidth, y: header.y, palette.title)
+        for (k, title) in halfHeaders.enumerated() {
+            buffer.write(title, in: Rect(x: stdRight + k * Self.halfColumnWidth, y: header.y, width: Self.halfColumnWidth, height: 1),
+                         alignment: .right, palette.title)
+        }
 
         let start = SelectableList.firstVisible(selected: selected, count: t.tensors.count, visibleRows: rows.height)
         for row in 0..<min(rows.height, t.tensors.count - start) {
@@ -175,8 +258,12 @@ struct GradientsPane: Widget {
                 Histogram(counts: s.logHistogram.counts.map(Double.init), scale: palette.theme.histogramScale, style: style)
                     .render(into: &buffer, area: Rect(x: miniX, y: line.y, width: miniWidth, height: 1))
             }
-            buffer.write(Self.scientific(s.std), in: Rect(x: line.maxX - stdWidth, y: line.y, width: stdWidth, height: 1),
+            buffer.write(Self.scientific(s.std), in: Rect(x: stdRight - stdWidth, y: line.y, width: stdWidth, height: 1),
                          alignment: .right, style)
+            for (k, column) in Self.halfColumns(s, all: allHalf).enumerated() {
+                buffer.write(column.value, in: Rect(x: stdRight + k * Self.halfColumnWidth, y: line.y, width: Self.halfColumnWidth, height: 1),
+                             alignment: .right, fractionStyle(column.fraction, style, selected: isSelected))
+            }
         }
     }
 
@@ -207,6 +294,18 @@ struct GradientsPane: Widget {
         } else {
             line(zeros, palette.text)
             line(ratio, palette.text)
+        }
+        // What 16 bits would lose of S·g (the scale is in the pane's title).
+        if let h = s.halfRange {
+            let fp16 = "fp16→0 \(Format.percent(h.float16.underflow)) →∞ \(Format.percent(h.float16.overflow))"
+            let bf16 = "bf16→0 \(Format.percent(h.bfloat16.underflow)) →∞ \(Format.percent(h.bfloat16.overflow))"
+            if TextFit.width(fp16 + "  " + bf16) <= area.width {
+                line(fp16 + "  " + bf16, palette.text)
+            } else {
+                // A short pane keeps its histogram's rows: bfloat16 (which rarely loses anything) goes.
+                line(fp16, palette.text)
+                if rows.height >= 12 { line(bf16, palette.text) }
+            }
         }
         let h = s.logHistogram
         var outside: [String] = []

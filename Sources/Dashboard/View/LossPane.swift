@@ -2,7 +2,8 @@ import Training
 import TerminalUI
 
 /// Train loss per step and val loss per eval over a shared step axis, with the learning-rate
-/// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own).
+/// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own), and,
+/// in a float16 run, a vertical mark (`┊`) at each step where the loss scale changed.
 struct LossPane: Widget {
     var snapshot: TrainingSnapshot
     var view: LossViewState
@@ -91,8 +92,14 @@ struct LossPane: Widget {
             renderOverlayLegend(into: &buffer, area: legend)
             renderConfigDiff(into: &buffer, area: diff)
         }
-        LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
-            .render(into: &buffer, area: chartArea)
+        var chart = LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
+        // float16's loss scale at work: a mark where S was halved (an overflow, the step skipped)
+        // or doubled (a long enough run of finite steps).
+        chart.marks = snapshot.scaleChanges.map { x($0.step, tokensPerStep: perStep) }.filter { $0 >= xRange.lowerBound }.map {
+            LineChart.Mark(x: $0, color: palette.color(.paused))
+        }
+        chart.markLegend = "scale"
+        chart.render(into: &buffer, area: chartArea)
         if lrRows > 0 && !visible.isEmpty {
             renderLearningRate(visible, xRange: xRange, into: &buffer, area: lrArea)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GPT
 import Training
 import TerminalUI
 
@@ -64,11 +65,29 @@ struct StatusBar: Widget {
         }
         result += ClusterSection.fields(s.cluster, palette: palette)  // data-parallel runs only
         result.append(("lr \(Format.learningRate(s.latestLR))", 6, status.with(fg: palette.color(.learningRate))))
+        result += precisionFields()
         var time = "\(Format.duration(s.elapsed))"
         if let eta = s.eta, s.state.isActive { time += " · ETA \(Format.duration(eta))" }
         result.append((time, 7, status))
         if let model { result.append((Format.parameters(model.parameters) + " params", 8, status)) }
         result.append((memory, 9, status))
+        return result
+    }
+
+    /// The dtype, and for float16 the loss scale S and the steps skipped for an overflow:
+    /// "float16 │ scale 65536 │ skipped 3". A 16-bit run's dtype and scale stay as long as the
+    /// throughput does (float32, the default, is among the first to drop); float16 without loss
+    /// scaling says so instead of a scale.
+    func precisionFields() -> [(text: String, priority: Int, style: Style)] {
+        let s = snapshot, status = palette.status
+        var result: [(String, Int, Style)] = [(s.dtype.rawValue, s.dtype == .float32 ? 8 : 4, status)]
+        guard s.dtype == .float16 else { return result }
+        guard let scale = s.lossScale else {
+            result.append(("no loss scaling", 4, status.with(fg: palette.color(.warning))))
+            return result
+        }
+        result.append(("scale \(Format.lossScale(scale))", 4, status))
+        result.append(("skipped \(s.skippedSteps)", 5, s.skippedSteps > 0 ? status.with(fg: palette.color(.warning)) : status))
         return result
     }
 

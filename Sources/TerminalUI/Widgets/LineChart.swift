@@ -29,7 +29,20 @@ public struct LineChart: Widget {
         }
     }
 
+    /// A vertical mark across the whole plot at one x (an event: a loss-scale change), drawn in
+    /// the cells no series uses, so the curves stay readable through it.
+    public struct Mark {
+        public var x: Double
+        public var color: Color
+        public init(x: Double, color: Color) { self.x = x; self.color = color }
+    }
+
     public var series: [Series]
+    /// Vertical marks; they take part in neither axis's range (only those inside the x range show).
+    public var marks: [Mark] = []
+    /// The glyph marks are drawn with, and their legend entry (nil: none).
+    public var markGlyph: Unicode.Scalar = "┊"
+    public var markLegend: String? = nil
     /// Fixed x range; nil fits the data.
     public var xRange: ClosedRange<Double>?
     /// Fixed y range; nil fits the data visible in the x range.
@@ -99,8 +112,27 @@ public struct LineChart: Widget {
             drawYAxis(into: &buffer, plot: plot, ticks: yTicks, labels: yLabels, scale: yScale, labelWidth: labelWidth)
             drawXAxis(into: &buffer, plot: plot, scale: xScale)
         }
+        // Marks first: the canvas then overwrites them exactly where a series has dots.
+        let markedColumns = drawMarks(into: &buffer, plot: plot, scale: xScale, dotWidth: canvas.dotWidth)
         canvas.render(into: &buffer, x: plot.x, y: plot.y)
-        if showLegend && withAxes { drawLegend(into: &buffer, plot: plot, series: plotted) }
+        if showLegend && withAxes { drawLegend(into: &buffer, plot: plot, series: plotted, marksShown: markedColumns > 0) }
+    }
+
+    /// Draws each mark as a column of `markGlyph`, at the cell holding the dot column its x maps
+    /// to (the same mapping as the series' points); returns how many columns were marked.
+    private func drawMarks(into buffer: inout CellBuffer, plot: Rect, scale: AxisScale, dotWidth: Int) -> Int {
+        guard dotWidth > 0, !marks.isEmpty else { return 0 }
+        var columns: [Int: Color] = [:]
+        for mark in marks {
+            let f = scale.fraction(mark.x)
+            guard f.isFinite, f >= -1e-9, f <= 1 + 1e-9 else { continue }
+            let dot = Int((min(max(f, 0), 1) * Double(dotWidth - 1)).rounded())
+            columns[plot.x + dot / 2] = mark.color  // the last mark in a column gives its colour
+        }
+        for (x, color) in columns {
+            for y in plot.y..<plot.maxY { buffer.set(x, y, markGlyph, labelStyle.with(fg: color)) }
+        }
+        return columns.count
     }
 
     private func scales(for series: [Series]) -> (AxisScale, AxisScale)? {
@@ -214,19 +246,23 @@ public struct LineChart: Widget {
         }
     }
 
-    private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series]) {
-        let named = series.filter { !$0.name.isEmpty }
-        guard !named.isEmpty else { return }
-        // "━ train ━ val", flush with the plot's right edge.
-        let width = named.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + named.count - 1
-        guard width <= plot.width else { return }
-        var x = plot.maxX - width
-        for (i, s) in named.enumerated() {
-            buffer.set(x, plot.y, s.markers ? "•" : "━", labelStyle.with(fg: s.color))
+    private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series], marksShown: Bool) {
+        var entries: [(glyph: Unicode.Scalar, color: Color, name: String)] = series.filter { !$0.name.isEmpty }.map {
+            ($0.markers ? "•" : "━", $0.color, $0.name)
+        }
+        if marksShown, let markLegend, let color = marks.last?.color { entries.append((markGlyph, color, markLegend)) }
+        // "━ train ━ val ┊ scale", flush with the plot's right edge; the marks' entry goes first
+        // when it does not all fit.
+        func width() -> Int { entries.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + entries.count - 1 }
+        if width() > plot.width && marksShown && markLegend != nil { entries.removeLast() }
+        guard !entries.isEmpty, width() <= plot.width else { return }
+        var x = plot.maxX - width()
+        for (i, entry) in entries.enumerated() {
+            buffer.set(x, plot.y, entry.glyph, labelStyle.with(fg: entry.color))
             buffer.set(x + 1, plot.y, " ", labelStyle)
             x += 2
-            x += buffer.write(s.name, x: x, y: plot.y, labelStyle)
-            if i < named.count - 1 {
+            x += buffer.write(entry.name, x: x, y: plot.y, labelStyle)
+            if i < entries.count - 1 {
                 buffer.set(x, plot.y, " ", labelStyle)
                 x += 1
             }

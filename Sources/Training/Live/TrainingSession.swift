@@ -77,6 +77,10 @@ public final class TrainingSession: TrainingControl {
             $0.gradClip = run.trainer.config.gradClip
             $0.attention = initialMaps
             $0.modelCard = ModelCard.of(run.trainer)
+            $0.dtype = run.trainer.config.dtype
+            // A resumed run's scaler carries on from its checkpoint (the history's last logged S).
+            $0.lossScale = run.trainer.lossScaler?.scale
+            $0.skippedSteps = run.trainer.lossScaler?.skippedSteps ?? 0
             $0.state = .running
         }
         var paused = false
@@ -114,6 +118,8 @@ public final class TrainingSession: TrainingControl {
                         if var telemetry = r.telemetry { Self.publish(&telemetry, into: &$0) }
                         $0.tokensPerSecond = tps
                         if let cluster = r.cluster { $0.cluster = cluster }
+                        $0.noteLossScale(run.trainer.lossScaler?.scale, skippedSteps: run.trainer.lossScaler?.skippedSteps ?? 0,
+                                         afterStep: r.step)
                         $0.elapsed = trainingSeconds
                         $0.eta = tps > 0 ? Double(($0.maxSteps - r.step) * tokensPerStep) / tps : nil
                     }

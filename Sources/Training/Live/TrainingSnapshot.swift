@@ -90,6 +90,24 @@ public struct TrainingSnapshot: Sendable, Equatable {
     /// Ranks and all-reduce timings of the latest step, when training data-parallel (`mpirun`).
     public var cluster: ClusterStatus?
 
+    /// The run's `dtype`: the precision of the matrix products.
+    public var dtype: DType = .float32
+    /// float16 with loss scaling: S, the loss scale the next step's backward pass uses; nil for
+    /// float32, bfloat16 and float16 with `loss_scaling = false`.
+    public var lossScale: Float?
+    /// Steps the loss scaler skipped because the scaled gradients overflowed, over the run.
+    public var skippedSteps = 0
+
+    /// A change of the loss scale: after optimizer step `step`, S became `scale` (halved for an
+    /// overflow, doubled after `growthInterval` finite steps).
+    public struct ScaleChange: Sendable, Equatable {
+        public var step: Int
+        public var scale: Float
+        public init(step: Int, scale: Float) { self.step = step; self.scale = scale }
+    }
+    /// Every change of S, oldest first (the loss chart marks them).
+    public var scaleChanges: [ScaleChange] = []
+
     public init(runName: String, maxSteps: Int) {
         self.runName = runName
         self.state = .starting
@@ -168,5 +186,34 @@ extension TrainingSnapshot {
         evals = records.compactMap { r in
             r.valLoss.map { EvalPoint(step: r.step, trainLoss: .nan, valLoss: $0, taskAccuracy: r.taskAccuracy) }
         }
+        // The log carries S after each logged step, so a change shows at the first logged step
+        // after it (exact with log_interval = 1).
+        if let dtype = records.last(where: { $0.dtype != nil })?.dtype.flatMap(DType.init(rawValue:)) { self.dtype = dtype }
+        scaleChanges = []
+        var previous: Float?
+        for r in records {
+            guard let scale = r.lossScale else { continue }
+            if let previous, scale != previous { scaleChanges.append(.init(step: r.step, scale: scale)) }
+            previous = scale
+        }
+        if let last = records.last(where: { $0.lossScale != nil }) {
+            lossScale = last.lossScale
+            skippedSteps = last.skippedSteps ?? 0
+        }
     }
+
+    /// Records the loss scale after a step: a change is appended to `scaleChanges` (the first
+    /// known value is the starting scale, not a change).
+    public mutating func noteLossScale(_ scale: Float?, skippedSteps: Int, afterStep step: Int) {
+        if let scale, let old = lossScale, scale != old {
+            scaleChanges.append(.init(step: step, scale: scale))
+            if scaleChanges.count > Self.scaleChangeLimit { scaleChanges.removeFirst(scaleChanges.count - Self.scaleChangeLimit) }
+        }
+        lossScale = scale
+        self.skippedSteps = skippedSteps
+    }
+
+    /// Longest history of scale changes kept (a run halving at every step would otherwise grow it
+    /// without bound; the chart shows at most one mark per column anyway).
+    static let scaleChangeLimit = 4096
 }

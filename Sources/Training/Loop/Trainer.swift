@@ -164,8 +164,9 @@ public final class Trainer {
         afterBackward?(model)
         // GradScaler's unscale_: the gradients of S·loss divided by S (an ∞ or NaN stays one).
         if lossScale != 1 { Buffers.scaleParallel(model.grads.pointer, 1 / lossScale, count: model.grads.count) }
-        // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself.
-        var report = telemetryDue ? telemetry?.beginStep(model: model, step: step + 1) : nil
+        // Telemetry sees the gradient before clipping: the norm chart shows the clipping itself;
+        // and, unscaled, with the scale it was computed at, so its 16-bit fractions are of S·g.
+        var report = telemetryDue ? telemetry?.beginStep(model: model, step: step + 1, lossScale: lossScale) : nil
         // Clipping is applied inside the AdamW update (one pass over the gradients, not two).
         let norm = dataParallel?.gradientNorm(model.grads) ?? GradientClipping.norm(model.grads)
         let clipScale = GradientClipping.scale(norm: norm, maxNorm: config.gradClip)

@@ -13,9 +13,13 @@ public struct Telemetry: Sendable, Equatable {
     /// The update/data ratio over the matrices of each layer (see `TelemetryCollector.layerGroups`).
     public var layers: [LayerRatio]
     public var attention: AttentionMaps?
+    /// S, the loss scale the step's backward pass used (1 without loss scaling): the tensors'
+    /// `halfRange` fractions are of S·g, the gradient as a 16-bit backward pass holds it.
+    public var lossScale: Float
 
-    public init(step: Int, tensors: [TensorStatistics], layers: [LayerRatio], attention: AttentionMaps?) {
+    public init(step: Int, tensors: [TensorStatistics], layers: [LayerRatio], attention: AttentionMaps?, lossScale: Float = 1) {
         self.step = step; self.tensors = tensors; self.layers = layers; self.attention = attention
+        self.lossScale = lossScale
     }
 
     public struct LayerRatio: Sendable, Equatable {
@@ -30,9 +34,10 @@ public struct Telemetry: Sendable, Equatable {
 /// it never sees half-updated weights; it owns one spare copy of the parameters to measure what
 /// the optimizer step changed.
 ///
-/// Cost: two passes over the gradients (≈ one parameter-sized read each, with a binary search
-/// per value for the log histogram), a parameter copy and difference, and one batch-1 forward pass
-/// of the probe — a few milliseconds for the baby model, paid once every `interval` steps.
+/// Cost: three passes over the gradients (≈ one parameter-sized read each, with a binary search
+/// per value for the log histogram and two 16-bit roundings per value for the range fractions),
+/// a parameter copy and difference, and one batch-1 forward pass of the probe — a few
+/// milliseconds for the baby model, paid once every `interval` steps.
 public final class TelemetryCollector {
     /// Collect every this many steps (and at step 1, so the panes fill early); 0 = never.
     public var interval: Int
@@ -79,7 +84,13 @@ public final class TelemetryCollector {
 
     /// Phase 1, after the backward pass: gradient statistics of every tensor, and a copy of the
     /// weights as they are before the optimizer step.
-    public func beginStep(model: GPT, step: Int) -> Telemetry {
+    ///
+    /// `model.grads` holds the unscaled gradient g (the trainer has divided by S already), so the
+    /// 16-bit range fractions are taken of S·g — up to float32 rounding exactly the scaled
+    /// gradient the backward pass produced, S being a power of two — and say what float16 and
+    /// bfloat16 would lose of it at this scale. Without loss scaling S = 1: what a 16-bit run
+    /// loses, the question an FP32 run answers too.
+    public func beginStep(model: GPT, step: Int, lossScale: Float = 1) -> Telemetry {
         let tensors = layout.tensors
         var stats = [TensorStatistics?](repeating: nil, count: tensors.count)
         let grads = UnsafePointer(model.grads.pointer)
@@ -89,12 +100,14 @@ public final class TelemetryCollector {
             let order = tensors.indices.sorted { tensors[$0].count > tensors[$1].count }
             pool.parallelFor(order.count) { i, _ in
                 let t = tensors[order[i]]
-                results[order[i]] = TensorStatistics(name: t.name, shape: t.shape,
-                                                     values: UnsafeBufferPointer(start: grads + t.offset, count: t.count))
+                let values = UnsafeBufferPointer(start: grads + t.offset, count: t.count)
+                var s = TensorStatistics(name: t.name, shape: t.shape, values: values)
+                s.halfRange = HalfRangeStatistics(values, scale: lossScale)
+                results[order[i]] = s
             }
         }
         weightsBefore.copy(from: model.params)
-        return Telemetry(step: step, tensors: stats.map { $0! }, layers: [], attention: nil)
+        return Telemetry(step: step, tensors: stats.map { $0! }, layers: [], attention: nil, lossScale: lossScale)
     }
 
     /// Phase 2, after the optimizer step (or after skipping it): the update/data ratios.

@@ -4,15 +4,17 @@ import SafeTensors
 /// `runs/<run>/telemetry.jsonl`, written by `nanoscope train --telemetry`: one JSON object per
 /// telemetry step with what the dashboard's insight panes show, for looking at later.
 ///
-///     {"step":50,"grad_norm":0.83,"grad_clip":1,"clipped":false,
+///     {"step":50,"grad_norm":0.83,"grad_clip":1,"clipped":false,"loss_scale":1,
 ///      "layers":[{"name":"h.0","update_ratio":0.0011},…],
 ///      "tensors":[{"name":"transformer.wte.weight","shape":[65,128],"mean":…,"std":…,"zero_fraction":0,
 ///                  "update_ratio":0.0009,
+///                  "half_range":{"float16_underflow":0.031,"float16_overflow":0,"bfloat16_underflow":0,"bfloat16_overflow":0},
 ///                  "log10_abs":{"lower":-10,"bin_width":0.25,"counts":[…],"zeros":0,"below":0,"above":0,"non_finite":0},
 ///                  "values":{"limit":0.012,"counts":[…]}},…],
 ///      "attention":{"step":50,"tokens":["F","i",…],"layers":4,"heads":4,"weights":[[[[…T…]…T…]…heads…]…layers…]}}
 ///
 /// Values that are not finite or not defined are `null`. Attention weights are rounded to 5 decimals.
+/// `half_range`: the fractions of `loss_scale`·g that float16 and bfloat16 would flush to zero or ∞.
 public enum TelemetryLog {
     public static let fileName = "telemetry.jsonl"
 
@@ -20,7 +22,7 @@ public enum TelemetryLog {
         func number(_ x: Float?) -> StrictJSON { x.map { StrictJSON.number($0) } ?? .null }
         func ints(_ xs: [Int]) -> StrictJSON { .array(xs.map { StrictJSON.number($0) }) }
         let tensors: [StrictJSON] = t.tensors.map { s in
-            .object([
+            var members: [(key: String, value: StrictJSON)] = [
                 ("name", .string(s.name)), ("shape", ints(s.shape)),
                 ("mean", number(s.mean)), ("std", number(s.std)), ("zero_fraction", number(s.zeroFraction)),
                 ("update_ratio", number(s.updateRatio)),
@@ -31,11 +33,18 @@ public enum TelemetryLog {
                     ("non_finite", .number(s.logHistogram.nonFinite)),
                 ])),
                 ("values", .object([("limit", number(s.valueHistogram.limit)), ("counts", ints(s.valueHistogram.counts))])),
-            ])
+            ]
+            if let h = s.halfRange {
+                members.append(("half_range", .object([
+                    ("float16_underflow", .number(h.float16.underflow)), ("float16_overflow", .number(h.float16.overflow)),
+                    ("bfloat16_underflow", .number(h.bfloat16.underflow)), ("bfloat16_overflow", .number(h.bfloat16.overflow)),
+                ])))
+            }
+            return .object(members)
         }
         var members: [(key: String, value: StrictJSON)] = [
             ("step", .number(t.step)), ("grad_norm", number(gradNorm)), ("grad_clip", number(gradClip)),
-            ("clipped", .bool(gradClip > 0 && gradNorm > gradClip)),
+            ("clipped", .bool(gradClip > 0 && gradNorm > gradClip)), ("loss_scale", number(t.lossScale)),
             ("layers", .array(t.layers.map { .object([("name", .string($0.name)), ("update_ratio", number($0.ratio))]) })),
             ("tensors", .array(tensors)),
         ]

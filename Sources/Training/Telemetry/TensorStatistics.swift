@@ -136,6 +136,9 @@ public struct TensorStatistics: Sendable, Equatable {
     /// std(Δθ)/std(θ) across the optimizer step (see `UpdateRatio`); nil when the step was
     /// skipped or the weights are constant (LayerNorm gains at initialisation).
     public var updateRatio: Float?
+    /// How much of S·g float16 and bfloat16 would flush to zero or to ∞, S the step's loss scale
+    /// (`Telemetry.lossScale`); nil where it was not measured (a telemetry log that lacks it).
+    public var halfRange: HalfRangeStatistics?
 
     /// Statistics of `values` in two passes (mean and largest magnitude, then spread and bins),
     /// sums in Double.
@@ -174,6 +177,7 @@ public struct TensorStatistics: Sendable, Equatable {
         logHistogram = log
         valueHistogram = raw
         updateRatio = nil
+        halfRange = nil
     }
 }
 
