@@ -22,6 +22,10 @@ import TerminalUI
         case logitLens = "logit-lens"
         /// The model card overlay (`i`).
         case modelCard = "model-card"
+        /// The sampling console comparing the four strategies (`v`), in its place and expanded.
+        case strategies, expandedStrategies = "expanded-strategies"
+        /// A synthetic task's run: the loss floor and the accuracy chart.
+        case task
 
         var ui: UIState {
             var ui = UIState()
@@ -36,15 +40,27 @@ import TerminalUI
             case .expandedCheckpoints: ui.focus = .checkpoints; ui.expanded = true
             case .modelCard: ui.showModelCard = true
             case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
+            case .strategies: ui = UIState(focus: .sampling); ui.sampling.compareStrategies = true
+            case .expandedStrategies: ui = UIState(focus: .sampling); ui.sampling.compareStrategies = true; ui.expanded = true
+            case .task: break
             }
             return ui
         }
     }
 
     static func frame(_ scene: Scene, width: Int, height: Int) -> CellBuffer {
-        DashboardView.render(snapshot: scene == .browse ? browseSnapshot() : goldenSnapshot(), ui: scene.ui,
-                             console: scene == .browse ? browseConsole() : goldenConsole(), theme: .builtInDefault,
-                             colorMode: .truecolor, width: width, height: height)
+        let snapshot = switch scene {
+        case .browse: browseSnapshot()
+        case .task: taskSnapshot()
+        default: goldenSnapshot()
+        }
+        let console = switch scene {
+        case .browse: browseConsole()
+        case .strategies, .expandedStrategies: strategyConsole()
+        default: goldenConsole()
+        }
+        return DashboardView.render(snapshot: snapshot, ui: scene.ui, console: console, theme: .builtInDefault,
+                                    colorMode: .truecolor, width: width, height: height)
     }
 
     /// Issue 20's acceptance: no label is cut mid-word. Every text a pane draws goes through

@@ -72,9 +72,14 @@ struct GradientsPane: Widget {
         var body = inner
         if inner.height >= 4 { body = body.splitBottom(1).0 }
         if body.height >= 16 { body = body.rows(weights: [1, 1])[0] }
+        if hasRatioStrip(body) { body = body.splitBottom(1).0 }
         guard body.width >= 36 else { return nil }
         return body.splitLeft(min(20, body.width * 2 / 5)).0
     }
+
+    /// Too short for the update/data chart but tall enough to spare a row: the ratios and their
+    /// 1e-3 reference folded into one (`UpdateRatioStrip`).
+    static func hasRatioStrip(_ body: Rect) -> Bool { body.height < 16 && body.height >= 5 }
 
     // MARK: Arrangements
 
@@ -102,6 +107,10 @@ struct GradientsPane: Widget {
             let parts = body.rows(weights: [1, 1])
             body = parts[0]
             charts = parts[1]
+        } else if Self.hasRatioStrip(body) {
+            let (rest, strip) = body.splitBottom(1)
+            body = rest
+            UpdateRatioStrip(layers: t.layers, palette: palette).render(into: &buffer, area: strip)
         }
         if body.width >= 36 {
             let listWidth = min(20, body.width * 2 / 5)

@@ -29,7 +29,24 @@ public struct LineChart: Widget {
         }
     }
 
+    /// A horizontal line at a value that explains the data — a uniform guess, a floor the loss
+    /// cannot pass, a rule of thumb — drawn dotted under the series and named in the legend (┄).
+    /// It does not stretch the y axis, which stays fitted to the data: one outside the visible
+    /// range is not drawn and its legend name ends in ↑ (above) or ↓ (below).
+    public struct Reference {
+        public var name: String
+        public var y: Double
+        public var color: Color
+        public init(name: String, y: Double, color: Color) { self.name = name; self.y = y; self.color = color }
+    }
+
     public var series: [Series]
+    public var references: [Reference]
+    /// The y labels take at least this many columns: two charts stacked with the same value keep
+    /// their x axes aligned.
+    public var minimumLabelWidth: Int
+    /// Appended to every y label ("%").
+    public var yLabelSuffix: String
     /// Fixed x range; nil fits the data.
     public var xRange: ClosedRange<Double>?
     /// Fixed y range; nil fits the data visible in the x range.
@@ -43,8 +60,12 @@ public struct LineChart: Widget {
 
     public init(series: [Series], xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
                 logY: Bool = false, smoothing: Double = 0, showLegend: Bool = true,
-                labelStyle: Style = .plain, axisStyle: Style = .plain) {
+                labelStyle: Style = .plain, axisStyle: Style = .plain, references: [Reference] = [],
+                minimumLabelWidth: Int = 0, yLabelSuffix: String = "") {
         self.series = series
+        self.references = references
+        self.minimumLabelWidth = minimumLabelWidth
+        self.yLabelSuffix = yLabelSuffix
         self.xRange = xRange
         self.yRange = yRange
         self.logY = logY
@@ -85,14 +106,15 @@ public struct LineChart: Widget {
         // Axes need a label column, an axis column, an axis row and a label row; with less room
         // than that the chart draws data only.
         let yTicks = yScale.ticks(maxCount: max(2, area.height / 3))
-        let yLabels = AxisScale.labels(yTicks, logarithmic: logY)
-        let labelWidth = yLabels.map(\.unicodeScalars.count).max() ?? 0
+        let yLabels = AxisScale.labels(yTicks, logarithmic: logY).map { $0 + yLabelSuffix }
+        let labelWidth = max(minimumLabelWidth, yLabels.map(\.unicodeScalars.count).max() ?? 0)
         let withAxes = area.width >= labelWidth + 8 && area.height >= 5
         let plot = withAxes
             ? Rect(x: area.x + labelWidth + 1, y: area.y, width: area.width - labelWidth - 1, height: area.height - 2)
             : area
 
         var canvas = BrailleCanvas(columns: plot.width, rows: plot.height)
+        for r in references { drawReference(r, on: &canvas, yScale) }
         for s in plotted { draw(s, on: &canvas, xScale, yScale) }
 
         if withAxes {
@@ -100,7 +122,22 @@ public struct LineChart: Widget {
             drawXAxis(into: &buffer, plot: plot, scale: xScale)
         }
         canvas.render(into: &buffer, x: plot.x, y: plot.y)
-        if showLegend && withAxes { drawLegend(into: &buffer, plot: plot, series: plotted) }
+        if showLegend && withAxes { drawLegend(into: &buffer, plot: plot, series: plotted, yScale: yScale) }
+    }
+
+    /// Where a reference sits against the y axis: -1 below it, 0 on it, 1 above it.
+    private func side(_ r: Reference, _ yScale: AxisScale) -> Int {
+        let f = yScale.fraction(r.y)
+        guard f.isFinite else { return r.y > 0 || !logY ? 1 : -1 }
+        return f < -1e-9 ? -1 : f > 1 + 1e-9 ? 1 : 0
+    }
+
+    /// Every other dot along the reference's dot row: a dotted line, which the series cross.
+    private func drawReference(_ r: Reference, on canvas: inout BrailleCanvas, _ yScale: AxisScale) {
+        let h = canvas.dotHeight
+        guard h > 0, side(r, yScale) == 0 else { return }
+        let y = (h - 1) - Int((min(max(yScale.fraction(r.y), 0), 1) * Double(h - 1)).rounded())
+        for x in stride(from: 0, to: canvas.dotWidth, by: 2) { canvas.dot(x, y, r.color) }
     }
 
     private func scales(for series: [Series]) -> (AxisScale, AxisScale)? {
@@ -214,19 +251,29 @@ public struct LineChart: Widget {
         }
     }
 
-    private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series]) {
-        let named = series.filter { !$0.name.isEmpty }
-        guard !named.isEmpty else { return }
-        // "━ train ━ val", flush with the plot's right edge.
-        let width = named.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + named.count - 1
-        guard width <= plot.width else { return }
-        var x = plot.maxX - width
-        for (i, s) in named.enumerated() {
-            buffer.set(x, plot.y, s.markers ? "•" : "━", labelStyle.with(fg: s.color))
+    private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series], yScale: AxisScale) {
+        // "━ train • val ┄ floor ↓": a line, a marker or a dotted reference before each name.
+        var entries: [(glyph: Unicode.Scalar, name: String, color: Color)] = series.filter { !$0.name.isEmpty }
+            .map { ($0.markers ? "•" : "━", $0.name, $0.color) }
+        let withoutReferences = entries
+        entries += references.map { r in
+            let side = side(r, yScale)
+            return ("┄", r.name + (side > 0 ? " ↑" : side < 0 ? " ↓" : ""), r.color)
+        }
+        func width(_ e: [(glyph: Unicode.Scalar, name: String, color: Color)]) -> Int {
+            e.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + e.count - 1
+        }
+        // Too narrow for all: the series' names alone, else none.
+        if width(entries) > plot.width { entries = withoutReferences }
+        guard !entries.isEmpty, width(entries) <= plot.width else { return }
+        // Flush with the plot's right edge.
+        var x = plot.maxX - width(entries)
+        for (i, e) in entries.enumerated() {
+            buffer.set(x, plot.y, e.glyph, labelStyle.with(fg: e.color))
             buffer.set(x + 1, plot.y, " ", labelStyle)
             x += 2
-            x += buffer.write(s.name, x: x, y: plot.y, labelStyle)
-            if i < named.count - 1 {
+            x += buffer.write(e.name, x: x, y: plot.y, labelStyle)
+            if i < entries.count - 1 {
                 buffer.set(x, plot.y, " ", labelStyle)
                 x += 1
             }
