@@ -36,7 +36,7 @@ func strategyConsole() -> ConsoleData {
     return console
 }
 
-/// A synthetic task run (`task:reverse`, 27 symbols, 18-token lines) 500 steps in: the loss
+/// A synthetic task run (`task:reverse`, 28 symbols, 18-token lines) 500 steps in: the loss
 /// approaches the floor of the random letters and the held-out accuracy climbs to 100%.
 func taskSnapshot() -> TrainingSnapshot {
     var s = TrainingSnapshot(runName: "reverse", maxSteps: 500)
@@ -57,7 +57,7 @@ func taskSnapshot() -> TrainingSnapshot {
     s.eta = 0
     var card = ModelCardTests.card
     card.corpus = "task:reverse"
-    card.vocabSize = 27
+    card.vocabSize = 28
     card.blockSize = 18
     card.maxIters = 500
     s.modelCard = card
