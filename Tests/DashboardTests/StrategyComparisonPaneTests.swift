@@ -150,6 +150,20 @@ func taskSnapshot() -> TrainingSnapshot {
         #expect(SamplingPane.metricTexts(nil) == ["mean log p –", "distinct-2 –", "repetition –"])
     }
 
+    @Test func theScrollKeysReachTheLongestColumn() {
+        var ui = Self.comparing
+        ui.expanded = true
+        let console = strategyConsole()
+        let (lines, rows) = SamplingPane.textExtent(ui: ui, snapshot: goldenSnapshot(), console: console, width: 80, height: 24)
+        // 80×24 expanded: four 18-wide columns of 13 rows under the heading (24 − status, tabs,
+        // hints, borders, four sliders, prompt, heading); each column's name and numbers take 4.
+        let longest = console.sampling.columns.map { SamplingPane.StrategyCell(column: $0, width: 18).lines.count }.max()
+        #expect(lines == longest && rows == 13 - 4)
+        // PgUp scrolls every column back together; the top rows then show each text's start.
+        let (up, _) = reduce(ui, .pageUp, training: .running, limits: { var l = SelectionLimits(); l.textLines = 20; l.textRows = 3; return l }())
+        #expect(up.sampling.textScroll == 15)
+    }
+
     @Test func theTextWrapsWithinItsColumn() {
         var ui = Self.comparing
         ui.expanded = true
