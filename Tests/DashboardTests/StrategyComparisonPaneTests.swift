@@ -141,6 +141,18 @@ func taskSnapshot() -> TrainingSnapshot {
         for (a, b) in zip(narrow.cells, narrow.cells.dropFirst()) where a.y == b.y { #expect(a.maxX < b.x) }
     }
 
+    @Test func aPaneTooSmallForFourTextsShowsTheNumbersAsATable() {
+        // 80×24, not expanded: the console is 40 columns wide beside the browser.
+        let frame = Self.frame(ui: Self.comparing, width: 80, height: 24)
+        #expect(frame.contains("strategy         log p dist-2  rep-4"))
+        let greedy = strategyConsole().sampling.columns[0].metrics!
+        #expect(frame.contains("greedy           " + String(format: "%5.2f", greedy.meanLogProbability)))
+        #expect(frame.contains("top-p 0.9 · T 1  "))
+        let rows = SamplingPane.strategyTable(strategyConsole().sampling.columns, width: 60)
+        // Wide enough for the full names; the name column is the longest heading's 15.
+        #expect(rows[0] == "strategy       " + ["mean log p", "distinct-2", "repetition"].map { " " + $0 }.joined())
+    }
+
     @Test func theNumbersPackIntoTheWidthWithoutCuttingAWord() {
         let parts = SamplingPane.metricTexts(StrategyMetrics(tokens: 10, meanLogProbability: -1.234, distinct2: 0.5, repetition4: 0.25))
         #expect(parts == ["mean log p -1.23", "distinct-2 0.50", "repetition 0.25"])

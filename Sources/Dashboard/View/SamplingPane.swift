@@ -360,7 +360,7 @@ struct SamplingPane: Widget {
                 buffer.write(row, x: area.x, y: area.y + i, i == 0 ? palette.title : palette.text)
             }
             if rows.count < area.height {
-                buffer.write(TextFit.words("e: the four texts", width: area.width), x: area.x, y: area.y + rows.count, palette.muted)
+                buffer.write(TextFit.words("a wider pane shows the four texts", width: area.width), x: area.x, y: area.y + rows.count, palette.muted)
             }
             return
         }
