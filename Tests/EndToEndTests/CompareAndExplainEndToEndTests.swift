@@ -37,9 +37,13 @@ import Testing
         try await tmux.press("i")
         try await tmux.waitFor("the card closed") { !$0.contains("Model card") }
 
-        // Focus the console (Loss → Gradients → Attention → Sampling), then compare strategies.
+        // Focus the console (Loss → Gradients → Attention → Sampling). Once it samples a copy of
+        // the weights, training is paused: the comparison needs only that copy, and a trainer
+        // left running would take both cores from the other tests' trainers.
         for _ in 0..<3 { try await tmux.press("Tab") }
-        try await tmux.waitFor("the sampling console focused") { $0.contains("↑↓ slider") }
+        try await tmux.waitFor("the console sampling live weights") { $0.contains("↑↓ slider") && $0.contains("live · step ") }
+        try await tmux.press("Space")
+        try await tmux.waitFor("training paused") { $0.contains("paused") }
         try await tmux.press("v")
         let headings = ["greedy", "temperature 0.8", "top-k 10 · T 1", "top-p 0.9 · T 1"]
         let screen = try await tmux.waitFor("four columns with their numbers", timeout: 40) { s in
@@ -65,7 +69,7 @@ import Testing
         let tmux = try await TmuxSession(width: 120, height: 40)
         defer { tmux.close() }
         try await tmux.startTraining(binary, seconds: 90, "Samples/reverse.toml --max_iters=100000 --eval_interval=10 "
-                      + "--eval_iters=2 --task_eval_problems=50 --n_embd=32 --runs_dir='\(ws.runs)'")
+                      + "--eval_iters=2 --task_eval_problems=50 --n_embd=32 --batch_size=16 --runs_dir='\(ws.runs)'")
         // 8 random letters of 26 over an 18-token line: 8 · ln 26 / 18 = 1.448.
         let screen = try await tmux.waitFor("the accuracy chart", timeout: 60) { s in
             s.contains("task accuracy ") && s.contains("100%┤") && s.contains("  0%┤")
