@@ -279,7 +279,8 @@ public final class DashboardApp<Backend: TerminalBackend> {
         case .compare(let a, let b): sources = [.checkpoint(a), .checkpoint(b)]
         }
         let v = ui.sampling
-        return SamplingRequest(sources: sources, prompt: v.prompt, settings: v.settings, seed: v.seed, maxTokens: v.maxTokens)
+        return SamplingRequest(sources: sources, prompt: v.prompt, settings: v.settings, seed: v.seed, maxTokens: v.maxTokens,
+                               strategies: v.compareStrategies ? v.strategies : [])
     }
 
     /// Tells the trainer which checkpoints the panes show — the console's and the marked ones —

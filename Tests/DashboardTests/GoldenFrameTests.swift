@@ -29,6 +29,10 @@ import TerminalUI
         /// A float16 run with loss scaling (`float16Snapshot()`): the dashboard, and the
         /// Gradients and Loss panes expanded.
         case float16, float16Gradients = "float16-expanded-gradients", float16Loss = "float16-expanded-loss"
+        /// The sampling console comparing the four strategies (`v`), in its place and expanded.
+        case strategies, expandedStrategies = "expanded-strategies"
+        /// A synthetic task's run: the loss floor and the accuracy chart.
+        case task
 
         var ui: UIState {
             var ui = UIState()
@@ -48,6 +52,9 @@ import TerminalUI
             case .float16Gradients: ui.focus = .gradients; ui.expanded = true
             case .float16Loss: ui.focus = .loss; ui.expanded = true
             case .logitLens: ui.focus = .attention; ui.expanded = true; ui.attention.showLens = true; ui.attention.cursorRow = 5
+            case .strategies: ui = UIState(focus: .sampling); ui.sampling.compareStrategies = true
+            case .expandedStrategies: ui = UIState(focus: .sampling); ui.sampling.compareStrategies = true; ui.expanded = true
+            case .task: break
             }
             return ui
         }
@@ -57,15 +64,17 @@ import TerminalUI
         let snapshot = switch scene {
         case .browse: browseSnapshot()
         case .float16, .float16Gradients, .float16Loss: float16Snapshot()
+        case .task: taskSnapshot()
         default: goldenSnapshot()
         }
         let console = switch scene {
         case .browse: browseConsole()
         case .lossOverlay: overlayConsole()
+        case .strategies, .expandedStrategies: strategyConsole()
         default: goldenConsole()
         }
         return DashboardView.render(snapshot: snapshot, ui: scene.ui, console: console, theme: .builtInDefault,
-                             colorMode: .truecolor, width: width, height: height)
+                                    colorMode: .truecolor, width: width, height: height)
     }
 
     /// Issue 20's acceptance: no label is cut mid-word. Every text a pane draws goes through

@@ -107,6 +107,35 @@ private func pane(_ title: String, trailing: String = "", focused: Bool = false)
         #expect(b.lines[0].hasSuffix("━ train"))
     }
 
+    @Test func aReferenceIsADottedRowThatDoesNotStretchTheAxis() {
+        let xs = (0...100).map(Double.init)
+        let flat = LineChart.Series(name: "", xs: xs, ys: xs.map { _ in 1 }, color: .terminalDefault)
+        // y 0…4 on 4 rows: the reference at 2 falls on dot row 7 of 16, the second row's last;
+        // every other dot column is set, one dot a cell (the series at 1 lies further down).
+        let inside = draw(LineChart(series: [flat], yRange: 0...4, references: [.init(name: "half", y: 2, color: .terminalDefault)]), 6, 4)
+        #expect(inside.lines[1] == "⡀⡀⡀⡀⡀⡀")
+        #expect(!inside.lines.joined().contains("↑"))
+        // Fitted to the data (1…3), a reference at 10 leaves the labels alone and says it is above.
+        let rising = LineChart.Series(name: "loss", xs: xs, ys: xs.map { 1 + 2 * $0 / 100 }, color: .terminalDefault)
+        let above = draw(LineChart(series: [rising], references: [.init(name: "ln V", y: 10, color: .terminalDefault)]), 40, 10)
+        let plain = draw(LineChart(series: [rising]), 40, 10)
+        #expect(above.lines.dropFirst() == plain.lines.dropFirst())
+        #expect(above.lines[0].hasSuffix("━ loss ┄ ln V ↑"))
+        let below = draw(LineChart(series: [rising], references: [.init(name: "floor", y: 0.5, color: .terminalDefault)]), 40, 10)
+        #expect(below.lines[0].hasSuffix("┄ floor ↓"))
+        // Too narrow for every name: the series keep theirs, the references go.
+        let narrow = draw(LineChart(series: [rising], references: [.init(name: "a long reference", y: 2, color: .terminalDefault)]), 20, 10)
+        #expect(narrow.lines[0].hasSuffix("━ loss") && !narrow.lines[0].contains("reference"))
+    }
+
+    @Test func labelsTakeTheirMinimumWidthAndSuffix() {
+        let xs = (0...100).map(Double.init)
+        let b = draw(LineChart(series: [.init(name: "", xs: xs, ys: xs, color: .terminalDefault)], yRange: 0...100,
+                               minimumLabelWidth: 5, yLabelSuffix: "%"), 30, 10)
+        #expect(b.lines[0].hasPrefix(" 100%┤"))
+        #expect(b.lines[7].hasPrefix("   0%┤"))
+    }
+
     @Test func logScaleTicksArePowersOfTen() {
         let ys = [0.1, 1, 10, 100.0]
         let b = draw(LineChart(series: [.init(name: "", xs: [0, 1, 2, 3], ys: ys, color: .terminalDefault)], logY: true), 30, 14)

@@ -170,6 +170,31 @@ import Tokenizers
         #expect(Double(after.valLoss) > floor - 0.05)
     }
 
+    @Test func theLossFloorCountsTheRandomSymbolsAmongAWindowsTargets() throws {
+        // The sample config's figure: 8 letters of 26 over an 18-token line.
+        #expect(abs(try SyntheticTask(kind: .reverse).lossFloor - 1.4480) < 1e-4)
+        // sort:3 is "312|123\n": L = 8, random offsets 0, 1, 2.
+        let sort = try SyntheticTask(kind: .sort, size: 3)
+        #expect(abs(sort.lossFloor(blockSize: 8) - 3 * log(10) / 8) < 1e-12)
+        // T = 9: targets 1…9, random at 1, 2, 8 (the next line's first digit) and 9.
+        #expect(abs(sort.lossFloor(blockSize: 9) - 4 * log(10) / 9) < 1e-12)
+        #expect(abs(sort.lossFloor(blockSize: 16) - 6 * log(10) / 16) < 1e-12)
+        // add:2 is "12+34=640\n": L = 10, random offsets 0, 1, 3, 4; T = 12 has 1, 3, 4, 10, 11.
+        let add = try SyntheticTask(kind: .add, size: 2)
+        #expect(add.lineLength == 10)
+        #expect(abs(add.lossFloor(blockSize: 10) - 4 * log(10) / 10) < 1e-12)
+        #expect(abs(add.lossFloor(blockSize: 12) - 5 * log(10) / 12) < 1e-12)
+        // The offsets called random are all a line needs: the rest is rebuilt from them alone.
+        for kind in SyntheticTask.Kind.allCases {
+            let task = try SyntheticTask(kind: kind, size: 3)
+            var rng = RandomNumbers(seed: 4)
+            for _ in 0..<50 {
+                let line = Array(task.randomProblem(rng: &rng).line.unicodeScalars)
+                #expect(task.problem(task.randomOffsets.map { line[$0] }).line.unicodeScalars.elementsEqual(line), "\(kind)")
+            }
+        }
+    }
+
     @Test func configMistakesWithTasksAreExplained() {
         func message(_ edit: (inout TrainConfig) -> Void) -> String {
             var cfg = TrainConfig()

@@ -48,6 +48,7 @@ public enum Action: Hashable, Sendable {
     case cursorEarlier
     case cursorLater
     case useLiveWeights
+    case toggleStrategies
     // Checkpoint browser
     case focusCheckpoints
     case nextCheckpoint
@@ -208,6 +209,9 @@ public enum Keymap {
                    summary: "next-token view: an earlier position (marked in the text)", hint: "token", hintKeys: "[ ]"),
         KeyBinding(keys: [.character("]")], action: .cursorLater, scope: .samplingPane,
                    summary: "next-token view: a later position (past the end: follow the newest)"),
+        KeyBinding(keys: [.character("v")], action: .toggleStrategies, scope: .samplingPane,
+                   summary: "greedy, temperature, top-k, top-p side by side on one seed (again: back)",
+                   hint: "strategies"),
         KeyBinding(keys: [.character("w")], action: .useLiveWeights, scope: .samplingPane,
                    summary: "sample the trainer's weights (a fresh copy)", needsTraining: true),
         KeyBinding(keys: [.pageUp], action: .scrollTextUp, scope: .samplingPane, summary: "scroll the text up",

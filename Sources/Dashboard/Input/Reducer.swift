@@ -259,7 +259,7 @@ private func reduceAction(_ s: inout UIState, _ action: Action, training: Traini
             notice = "training has ended; the probe cannot change"
         }
     case .nextSlider, .previousSlider, .increaseSlider, .decreaseSlider, .toggleSeedLock, .newSeed, .editPrompt,
-         .cursorEarlier, .cursorLater, .useLiveWeights, .scrollTextUp, .scrollTextDown, .followText:
+         .cursorEarlier, .cursorLater, .useLiveWeights, .scrollTextUp, .scrollTextDown, .followText, .toggleStrategies:
         reduceSampling(&s, action, training: training, limits: limits, notice: &notice, effects: &effects)
     case .focusCheckpoints, .nextCheckpoint, .previousCheckpoint, .loadCheckpoint, .resumeCheckpoint, .deleteCheckpoint,
          .confirmDelete, .cancelDelete, .confirmResume, .cancelResume, .markCheckpoint, .toggleOverlay, .cycleSort, .editFilter:
@@ -394,6 +394,13 @@ private func reduceSampling(_ s: inout UIState, _ action: Action, training: Trai
         s.sampling.textScroll = next >= limits.textLines - limits.textRows ? nil : next
     case .followText:
         s.sampling.textScroll = nil
+    case .toggleStrategies:
+        s.sampling.compareStrategies.toggle()
+        s.sampling.cursor = nil
+        s.sampling.textScroll = nil
+        notice = s.sampling.compareStrategies
+            ? "four strategies on seed \(s.sampling.seed): the sliders set the temperature, top-k and top-p columns (v: back)"
+            : "one text and its next-token view"
     case .useLiveWeights:
         if training.isActive {
             effects.append(.send(.snapshotWeights))

@@ -118,6 +118,11 @@ public struct SamplingViewState: Equatable, Sendable {
     /// First wrapped line of the text shown (nil: follow the end as it streams in).
     public var textScroll: Int?
     public var source: ConsoleSource = .live
+    /// Greedy, temperature, top-k and top-p side by side on one prompt and seed (`v`), instead of
+    /// one text with the next-token view. The sliders still apply: temperature sets the
+    /// temperature column, top-k and top-p their columns (each at temperature 1, so the column
+    /// shows the cut alone).
+    public var compareStrategies = false
 
     public static let temperatureRange: ClosedRange<Float> = 0...2
     public static let maxTokensRange = 20...2000
@@ -127,6 +132,14 @@ public struct SamplingViewState: Equatable, Sendable {
     public init() {}
 
     public var settings: SamplingSettings { SamplingSettings(temperature: temperature, topK: topK, topP: topP) }
+
+    /// The four columns of the strategy comparison, from the sliders: a slider at its "off" end
+    /// (temperature 0, top-k 0, top-p 1) would repeat the greedy or the plain column, so that
+    /// column takes the textbook value instead (0.8, 10, 0.9).
+    public var strategies: [DecodingStrategy] {
+        DecodingStrategy.standardFour(temperature: temperature > 0 ? temperature : 0.8, topK: topK > 0 ? topK : 10,
+                                      topP: topP < 1 ? topP : 0.9)
+    }
 }
 
 /// A question the browser asks before deleting; `onlyCheckpoint` needs a second yes.

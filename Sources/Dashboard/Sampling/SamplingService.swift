@@ -16,6 +16,9 @@ public enum SamplingSource: Equatable, Sendable {
 
 /// One generation the console wants: every source (one, or two side by side) continues the same
 /// prompt with the same settings and the same seed, so their texts differ only by the weights.
+///
+/// With `strategies`, the first source instead continues the prompt once per strategy, each from
+/// a fresh sampler on the same seed, so the columns differ only by the decoding rule.
 public struct SamplingRequest: Equatable, Sendable {
     public var sources: [SamplingSource]
     public var prompt: String
@@ -24,11 +27,19 @@ public struct SamplingRequest: Equatable, Sendable {
     public var maxTokens: Int
     /// Candidates kept per position for the next-token view.
     public var inspectTop: Int
+    /// Empty: one column per source with `settings`. Otherwise one column per strategy.
+    public var strategies: [DecodingStrategy]
 
     public init(sources: [SamplingSource], prompt: String, settings: SamplingSettings, seed: UInt64, maxTokens: Int,
-                inspectTop: Int = 10) {
+                inspectTop: Int = 10, strategies: [DecodingStrategy] = []) {
         self.sources = sources; self.prompt = prompt; self.settings = settings; self.seed = seed
-        self.maxTokens = maxTokens; self.inspectTop = inspectTop
+        self.maxTokens = maxTokens; self.inspectTop = inspectTop; self.strategies = strategies
+    }
+
+    /// What each column generates: a source and the settings it samples with.
+    var jobs: [(source: SamplingSource, strategy: DecodingStrategy?)] {
+        guard let first = sources.first, !strategies.isEmpty else { return sources.map { ($0, nil) } }
+        return strategies.map { (first, $0) }
     }
 }
 
@@ -50,10 +61,15 @@ public struct SampleColumn: Equatable, Sendable {
     /// Why this source produced nothing (a checkpoint that does not load, a prompt it cannot encode).
     public var error: String?
     public var finished: Bool
+    /// The decoding strategy of this column when strategies are compared (nil otherwise).
+    public var strategy: DecodingStrategy?
+    /// Mean log p, distinct-2 and repetition of the tokens generated so far (strategy columns only).
+    public var metrics: StrategyMetrics?
 
-    public init(title: String) {
+    public init(title: String, strategy: DecodingStrategy? = nil) {
         self.title = title; step = nil; vocabSize = nil; prompt = ""; pieces = []; generated = ""
         distributions = []; candidateLabels = []; error = nil; finished = false
+        self.strategy = strategy; metrics = nil
     }
 
     public var text: String { prompt + generated }
@@ -155,7 +171,7 @@ public final class SamplingService: Sendable {
                 s.output.version = version
                 s.output.request = pending.request
                 s.output.busy = true
-                s.output.columns = pending.request.sources.map { SampleColumn(title: Self.title(of: $0)) }
+                s.output.columns = pending.request.jobs.map { SampleColumn(title: Self.title(of: $0.source), strategy: $0.strategy) }
                 return .some((pending.request, cancellation))
             }
             guard let job = next else {
@@ -163,7 +179,7 @@ public final class SamplingService: Sendable {
                 continue
             }
             guard let (request, cancellation) = job else { return }
-            for (column, source) in request.sources.enumerated() {
+            for (column, (source, strategy)) in request.jobs.enumerated() {
                 if cancellation.isCancelled { break }
                 let loaded: Result<Loaded, SamplingFailure>
                 if let hit = cache.first(where: { $0.source == source }) {
@@ -177,7 +193,7 @@ public final class SamplingService: Sendable {
                 case .failure(let failure):
                     publish(column, cancellation) { $0.error = failure.message; $0.finished = true }
                 case .success(let model):
-                    generate(request, with: model, column: column, cancellation: cancellation)
+                    generate(request, strategy: strategy, with: model, column: column, cancellation: cancellation)
                 }
             }
             shared.withLock { s in
@@ -219,8 +235,10 @@ public final class SamplingService: Sendable {
         }
     }
 
-    /// Streams one source's tokens into column `column`, publishing at most every `publishInterval`.
-    private func generate(_ request: SamplingRequest, with model: Loaded, column: Int, cancellation: GenerationCancellation) {
+    /// Streams one source's tokens into column `column`, publishing at most every `publishInterval`;
+    /// with a `strategy`, sampled with its settings and scored (`StrategyMetrics`) as it goes.
+    private func generate(_ request: SamplingRequest, strategy: DecodingStrategy?, with model: Loaded, column: Int,
+                          cancellation: GenerationCancellation) {
         let promptTokens: [Int32]
         do {
             promptTokens = try GenerationPrompt.tokens(for: request.prompt, tokenizer: model.tokenizer)
@@ -232,11 +250,12 @@ public final class SamplingService: Sendable {
         publish(column, cancellation) { c in
             c.title = model.title; c.step = model.step; c.vocabSize = vocab; c.prompt = request.prompt
         }
-        var settings = request.settings
+        var settings = strategy?.settings ?? request.settings
         settings.topK = min(settings.topK, vocab)
         var sampler = Sampler(settings: settings, seed: request.seed)
         var decoder = StreamingTextDecoder(tokenizer: model.tokenizer)
         var pieces: [String] = [], distributions: [NextTokenDistribution] = [], labels: [[String]] = []
+        var tokens: [Int32] = [], logProbabilities: [Float] = []
         var generated = ""
         var lastPublish = ContinuousClock.now
         var published = 0
@@ -244,17 +263,24 @@ public final class SamplingService: Sendable {
             let newPieces = pieces[published...], newDistributions = distributions[min(published, distributions.count)...],
                 newLabels = labels[min(published, labels.count)...]
             let text = generated
+            let metrics = strategy.map { _ in StrategyMetrics(tokens: tokens, logProbabilities: logProbabilities) }
             published = pieces.count
             publish(column, cancellation) { c in
                 c.pieces += newPieces; c.distributions += newDistributions; c.candidateLabels += newLabels; c.generated = text; c.finished = finished
+                c.metrics = metrics
             }
             lastPublish = ContinuousClock.now
         }
+        // A strategy column shows no next-token view: no candidates to collect.
         model.generator.generate(prompt: promptTokens, maxTokens: request.maxTokens, sampler: &sampler,
-                                 cancellation: cancellation, inspectTop: request.inspectTop) { token in
+                                 cancellation: cancellation, inspectTop: strategy == nil ? request.inspectTop : 0) { token in
             let piece = decoder.push(token.token)
             pieces.append(piece)
             generated += piece
+            if strategy != nil {
+                tokens.append(token.token)
+                logProbabilities.append(token.modelLogProbability)
+            }
             if let d = token.distribution {
                 distributions.append(d)
                 labels.append(d.entries.map { model.tokenizer.decode([$0.token]) })

@@ -117,6 +117,7 @@ struct GradientsPane: Widget {
         var body = inner
         if inner.height >= 4 { body = body.splitBottom(1).0 }
         if body.height >= 16 { body = body.rows(weights: [1, 1])[0] }
+        if hasRatioStrip(body) { body = body.splitBottom(1).0 }
         guard body.width >= 36 else { return nil }
         let list = body.splitLeft(listWidth(body.width)).0
         return hasListHeader(list) ? list.splitTop(1).1 : list
@@ -124,6 +125,10 @@ struct GradientsPane: Widget {
 
     /// The compact list has a header row when it is wide enough for its 16-bit column.
     static func hasListHeader(_ list: Rect) -> Bool { list.width >= 28 && list.height >= 3 }
+
+    /// Too short for the update/data chart but tall enough to spare a row: the ratios and their
+    /// 1e-3 reference folded into one (`UpdateRatioStrip`).
+    static func hasRatioStrip(_ body: Rect) -> Bool { body.height < 16 && body.height >= 5 }
 
     // MARK: Arrangements
 
@@ -150,6 +155,10 @@ struct GradientsPane: Widget {
             let parts = body.rows(weights: [1, 1])
             body = parts[0]
             charts = parts[1]
+        } else if Self.hasRatioStrip(body) {
+            let (rest, strip) = body.splitBottom(1)
+            body = rest
+            UpdateRatioStrip(layers: t.layers, palette: palette).render(into: &buffer, area: strip)
         }
         if body.width >= 36 {
             let (list, detail) = body.splitLeft(Self.listWidth(body.width))

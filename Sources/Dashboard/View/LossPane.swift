@@ -1,9 +1,15 @@
+import Foundation
 import Training
 import TerminalUI
 
 /// Train loss per step and val loss per eval over a shared step axis, with the learning-rate
 /// schedule in a strip underneath (its scale is unrelated to the loss, so it gets its own), and,
 /// in a float16 run, a vertical mark (`┊`) at each step where the loss scale changed.
+///
+/// Two dotted reference lines say what a loss value means: ln V, the loss of a uniform guess
+/// over the V tokens (where an untrained model starts), and, on a synthetic task, the floor that
+/// no model can pass (`SyntheticTask.lossFloor(blockSize:)`). A task run also gets its held-out
+/// accuracy plotted under the loss, on its own 0–100% axis.
 struct LossPane: Widget {
     var snapshot: TrainingSnapshot
     var view: LossViewState
@@ -24,6 +30,32 @@ struct LossPane: Widget {
         if view.xAxis == .tokens { parts.append("x: tokens") }
         if !overlays.isEmpty { parts.append("+\(overlays.count) run\(overlays.count == 1 ? "" : "s")") }
         return parts.joined(separator: " · ")
+    }
+
+    /// The loss of predicting every token with probability 1/V: −log(1/V) = ln V nats. A model
+    /// initialised as nanoGPT's starts about there; a loss above it is worse than guessing.
+    static func uniformGuess(vocabSize: Int) -> Double { log(Double(vocabSize)) }
+
+    /// The reference lines for the run on the card (none without one, e.g. before it starts).
+    func references() -> [LineChart.Reference] {
+        guard let card = snapshot.modelCard, card.vocabSize > 1 else { return [] }
+        var lines = [LineChart.Reference(name: "uniform ln \(card.vocabSize)", y: Self.uniformGuess(vocabSize: card.vocabSize),
+                                         color: palette.color(.inactive))]
+        if let task = try? SyntheticTask.named(card.corpus) {
+            let floor = task.lossFloor(blockSize: card.blockSize)
+            lines.append(.init(name: "floor " + String(format: "%.2f", floor), y: floor, color: palette.color(.warning)))
+        }
+        return lines
+    }
+
+    /// The evaluations that measured a task's accuracy.
+    var accuracyPoints: [TrainingSnapshot.EvalPoint] { snapshot.evals.filter { $0.taskAccuracy?.isFinite == true } }
+
+    /// Rows of the accuracy chart under the loss chart (0: too little room, or no accuracy):
+    /// a title row and at least five for a chart with axes.
+    static func accuracyRows(chartHeight: Int, hasAccuracy: Bool) -> Int {
+        guard hasAccuracy else { return 0 }
+        return chartHeight >= 20 ? 8 : chartHeight >= 13 ? 6 : 0
     }
 
     func render(into buffer: inout CellBuffer, area: Rect) {
@@ -82,17 +114,23 @@ struct LossPane: Widget {
 
         // The lr strip needs a label row and a trend row; give it more once the chart has room.
         let lrRows = inner.height >= 24 ? 4 : inner.height >= 10 ? 2 : 0
-        var (chartArea, lrArea) = inner.splitBottom(lrRows)
+        var (charts, lrArea) = inner.splitBottom(lrRows)
         if !overlays.isEmpty {
             // Legend and diff below the chart, as many diff rows as leave the chart 8 rows.
-            let rows = min(overlayRowsWanted, max(0, chartArea.height - 8))
+            let rows = min(overlayRowsWanted, max(0, charts.height - 8))
             let below: Rect
-            (chartArea, below) = chartArea.splitBottom(rows)
+            (charts, below) = charts.splitBottom(rows)
             let (legend, diff) = below.splitTop(min(rows, 1))
             renderOverlayLegend(into: &buffer, area: legend)
             renderConfigDiff(into: &buffer, area: diff)
         }
-        var chart = LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border)
+        let accuracy = accuracyPoints
+        let accuracyRows = Self.accuracyRows(chartHeight: charts.height, hasAccuracy: !accuracy.isEmpty)
+        let (chartArea, accuracyArea) = charts.splitBottom(accuracyRows)
+        // Stacked charts share the label width, so their step axes line up ("100%" is four wide).
+        let labelWidth = accuracyRows > 0 ? 4 : 0
+        var chart = LineChart(series: series, xRange: xRange, logY: view.logScale, labelStyle: palette.label, axisStyle: palette.border,
+                              references: references(), minimumLabelWidth: labelWidth)
         // float16's loss scale at work: a mark where S was halved (an overflow, the step skipped)
         // or doubled (a long enough run of finite steps).
         chart.marks = snapshot.scaleChanges.map { x($0.step, tokensPerStep: perStep) }.filter { $0 >= xRange.lowerBound }.map {
@@ -100,16 +138,38 @@ struct LossPane: Widget {
         }
         chart.markLegend = "scale"
         chart.render(into: &buffer, area: chartArea)
+        if accuracyRows > 0 {
+            renderAccuracy(accuracy.filter { $0.step >= firstStep }, latest: accuracy.last?.taskAccuracy, xRange: xRange,
+                           labelWidth: labelWidth, into: &buffer, area: accuracyArea)
+        }
         if lrRows > 0 && !visible.isEmpty {
-            renderLearningRate(visible, xRange: xRange, into: &buffer, area: lrArea)
+            var extra = ""
+            // No room for the accuracy chart: its newest value beside the lr.
+            if accuracyRows == 0, let latest = accuracy.last?.taskAccuracy { extra = "  accuracy " + Self.percent(latest) }
+            renderLearningRate(visible, xRange: xRange, extra: extra, into: &buffer, area: lrArea)
         }
     }
 
+    static func percent(_ fraction: Float) -> String { String(format: "%.1f%%", 100 * fraction) }
+
+    /// Exact-match accuracy on held-out problems at each evaluation, 0–100%.
+    private func renderAccuracy(_ points: [TrainingSnapshot.EvalPoint], latest: Float?, xRange: ClosedRange<Double>,
+                                labelWidth: Int, into buffer: inout CellBuffer, area: Rect) {
+        let (title, chart) = area.splitTop(1)
+        let heading = "task accuracy " + (latest.map(Self.percent) ?? "–") + " (held-out problems, exact match)"
+        buffer.write(TextFit.words(heading, width: title.width), in: title, palette.theme.text(.running))
+        let series = LineChart.Series(name: "", xs: points.map { x($0.step, tokensPerStep: trainingTokensPerStep) }, ys: points.map { 100 * Double($0.taskAccuracy ?? .nan) },
+                                      color: palette.color(.running), markers: true, joinMarkers: true)
+        LineChart(series: [series], xRange: xRange, yRange: 0...100, labelStyle: palette.label, axisStyle: palette.border,
+                  minimumLabelWidth: labelWidth, yLabelSuffix: "%")
+            .render(into: &buffer, area: chart)
+    }
+
     private func renderLearningRate(_ visible: ArraySlice<TrainingSnapshot.StepPoint>, xRange: ClosedRange<Double>,
-                                    into buffer: inout CellBuffer, area: Rect) {
+                                    extra: String = "", into buffer: inout CellBuffer, area: Rect) {
         let lrs = visible.map { Double($0.lr) }
         let peak = lrs.max() ?? 0
-        let label = "lr \(Format.learningRate(visible.last?.lr))  max \(Format.learningRate(Float(peak)))"
+        let label = "lr \(Format.learningRate(visible.last?.lr))  max \(Format.learningRate(Float(peak)))" + extra
         buffer.write(TextFit.words(label, width: area.width), in: area, palette.theme.text(.learningRate))
         let strip = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
         // Columns cover the same steps as the chart above (leaving the chart's label gutter

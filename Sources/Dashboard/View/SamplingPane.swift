@@ -9,6 +9,10 @@ import TerminalUI
 /// own softmax) and after temperature, top-k and top-p, with the cut marked — for the position
 /// under the cursor (`[`/`]`).
 ///
+/// With `v` it compares decoding strategies instead (see `DecodingStrategy`): greedy,
+/// temperature, top-k and top-p continue the prompt on one seed, each in its own column headed by
+/// its settings and its mean log p, distinct-2 and repetition rate.
+///
 /// It only draws `SamplingOutput`; generating is the `SamplingService`'s job on its own thread.
 struct SamplingPane: Widget {
     var snapshot: TrainingSnapshot
@@ -18,9 +22,13 @@ struct SamplingPane: Widget {
     var palette: Palette
 
     var trailingTitle: String {
-        let seed = "seed \(view.seed)" + (view.seedLocked ? " locked" : "")
+        var seed = "seed \(view.seed)" + (view.seedLocked ? " locked" : "")
+        if view.compareStrategies { seed = "strategies · " + seed }
         return output.busy ? "generating… · " + seed : seed
     }
+
+    /// The output holds strategy columns (a request made before `v` may still be showing).
+    var showsStrategies: Bool { view.compareStrategies && output.columns.first?.strategy != nil }
 
     /// Where the parts of the pane go, shared by drawing and by the mouse.
     struct Geometry {
@@ -79,6 +87,13 @@ struct SamplingPane: Widget {
         let layout = DashboardLayout(width: width, height: height, ui: ui)
         guard let area = layout.panes[.sampling], let column = console.sampling.columns.first else { return (0, 0) }
         let g = geometry(area, columns: console.sampling.columns.count)
+        if ui.sampling.compareStrategies, column.strategy != nil, let body = g.body {
+            // The longest column sets the range; all columns scroll together.
+            let cells = strategyCells(body, count: console.sampling.columns.count).cells
+            let parts = zip(console.sampling.columns, cells).map { StrategyCell(column: $0, width: $1.width) }
+            let rows = zip(parts, cells).map { $0.textRows(in: $1) }.min() ?? 0
+            return (parts.map(\.lines.count).max() ?? 0, rows)
+        }
         guard let rect = g.columns.first, rect.height >= 2 else { return (0, 0) }
         let lines = StyledText.wrap(styledText(column, cursor: nil), width: rect.width).count
         return (lines, rect.height - 1)
@@ -117,6 +132,10 @@ struct SamplingPane: Widget {
         guard !output.columns.isEmpty else {
             buffer.write(TextFit.words(emptyMessage, width: body.width), in: body.centered(width: body.width, height: 1),
                          alignment: .center, palette.muted)
+            return
+        }
+        if showsStrategies {
+            renderStrategies(into: &buffer, area: body)
             return
         }
         for (column, rect) in zip(output.columns, g.columns) {
@@ -222,6 +241,160 @@ struct SamplingPane: Widget {
         for (row, line) in lines.dropFirst(first).prefix(textArea.height).enumerated() {
             for (i, (scalar, role)) in line.enumerated() {
                 buffer.set(textArea.x + i, textArea.y + row, CellBuffer.printable(scalar), styles[role])
+            }
+        }
+    }
+
+    // MARK: Strategies side by side
+
+    /// Narrowest a strategy column may be and still hold "mean log p -1.23" on one line.
+    static let legibleStrategyWidth = 16
+
+    /// Where the strategy comparison goes in the body: a heading row naming the source and seed
+    /// (when there is room), then the columns — four across when each is legible, else two by
+    /// two, each cell one column narrower than its share for the gap. No cells (only the
+    /// heading's rect, nil) when neither is legible: the numbers are then drawn as a table.
+    static func strategyCells(_ body: Rect, count: Int) -> (heading: Rect?, cells: [Rect]) {
+        guard count > 0, !body.isEmpty else { return (nil, []) }
+        var rest = body, heading: Rect?
+        if body.height >= 10 {
+            (heading, rest) = body.splitTop(1)
+        }
+        func shrink(_ r: Rect, last: Bool) -> Rect {
+            last ? r : Rect(x: r.x, y: r.y, width: max(0, r.width - 1), height: r.height)
+        }
+        let across = rest.columns(weights: Array(repeating: 1, count: count))
+        let halfCount = (count + 1) / 2
+        // A cell needs its heading, a line of numbers and a line of text.
+        if across.allSatisfy({ $0.width - 1 >= legibleStrategyWidth }) && rest.height >= 3 {
+            return (heading, across.enumerated().map { shrink($0.element, last: $0.offset == count - 1) })
+        }
+        guard count >= 3, rest.height >= 9, rest.width / halfCount - 1 >= legibleStrategyWidth else { return (nil, []) }
+        // Two rows of two, a blank row between them.
+        let top = Rect(x: rest.x, y: rest.y, width: rest.width, height: (rest.height - 1) / 2)
+        let bottom = Rect(x: rest.x, y: top.maxY + 1, width: rest.width, height: rest.maxY - top.maxY - 1)
+        let cells = [top, bottom].flatMap { row in
+            row.columns(weights: Array(repeating: 1, count: halfCount)).enumerated().map { shrink($0.element, last: $0.offset == halfCount - 1) }
+        }
+        return (heading, Array(cells.prefix(count)))
+    }
+
+    /// One strategy column laid out for a width: its heading, its numbers packed into as few
+    /// lines as fit, and its generated text wrapped (the prompt is in the prompt row above).
+    struct StrategyCell {
+        var heading: String
+        var metricLines: [String]
+        var lines: [[(Unicode.Scalar, Int)]]
+
+        init(column: SampleColumn, width: Int) {
+            let name = column.strategy.map(SamplingPane.strategyHeading) ?? column.title
+            heading = TextFit.words(name + (column.finished ? "" : " …"), width: width)
+            metricLines = SamplingPane.pack(SamplingPane.metricTexts(column.metrics), width: width)
+            var text = column
+            text.prompt = ""
+            // The prompt is not drawn here (it is in the prompt row), nor the line break after it.
+            let styled = SamplingPane.styledText(text, cursor: nil).drop { $0.0 == "\n" }
+            lines = StyledText.wrap(Array(styled), width: width)
+        }
+
+        /// Rows left for the text in a cell of `rect`'s height.
+        func textRows(in rect: Rect) -> Int { max(0, rect.height - 1 - metricLines.count) }
+    }
+
+    /// "top-p 0.9 · T 1": the strategy's name, and the temperature where the name does not say it
+    /// (top-k and top-p cut the model's own softmax, at T = 1).
+    static func strategyHeading(_ strategy: DecodingStrategy) -> String {
+        let s = strategy.settings
+        let cuts = s.topK > 0 || s.topP < 1
+        return cuts ? strategy.name + " · T " + String(format: "%g", s.temperature) : strategy.name
+    }
+
+    /// The three numbers of a column (see `DecodingStrategy`); "–" before there are any.
+    static func metricTexts(_ m: StrategyMetrics?) -> [String] {
+        func number(_ x: Float?) -> String { x.map { $0.isFinite ? String(format: "%.2f", $0) : "–" } ?? "–" }
+        return ["mean log p " + number(m?.meanLogProbability), "distinct-2 " + number(m?.distinct2),
+                "repetition " + number(m?.repetition4)]
+    }
+
+    /// `parts` joined by " · " into as few lines of `width` as they fit in, each part whole
+    /// (cut with "…" only when a part alone is wider than a line).
+    static func pack(_ parts: [String], width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        for part in parts {
+            if let last = lines.last, TextFit.width(last + " · " + part) <= width {
+                lines[lines.count - 1] = last + " · " + part
+            } else {
+                lines.append(TextFit.words(part, width: width))
+            }
+        }
+        return lines
+    }
+
+    /// The numbers alone, a row per strategy, for a body too small for four texts:
+    ///
+    ///     strategy         log p  dist-2  rep-4
+    ///     greedy           -0.20    0.22   0.78
+    static func strategyTable(_ columns: [SampleColumn], width: Int) -> [String] {
+        let long = ["mean log p", "distinct-2", "repetition"], short = ["log p", "dist-2", "rep-4"]
+        let names = columns.map { $0.strategy.map(strategyHeading) ?? $0.title }
+        let nameWidth = min(16, names.map { TextFit.width($0) }.max() ?? 0)
+        let heads = nameWidth + 3 * 11 <= width ? long : short
+        let numberWidth = heads.map { TextFit.width($0) }.max()! + 1
+        guard nameWidth + 3 * numberWidth <= width else { return names.map { TextFit.words($0, width: width) } }
+        func number(_ x: Float?) -> String { x.map { $0.isFinite ? String(format: "%.2f", $0) : "–" } ?? "–" }
+        var rows = [TextFit.pad("strategy", nameWidth) + heads.map { TextFit.pad($0, numberWidth, alignment: .right) }.joined()]
+        for (name, column) in zip(names, columns) {
+            let m = column.metrics
+            rows.append(TextFit.pad(TextFit.words(name, width: nameWidth), nameWidth)
+                        + [m?.meanLogProbability, m?.distinct2, m?.repetition4].map { TextFit.pad(number($0), numberWidth, alignment: .right) }.joined())
+        }
+        return rows
+    }
+
+    private func renderStrategies(into buffer: inout CellBuffer, area: Rect) {
+        let (heading, cells) = Self.strategyCells(area, count: output.columns.count)
+        if cells.isEmpty {
+            let rows = Self.strategyTable(output.columns, width: area.width)
+            for (i, row) in rows.prefix(area.height).enumerated() {
+                buffer.write(row, x: area.x, y: area.y + i, i == 0 ? palette.title : palette.text)
+            }
+            if rows.count < area.height {
+                buffer.write(TextFit.words("a wider pane shows the four texts", width: area.width), x: area.x, y: area.y + rows.count, palette.muted)
+            }
+            return
+        }
+        if let heading, let first = output.columns.first {
+            let text = "\(first.title) · one prompt, seed \(output.request?.seed ?? view.seed), \(output.columns.count) strategies"
+            buffer.write(TextFit.words(text, width: heading.width), in: heading, palette.muted)
+        }
+        let parts = zip(output.columns, cells).map { StrategyCell(column: $0, width: $1.width) }
+        for (i, ((column, rect), cell)) in zip(zip(output.columns, cells), parts).enumerated() {
+            guard !rect.isEmpty else { continue }
+            // A rule between columns side by side.
+            if i + 1 < cells.count, cells[i + 1].y == rect.y, rect.maxX < cells[i + 1].x {
+                for y in rect.y..<rect.maxY { buffer.set(rect.maxX, y, "│", palette.border) }
+            }
+            buffer.write(cell.heading, x: rect.x, y: rect.y, palette.title)
+            var y = rect.y + 1
+            for line in cell.metricLines where y < rect.maxY {
+                buffer.write(line, x: rect.x, y: y, palette.label)
+                y += 1
+            }
+            if let error = column.error {
+                for line in ScrollingText.wrap("cannot sample: " + error, width: rect.width) where y < rect.maxY {
+                    buffer.write(line, x: rect.x, y: y, palette.error)
+                    y += 1
+                }
+                continue
+            }
+            let rows = cell.textRows(in: rect)
+            let first = min(view.textScroll ?? max(0, cell.lines.count - rows), max(0, cell.lines.count - rows))
+            for line in cell.lines.dropFirst(first).prefix(rows) {
+                for (x, (scalar, _)) in line.enumerated() {
+                    buffer.set(rect.x + x, y, CellBuffer.printable(scalar), palette.text)
+                }
+                y += 1
             }
         }
     }

@@ -37,12 +37,29 @@ public struct LineChart: Widget {
         public init(x: Double, color: Color) { self.x = x; self.color = color }
     }
 
+    /// A horizontal line at a value that explains the data — a uniform guess, a floor the loss
+    /// cannot pass, a rule of thumb — drawn dotted under the series and named in the legend (┄).
+    /// It does not stretch the y axis, which stays fitted to the data: one outside the visible
+    /// range is not drawn and its legend name ends in ↑ (above) or ↓ (below).
+    public struct Reference {
+        public var name: String
+        public var y: Double
+        public var color: Color
+        public init(name: String, y: Double, color: Color) { self.name = name; self.y = y; self.color = color }
+    }
+
     public var series: [Series]
     /// Vertical marks; they take part in neither axis's range (only those inside the x range show).
     public var marks: [Mark] = []
     /// The glyph marks are drawn with, and their legend entry (nil: none).
     public var markGlyph: Unicode.Scalar = "┊"
     public var markLegend: String? = nil
+    public var references: [Reference]
+    /// The y labels take at least this many columns: two charts stacked with the same value keep
+    /// their x axes aligned.
+    public var minimumLabelWidth: Int
+    /// Appended to every y label ("%").
+    public var yLabelSuffix: String
     /// Fixed x range; nil fits the data.
     public var xRange: ClosedRange<Double>?
     /// Fixed y range; nil fits the data visible in the x range.
@@ -56,8 +73,12 @@ public struct LineChart: Widget {
 
     public init(series: [Series], xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
                 logY: Bool = false, smoothing: Double = 0, showLegend: Bool = true,
-                labelStyle: Style = .plain, axisStyle: Style = .plain) {
+                labelStyle: Style = .plain, axisStyle: Style = .plain, references: [Reference] = [],
+                minimumLabelWidth: Int = 0, yLabelSuffix: String = "") {
         self.series = series
+        self.references = references
+        self.minimumLabelWidth = minimumLabelWidth
+        self.yLabelSuffix = yLabelSuffix
         self.xRange = xRange
         self.yRange = yRange
         self.logY = logY
@@ -98,14 +119,15 @@ public struct LineChart: Widget {
         // Axes need a label column, an axis column, an axis row and a label row; with less room
         // than that the chart draws data only.
         let yTicks = yScale.ticks(maxCount: max(2, area.height / 3))
-        let yLabels = AxisScale.labels(yTicks, logarithmic: logY)
-        let labelWidth = yLabels.map(\.unicodeScalars.count).max() ?? 0
+        let yLabels = AxisScale.labels(yTicks, logarithmic: logY).map { $0 + yLabelSuffix }
+        let labelWidth = max(minimumLabelWidth, yLabels.map(\.unicodeScalars.count).max() ?? 0)
         let withAxes = area.width >= labelWidth + 8 && area.height >= 5
         let plot = withAxes
             ? Rect(x: area.x + labelWidth + 1, y: area.y, width: area.width - labelWidth - 1, height: area.height - 2)
             : area
 
         var canvas = BrailleCanvas(columns: plot.width, rows: plot.height)
+        for r in references { drawReference(r, on: &canvas, yScale) }
         for s in plotted { draw(s, on: &canvas, xScale, yScale) }
 
         if withAxes {
@@ -115,7 +137,9 @@ public struct LineChart: Widget {
         // Marks first: the canvas then overwrites them exactly where a series has dots.
         let markedColumns = drawMarks(into: &buffer, plot: plot, scale: xScale, dotWidth: canvas.dotWidth)
         canvas.render(into: &buffer, x: plot.x, y: plot.y)
-        if showLegend && withAxes { drawLegend(into: &buffer, plot: plot, series: plotted, marksShown: markedColumns > 0) }
+        if showLegend && withAxes {
+            drawLegend(into: &buffer, plot: plot, series: plotted, yScale: yScale, marksShown: markedColumns > 0)
+        }
     }
 
     /// Draws each mark as a column of `markGlyph`, at the cell holding the dot column its x maps
@@ -133,6 +157,21 @@ public struct LineChart: Widget {
             for y in plot.y..<plot.maxY { buffer.set(x, y, markGlyph, labelStyle.with(fg: color)) }
         }
         return columns.count
+    }
+
+    /// Where a reference sits against the y axis: -1 below it, 0 on it, 1 above it.
+    private func side(_ r: Reference, _ yScale: AxisScale) -> Int {
+        let f = yScale.fraction(r.y)
+        guard f.isFinite else { return r.y > 0 || !logY ? 1 : -1 }
+        return f < -1e-9 ? -1 : f > 1 + 1e-9 ? 1 : 0
+    }
+
+    /// Every other dot along the reference's dot row: a dotted line, which the series cross.
+    private func drawReference(_ r: Reference, on canvas: inout BrailleCanvas, _ yScale: AxisScale) {
+        let h = canvas.dotHeight
+        guard h > 0, side(r, yScale) == 0 else { return }
+        let y = (h - 1) - Int((min(max(yScale.fraction(r.y), 0), 1) * Double(h - 1)).rounded())
+        for x in stride(from: 0, to: canvas.dotWidth, by: 2) { canvas.dot(x, y, r.color) }
     }
 
     private func scales(for series: [Series]) -> (AxisScale, AxisScale)? {
@@ -246,22 +285,32 @@ public struct LineChart: Widget {
         }
     }
 
-    private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series], marksShown: Bool) {
-        var entries: [(glyph: Unicode.Scalar, color: Color, name: String)] = series.filter { !$0.name.isEmpty }.map {
-            ($0.markers ? "•" : "━", $0.color, $0.name)
+    private func drawLegend(into buffer: inout CellBuffer, plot: Rect, series: [Series], yScale: AxisScale, marksShown: Bool) {
+        // "━ train • val ┄ floor ↓ ┊ scale": a line, a marker, a dotted reference or a mark
+        // before each name.
+        var entries: [(glyph: Unicode.Scalar, name: String, color: Color)] = series.filter { !$0.name.isEmpty }
+            .map { ($0.markers ? "•" : "━", $0.name, $0.color) }
+        let seriesOnly = entries
+        if marksShown, let markLegend, let color = marks.last?.color { entries.append((markGlyph, markLegend, color)) }
+        let withoutReferences = entries
+        entries += references.map { r in
+            let side = side(r, yScale)
+            return ("┄", r.name + (side > 0 ? " ↑" : side < 0 ? " ↓" : ""), r.color)
         }
-        if marksShown, let markLegend, let color = marks.last?.color { entries.append((markGlyph, color, markLegend)) }
-        // "━ train ━ val ┊ scale", flush with the plot's right edge; the marks' entry goes first
-        // when it does not all fit.
-        func width() -> Int { entries.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + entries.count - 1 }
-        if width() > plot.width && marksShown && markLegend != nil { entries.removeLast() }
-        guard !entries.isEmpty, width() <= plot.width else { return }
-        var x = plot.maxX - width()
-        for (i, entry) in entries.enumerated() {
-            buffer.set(x, plot.y, entry.glyph, labelStyle.with(fg: entry.color))
+        func width(_ e: [(glyph: Unicode.Scalar, name: String, color: Color)]) -> Int {
+            e.reduce(0) { $0 + $1.name.unicodeScalars.count + 2 } + e.count - 1
+        }
+        // Too narrow for all: drop the references, then the marks' entry, else show none.
+        if width(entries) > plot.width { entries = withoutReferences }
+        if width(entries) > plot.width { entries = seriesOnly }
+        guard !entries.isEmpty, width(entries) <= plot.width else { return }
+        // Flush with the plot's right edge.
+        var x = plot.maxX - width(entries)
+        for (i, e) in entries.enumerated() {
+            buffer.set(x, plot.y, e.glyph, labelStyle.with(fg: e.color))
             buffer.set(x + 1, plot.y, " ", labelStyle)
             x += 2
-            x += buffer.write(entry.name, x: x, y: plot.y, labelStyle)
+            x += buffer.write(e.name, x: x, y: plot.y, labelStyle)
             if i < entries.count - 1 {
                 buffer.set(x, plot.y, " ", labelStyle)
                 x += 1
