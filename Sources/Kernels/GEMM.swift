@@ -94,6 +94,9 @@ public enum GEMM {
     @_specialize(exported: false, where T == Tile8x32AVX512)
     @_specialize(exported: false, where T == Tile6x16AVX2)
     @_specialize(exported: false, where T == Tile8x12Generic)
+    // Never inlined: inlined into a larger caller (GEMM16's widening loop) the 6×16 tile's twelve
+    // accumulators were spilled to the stack and the product ran at half speed.
+    @inline(never)
     static func blocked<T: GEMMMicroKernel>(
         _: T.Type, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, ars: Int, acs: Int,
