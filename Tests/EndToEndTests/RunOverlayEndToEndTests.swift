@@ -30,7 +30,7 @@ import TestSupport
         try await tmux.press("c")
         try await tmux.waitFor("the browser's rows") { $0.contains("a32") && $0.contains("b48") }
         try await tmux.press("a")
-        try await tmux.waitFor("the first run overlaid") { $0.contains("a32 overlaid on the loss chart") }
+        try await tmux.waitFor("the first run overlaid") { $0.contains("1 run overlaid on the loss chart") }
         try await tmux.press("j")
         try await tmux.press("j")
         try await tmux.press("a")
@@ -40,12 +40,12 @@ import TestSupport
         try await tmux.press("Tab")
         try await tmux.press("e")
         let screen = try await tmux.waitFor("the legend and the diff") {
-            $0.contains("━ live (training)") && $0.contains("━ a32") && $0.contains("━ b48") && $0.contains("n_embd")
+            $0.contains("━ live (training)") && $0.contains("━ a32") && $0.contains("━ b48") && $0.contains("┃n_embd")
         }
         #expect(screen.contains("+2 runs"))
         let diff = screen.split(separator: "\n").first { $0.contains("┃n_embd") }.map(String.init) ?? ""
         let values = diff.split(separator: " ").filter { Int($0) != nil }
-        #expect(values == ["32", "32", "48"], "the diff row: \(diff)")
+        #expect(values == ["32", "32", "48"], "the diff row: \(diff)\n\(screen)")
         #expect(!screen.contains("┃n_layer"), "a key every run shares is listed")
 
         // x toggles the axis to tokens (the title says so), a on an overlaid row removes it.
