@@ -107,6 +107,11 @@ public enum GEMM16 {
                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
             return
         }
+        if kernel == .widenToFloat32 || format == .float16, rowTiles >= 2 * pool.workers {
+            widenedByRows(format, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
+                          c: c, ldc: ldc, accumulate: accumulate, pool: pool)
+            return
+        }
         if rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
             pool.parallelRanges(rowTiles) { tiles in
                 let r0 = tiles.lowerBound * 8, r1 = min(m, tiles.upperBound * 8)
@@ -139,6 +144,55 @@ public enum GEMM16 {
     }
 
     static let kBlock = 256, mBlock = 128
+
+    /// The portable kernel over the pool, split by rows: per K block, B's rows are widened once
+    /// into float32 shared by every thread (split per thread, each would widen all of B: as much
+    /// conversion as the rows it owns), then each thread widens its rows of A and multiplies. The
+    /// K blocks and each row's products are those of `widened`, so the bits are the same.
+    static func widenedByRows(_ format: HalfFormat, m: Int, n: Int, k: Int,
+                              a: UnsafePointer<UInt16>, ars: Int, acs: Int, b: UnsafePointer<UInt16>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: WorkerPool) {
+        if k == 0 {
+            widened(format, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        let kb = min(k, kBlock)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * n) { shared in
+            let bf = shared.baseAddress!
+            GEMM.forEachBlock(k, by: kBlock) { ks in
+                let kc = ks.count
+                pool.parallelRanges(kc) { rows in
+                    for kk in rows { nsc_expand(b + (ks.lowerBound + kk) * ldb, bf + kk * n, n, format.rawValue) }
+                }
+                let load = accumulate || ks.lowerBound > 0
+                pool.parallelRanges((m + 7) / 8) { tiles in
+                    let r0 = tiles.lowerBound * 8, r1 = min(m, tiles.upperBound * 8)
+                    let mb = min(r1 - r0, mBlock)
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: mb * kc) { scratch in
+                        let af = scratch.baseAddress!
+                        GEMM.forEachBlock(r1 - r0, by: mBlock) { local in
+                            let ms = (r0 + local.lowerBound)..<(r0 + local.upperBound)
+                            let mc = ms.count
+                            let src = a + ms.lowerBound * ars + ks.lowerBound * acs
+                            let aRow: Int, aCol: Int
+                            if acs == 1 {
+                                for r in 0..<mc { nsc_expand(src + r * ars, af + r * kc, kc, format.rawValue) }
+                                aRow = kc; aCol = 1
+                            } else if ars == 1 {
+                                for kk in 0..<kc { nsc_expand(src + kk * acs, af + kk * mc, mc, format.rawValue) }
+                                aRow = 1; aCol = mc
+                            } else {
+                                for r in 0..<mc { for kk in 0..<kc { af[r * kc + kk] = Half.value(src[r * ars + kk * acs], format) } }
+                                aRow = kc; aCol = 1
+                            }
+                            GEMM.serial(m: mc, n: n, k: kc, a: af, aRowStride: aRow, aColStride: aCol, b: bf, ldb: n,
+                                        c: c + ms.lowerBound * ldc, ldc: ldc, accumulate: load)
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// The portable kernel: per K block, B's rows and then A's row blocks are widened into float32
     /// scratch and multiplied by `GEMM.serial`.

@@ -86,6 +86,30 @@ import TestSupport
         }
     }
 
+    /// The widening kernel gives the same bits on one thread and on the pool (which widens B once
+    /// per K block for all threads), for both A layouts and across K blocks.
+    @Test(arguments: HalfFormat.allCases)
+    func wideningIsBitIdenticalOnAnyThreadCount(format: HalfFormat) {
+        let (m, n, k) = (200, 70, 600)
+        var rng = SplitMix64(seed: 4242)
+        let a16 = (0..<(m * k)).map { _ in Half.bits(rng.nextFloat() * 2 - 1, format) }
+        let b16 = (0..<(k * n)).map { _ in Half.bits(rng.nextFloat() * 2 - 1, format) }
+        for (ars, acs) in [(k, 1), (1, m)] {
+            var results: [[Float]] = []
+            for pool in [WorkerPool.serialPool, WorkerPool.shared, WorkerPool(workers: 3)] {
+                var c = [Float](repeating: 0.5, count: m * n)
+                a16.withUnsafeBufferPointer { ap in b16.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    GEMM16.multiply(format, m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: ars, aColStride: acs,
+                                    b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, accumulate: true,
+                                    kernel: .widenToFloat32, pool: pool)
+                } } }
+                results.append(c)
+            }
+            #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(format) ars \(ars): shared pool")
+            #expect(results[0].map(\.bitPattern) == results[2].map(\.bitPattern), "\(format) ars \(ars): 3 workers")
+        }
+    }
+
     @Test func kernelIsChosenFromCPUID() {
         #expect(GEMM16.kernel(for: .float16) == .widenToFloat32)
         #expect(GEMM16.kernel(for: .bfloat16) == (GEMM16.hasAVX512BF16 ? .avx512bf16 : .widenToFloat32))
