@@ -10,16 +10,6 @@ import Testing
         (try? NSRegularExpression(pattern: pattern))?.numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text)) ?? 0
     }
 
-    static func quit(_ tmux: TmuxSession) async throws {
-        try await tmux.press("q")
-        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
-        try await tmux.press("y")
-        let deadline = Date().addingTimeInterval(15)
-        while await tmux.isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
-        let stillRunning = await tmux.isRunning()
-        #expect(!stillRunning, "nanoscope did not exit after quitting")
-    }
-
     @Test(.timeLimit(.minutes(2))) func fourStrategyColumnsFromOneSeedAndTheUniformGuessOnTheLossChart() async throws {
         let binary = try nanoscopeBinary()
         let ws = try Workspace()
@@ -60,7 +50,7 @@ import Testing
         // v again: back to one text and its next-token view.
         try await tmux.press("v")
         try await tmux.waitFor("the single text again", timeout: 30) { $0.contains("next token") && !$0.contains("top-k 10 · T 1") }
-        try await Self.quit(tmux)
+        try await tmux.quitTraining()
     }
 
     @Test(.timeLimit(.minutes(2))) func aTaskRunPlotsItsAccuracyOverItsLossFloor() async throws {
@@ -78,6 +68,6 @@ import Testing
         // a–z, "|" and the newline: 28 symbols.
         #expect(screen.contains("┄ uniform ln 28"))
         #expect(screen.contains("(held-out problems, exact match)"))
-        try await Self.quit(tmux)
+        try await tmux.quitTraining()
     }
 }

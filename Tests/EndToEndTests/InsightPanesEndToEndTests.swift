@@ -70,12 +70,6 @@ import Testing
         try await tmux.waitFor("the cursor's readout") { $0.contains("query 'h' @1 → key 't' @0: ") }
 
         // Quit: confirm, the trainer stops, the program ends.
-        try await tmux.press("q")
-        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
-        try await tmux.press("y")
-        let deadline = Date().addingTimeInterval(15)
-        while await tmux.isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
-        let stillRunning = await tmux.isRunning()
-        #expect(!stillRunning, "nanoscope did not exit after quitting")
+        try await tmux.quitTraining()
     }
 }

@@ -41,13 +41,7 @@ import Testing
         let later = try await tmux.waitFor("a newer lens", timeout: 30) { (step($0) ?? 0) >= firstStep + 50 }
         #expect(grid(later) != grid(first), "the logit lens did not change as training went on")
 
-        try await tmux.press("q")
-        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
-        try await tmux.press("y")
-        let deadline = Date().addingTimeInterval(15)
-        while await tmux.isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
-        let stillRunning = await tmux.isRunning()
-        #expect(!stillRunning, "nanoscope did not exit after quitting")
+        try await tmux.quitTraining()
     }
 }
 
@@ -85,8 +79,6 @@ import Testing
         sum += try await read(2, 2)
         // Each cell is printed to four decimals: three roundings of at most 5e-5 each.
         #expect(abs(sum - 1) <= 1.5e-4, "row 2 sums to \(sum)")
-        try await tmux.press("q")
-        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
-        try await tmux.press("y")
+        try await tmux.quitTraining()
     }
 }

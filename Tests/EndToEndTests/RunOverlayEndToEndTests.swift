@@ -52,12 +52,6 @@ import TestSupport
         try await tmux.press("x")
         try await tmux.waitFor("the tokens axis") { $0.contains("x: tokens") }
 
-        try await tmux.press("q")
-        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
-        try await tmux.press("y")
-        let deadline = Date().addingTimeInterval(15)
-        while await tmux.isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
-        let stillRunning = await tmux.isRunning()
-        #expect(!stillRunning, "nanoscope did not exit after quitting")
+        try await tmux.quitTraining()
     }
 }

@@ -78,6 +78,18 @@ extension TmuxSession {
     /// `nanoscope train <arguments>` in this session, from the package folder, once the shell is
     /// ready. `exec`: the session ends with the program. `timeout`: even if the test dies, the
     /// trainer it started does not outlive it for long.
+    /// Quits a training dashboard as a user does — `q`, the prompt, `y` — and expects the program
+    /// to have exited within 15 s.
+    func quitTraining() async throws {
+        try await press("q")
+        try await waitFor("the quit prompt") { $0.contains("Quit?") }
+        try await press("y")
+        let deadline = Date().addingTimeInterval(15)
+        while await isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
+        let stillRunning = await isRunning()
+        #expect(!stillRunning, "nanoscope did not exit after quitting")
+    }
+
     func startTraining(_ binary: String, seconds: Int, _ arguments: String) async throws {
         try await waitFor("the shell prompt") { $0.contains("READY$") }
         try await type("cd '\(Self.packageRoot.path)' && exec timeout \(seconds) '\(binary)' train " + arguments)

@@ -50,12 +50,6 @@ import Testing
         let token = String(map[readout].dropFirst("query '".count).prefix { $0 != "'" }).replacingOccurrences(of: "·", with: " ")
         #expect(token.count > 1 && Self.probe.hasSuffix(token), "the last token read '\(token)'")
 
-        try await tmux.press("q")
-        try await tmux.waitFor("the quit prompt") { $0.contains("Quit?") }
-        try await tmux.press("y")
-        let deadline = Date().addingTimeInterval(15)
-        while await tmux.isRunning(), Date() < deadline { try await Task.sleep(for: .seconds(0.1)) }
-        let stillRunning = await tmux.isRunning()
-        #expect(!stillRunning, "nanoscope did not exit after quitting")
+        try await tmux.quitTraining()
     }
 }
