@@ -8,13 +8,12 @@
 /// (loads too) for 12 FMAs (6 cycles at 2 FMAs per cycle; the 3 load ports need under 3).
 /// The 8×32 `SIMD16` tile would need 32 YMM accumulators: it spills on every step.
 ///
-/// Blocks: K by 256 so that a 256×256 block of B (256 KB) and a 126-row block of A (126 KB)
-/// fit together in Zen 3's 512 KB L2; M by 126 (a multiple of 6 rows).
+/// Blocks: K by 256 and N by 256, so that the packed block of B (256 KB) sits in Zen 3's 512 KB
+/// L2 beside the rows of A and C streaming past it.
 enum Tile6x16AVX2: GEMMMicroKernel {
     static let rows = 6
     static let cols = 16
     static let kBlock = 256
-    static let mBlock = 126
     static let nBlock = 256
 
     @inline(__always)

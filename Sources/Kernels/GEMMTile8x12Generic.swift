@@ -12,12 +12,11 @@
 /// fallback, and its test there is the NEON tile's test). On an AVX2 CPU, which has 16 XMM/YMM
 /// registers, it spills; the `avx2` family is the one for those.
 ///
-/// Blocks: K 512, M 128 (16 row tiles), N 252 (21 column tiles): B's block is 504 KB.
+/// Blocks: K 512, N 252 (21 column tiles): B's packed block is 504 KB.
 enum Tile8x12Generic: GEMMMicroKernel {
     static let rows = 8
     static let cols = 12
     static let kBlock = 512
-    static let mBlock = 128
     static let nBlock = 252
 
     @inline(__always)

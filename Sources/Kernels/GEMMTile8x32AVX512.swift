@@ -9,12 +9,11 @@
 /// accumulators for a file of 16, and the tile spills on every step — see `Tile6x16AVX2`.)
 ///
 /// Blocks: an 8×512 strip of A (16 KB) stays in L1 while the 512×256 block of B (512 KB) it
-/// meets streams from L2 (1 MB on Zen 4), where it stays for the 16 row tiles of a 128-row block.
+/// meets streams from L2 (1 MB on Zen 4), where it stays for every row tile of C.
 enum Tile8x32AVX512: GEMMMicroKernel {
     static let rows = 8
     static let cols = 32
     static let kBlock = 512
-    static let mBlock = 128
     static let nBlock = 256
 
     @inline(__always)
