@@ -114,9 +114,9 @@ public enum GEMM {
         let packA = acs != 1
         // B's block is packed when enough row tiles share it to pay for the copy.
         let packB = m >= packBFromRows
-        let scratch = packA || packB ? PackedBlock.buffer : nil
+        let scratch = packA || packB ? GEMMPackingBuffer.current : nil
         let panelA = packA ? scratch : nil
-        let packedB = packB ? scratch.map { $0 + PackedBlock.aCapacity } : nil
+        let packedB = packB ? scratch.map { $0 + GEMMPackingBuffer.aCapacity } : nil
         forEachBlock(k, by: T.kBlock) { ks in
             let kc = ks.count, load = accumulate || ks.lowerBound > 0
             forEachBlock(n, by: T.nBlock) { ns in
@@ -305,7 +305,7 @@ extension SIMD4 where Scalar == Float {
 /// Each thread's memory for one packed block of B (`GEMM.packColumns`): made on the thread's
 /// first large product, freed when the thread exits. Per thread, because products run inside
 /// parallel loops as well as across the pool.
-enum PackedBlock {
+enum GEMMPackingBuffer {
     /// Floats for A's panel: the largest `kBlock × rows` of any micro-kernel, and slack for
     /// `packRows`' vector stores.
     static let aCapacity = 512 * 8 + 8
@@ -318,7 +318,7 @@ enum PackedBlock {
         return key
     }()
 
-    static var buffer: UnsafeMutablePointer<Float> {
+    static var current: UnsafeMutablePointer<Float> {
         if let p = pthread_getspecific(key) { return p.assumingMemoryBound(to: Float.self) }
         let p = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         pthread_setspecific(key, p)

@@ -65,7 +65,11 @@ public enum Half {
 /// float32. A is addressed through two strides (as in `GEMM`), so `A·B` and `Gᵀ·X` are one kernel;
 /// B has contiguous rows.
 ///
-/// Two kernels, chosen at run time from CPUID:
+/// Three kernels, chosen at run time from CPUID (the first this CPU has):
+/// - **AMX** (AMX-BF16: Intel Sapphire Rapids and later), for bfloat16: `tdpbf16ps` multiplies a
+///   16×32 tile of A by a 32×16 tile of B into a 16×16 tile of float32 C in one instruction. On
+///   those CPUs `vdpbf16ps` runs at half the float32 FMA's rate, so AMX is where their bfloat16
+///   speed is. In C (`Sources/CBFloat16/AMXBFloat16.c`, which explains the unit).
 /// - **`vdpbf16ps`** (AVX512_BF16: AMD Zen 4 and later, Intel Cooper Lake, Sapphire Rapids), for
 ///   bfloat16. Each instruction multiplies 16 *pairs* of bf16 values and adds both products into 16
 ///   float32 lanes — twice the multiply-adds of a float32 FMA of the same width. B is packed into
@@ -78,18 +82,28 @@ public enum Half {
 ///   them. The result is the same product of the same rounded operands; only the speed differs.
 public enum GEMM16 {
     public enum Kernel: String, Sendable, CaseIterable {
+        case amxBF16 = "AMX tdpbf16ps 32x32 (AMX-BF16)"
         case avx512bf16 = "vdpbf16ps 8x32 (AVX512_BF16)"
         case widenToFloat32 = "16-bit operands widened to float32 as packed + float32 GEMM"
     }
 
     /// Whether this CPU has AVX512_BF16 (read once from CPUID).
     public static let hasAVX512BF16: Bool = nsc_cpu_has_avx512bf16() != 0
+    /// Whether this CPU has AMX-BF16 and Linux lets this process use the tiles (asked once).
+    public static let hasAMXBF16: Bool = nsc_amx_bf16_available() != 0
     /// Whether this CPU has F16C (float16 conversions in hardware).
     public static let hasF16C: Bool = nsc_cpu_has_f16c() != 0
 
     /// The kernel `multiply` uses for `format` on this CPU.
     public static func kernel(for format: HalfFormat) -> Kernel {
-        format == .bfloat16 && hasAVX512BF16 ? .avx512bf16 : .widenToFloat32
+        guard format == .bfloat16 else { return .widenToFloat32 }
+        return hasAMXBF16 ? .amxBF16 : hasAVX512BF16 ? .avx512bf16 : .widenToFloat32
+    }
+
+    /// The kernels `multiply` can run for `format` on this CPU, the default first.
+    public static func kernels(for format: HalfFormat) -> [Kernel] {
+        guard format == .bfloat16 else { return [.widenToFloat32] }
+        return (hasAMXBF16 ? [.amxBF16] : []) + (hasAVX512BF16 ? [.avx512bf16] : []) + [.widenToFloat32]
     }
 
     public static func multiply(
@@ -112,7 +126,19 @@ public enum GEMM16 {
                           c: c, ldc: ldc, accumulate: accumulate, pool: pool)
             return
         }
-        if rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
+        if kernel == .amxBF16 {
+            // Whole 32-row strips per thread: AMX pads a ragged strip to 32 rows.
+            let strips = (m + 31) / 32
+            if strips >= 2 * pool.workers || strips >= colTiles {
+                pool.parallelRanges(strips) { s in
+                    let r0 = s.lowerBound * 32, r1 = min(m, s.upperBound * 32)
+                    serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
+                           b: b, ldb: ldb, c: c + r0 * ldc, ldc: ldc, accumulate: accumulate, kernel: kernel)
+                }
+                return
+            }
+        }
+        if kernel != .amxBF16, rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
             pool.parallelRanges(rowTiles) { tiles in
                 let r0 = tiles.lowerBound * 8, r1 = min(m, tiles.upperBound * 8)
                 serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
@@ -136,6 +162,9 @@ public enum GEMM16 {
         accumulate: Bool, kernel: Kernel
     ) {
         if m == 0 || n == 0 { return }
+        if kernel == .amxBF16 && format == .bfloat16 {
+            if nsc_gemm_bf16_amx(m, n, k, a, aRowStride, aColStride, b, ldb, c, ldc, accumulate ? 1 : 0) != 0 { return }
+        }
         if kernel == .avx512bf16 && format == .bfloat16 {
             if nsc_gemm_bf16(m, n, k, a, aRowStride, aColStride, b, ldb, c, ldc, accumulate ? 1 : 0) != 0 { return }
         }

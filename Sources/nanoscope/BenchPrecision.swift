@@ -8,9 +8,13 @@ extension BenchCommand {
     /// The 16-bit GEMM against the float32 GEMM on the products a training step runs (forward
     /// x·Wᵀ, ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x) at the baby and the large config's shapes, all threads.
     func benchGEMM16() {
+        let bfKernels = GEMM16.kernels(for: .bfloat16)
         print("16-bit GEMM vs float32 GEMM, best of 30, \(WorkerPool.shared.workers) threads")
-        print("  bfloat16 kernel: \(GEMM16.kernel(for: .bfloat16).rawValue); float16 kernel: \(GEMM16.kernel(for: .float16).rawValue)")
-        print("  (CPU: AVX512_BF16 \(GEMM16.hasAVX512BF16 ? "yes" : "no"), F16C \(GEMM16.hasF16C ? "yes" : "no"))")
+        print("  CPU: AMX-BF16 \(GEMM16.hasAMXBF16 ? "yes" : "no"), AVX512_BF16 \(GEMM16.hasAVX512BF16 ? "yes" : "no"), F16C \(GEMM16.hasF16C ? "yes" : "no")")
+        for (i, kernel) in bfKernels.enumerated() {
+            print("  bf16[\(i + 1)] \(kernel.rawValue)\(i == 0 ? "  ← the default" : "")")
+        }
+        print("  fp16    \(GEMM16.kernel(for: .float16).rawValue)")
         // (m, k, n, transposedA): rows = B·T tokens; baby 768 × C 128, large 16384 × C 384.
         let shapes: [(String, Int, Int, Int, Bool)] = [
             ("baby c_attn fwd", 768, 128, 384, false), ("baby c_fc fwd", 768, 128, 512, false),
@@ -19,20 +23,26 @@ extension BenchCommand {
             ("large c_attn fwd", 16384, 384, 1152, false), ("large c_fc fwd", 16384, 384, 1536, false),
             ("large mlp.c_proj fwd", 16384, 1536, 384, false), ("large c_fc dW", 1536, 16384, 384, true),
         ]
-        var ratios: [Double] = []
+        var ratios = [[Double]](repeating: [], count: bfKernels.count)
         for (name, m, k, n, t) in shapes {
             let f32 = Self.gemmGFLOPs(m: m, k: k, n: n, allThreads: true)
-            let bf = Self.gemm16GFLOPs(.bfloat16, m: m, k: k, n: n, transposedA: t)
-            let fp = Self.gemm16GFLOPs(.float16, m: m, k: k, n: n, transposedA: t)
-            ratios.append(bf / f32)
-            let label = name.padding(toLength: 22, withPad: " ", startingAt: 0)
-            print(label + String(format: " %5d×%5d×%5d%@  fp32 %6.1f   bf16 %6.1f (%.2f×)   fp16 %6.1f (%.2f×) GFLOP/s",
-                         m, k, n, (t ? " Aᵀ" : "   ") as NSString, f32, bf, bf / f32, fp, fp / f32))
+            var line = name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(format: " %5d×%5d×%5d%@  fp32 %6.1f", m, k, n, (t ? " Aᵀ" : "   ") as NSString, f32)
+            for (i, kernel) in bfKernels.enumerated() {
+                let bf = Self.gemm16GFLOPs(.bfloat16, kernel: kernel, m: m, k: k, n: n, transposedA: t)
+                ratios[i].append(bf / f32)
+                line += String(format: "   bf16[%d] %6.1f (%.2f×)", i + 1, bf, bf / f32)
+            }
+            let fp = Self.gemm16GFLOPs(.float16, kernel: .widenToFloat32, m: m, k: k, n: n, transposedA: t)
+            print(line + String(format: "   fp16 %6.1f (%.2f×) GFLOP/s", fp, fp / f32))
         }
-        print(String(format: "  bf16 / fp32: median %.2f×, min %.2f×", median(ratios), ratios.min() ?? .nan))
+        for (i, kernel) in bfKernels.enumerated() {
+            print(String(format: "  bf16[%d] / fp32: median %.2f×, min %.2f×  (%@)", i + 1, median(ratios[i]),
+                         ratios[i].min() ?? .nan, kernel.rawValue as NSString))
+        }
     }
 
-    static func gemm16GFLOPs(_ format: HalfFormat, m: Int, k: Int, n: Int, transposedA: Bool) -> Double {
+    static func gemm16GFLOPs(_ format: HalfFormat, kernel: GEMM16.Kernel, m: Int, k: Int, n: Int, transposedA: Bool) -> Double {
         let a = [UInt16]((0..<(m * k)).map { Half.bits(Float($0 % 7) * 0.1, format) })
         let b = [UInt16]((0..<(k * n)).map { Half.bits(Float($0 % 5) * 0.1, format) })
         let c = FloatBuffer(count: m * n)
@@ -42,7 +52,7 @@ extension BenchCommand {
                 let s = DispatchTime.now().uptimeNanoseconds
                 GEMM16.multiply(format, m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: transposedA ? 1 : k,
                                 aColStride: transposedA ? m : 1, b: bp.baseAddress!, ldb: n, c: c.pointer, ldc: n,
-                                accumulate: transposedA)
+                                accumulate: transposedA, kernel: kernel)
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
             }
         } }

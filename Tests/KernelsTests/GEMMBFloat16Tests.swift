@@ -61,9 +61,7 @@ import TestSupport
                 GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: k, b: bp.baseAddress!, ldb: n,
                               c: cp.baseAddress!, ldc: n, accumulate: false, pool: .serialPool)
             } } }
-            var kernels: [GEMM16.Kernel] = [.widenToFloat32]
-            if format == .bfloat16 && GEMM16.hasAVX512BF16 { kernels.append(.avx512bf16) }
-            for kernel in kernels {
+            for kernel in GEMM16.kernels(for: format) {
                 for layout in 0..<3 {  // A row-major, A given transposed (Gᵀ), A with a padded row stride
                     let (src, ars, acs): ([UInt16], Int, Int) = switch layout {
                     case 0: (a16, k, 1)
@@ -110,8 +108,44 @@ import TestSupport
         }
     }
 
+    /// Every bfloat16 kernel this CPU runs gives the same bits on one thread, on the pool and on
+    /// three workers (whose splits cut rows and columns at other places), across K and N blocks.
+    @Test(arguments: [(200, 70, 600), (45, 1100, 96), (1000, 33, 513)])
+    func nativeBFloat16KernelsAreBitIdenticalOnAnyThreadCount(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = SplitMix64(seed: 77)
+        let a16 = (0..<(m * k)).map { _ in Half.bits(rng.nextFloat() * 2 - 1, .bfloat16) }
+        let b16 = (0..<(k * n)).map { _ in Half.bits(rng.nextFloat() * 2 - 1, .bfloat16) }
+        for kernel in GEMM16.kernels(for: .bfloat16) {
+            for (ars, acs) in [(k, 1), (1, m)] {
+                var results: [[UInt32]] = []
+                for pool in [WorkerPool.serialPool, WorkerPool.shared, WorkerPool(workers: 3)] {
+                    var c = [Float](repeating: 0.25, count: m * n)
+                    a16.withUnsafeBufferPointer { ap in b16.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                        GEMM16.multiply(.bfloat16, m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: ars, aColStride: acs,
+                                        b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, accumulate: true,
+                                        kernel: kernel, pool: pool)
+                    } } }
+                    results.append(c.map(\.bitPattern))
+                }
+                #expect(results[0] == results[1], "\(kernel) \(shape) ars \(ars): shared pool")
+                #expect(results[0] == results[2], "\(kernel) \(shape) ars \(ars): 3 workers")
+            }
+        }
+    }
+
     @Test func kernelIsChosenFromCPUID() {
         #expect(GEMM16.kernel(for: .float16) == .widenToFloat32)
-        #expect(GEMM16.kernel(for: .bfloat16) == (GEMM16.hasAVX512BF16 ? .avx512bf16 : .widenToFloat32))
+        let expected: GEMM16.Kernel = GEMM16.hasAMXBF16 ? .amxBF16 : GEMM16.hasAVX512BF16 ? .avx512bf16 : .widenToFloat32
+        #expect(GEMM16.kernel(for: .bfloat16) == expected)
+        #expect(GEMM16.kernels(for: .bfloat16).first == expected)
+        #expect(GEMM16.kernels(for: .bfloat16).last == .widenToFloat32)
+        // The CPU flags agree with /proc/cpuinfo where Linux has one.
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+            let set = Set(flags.split(separator: " ").map(String.init))
+            #expect(GEMM16.hasAVX512BF16 == set.contains("avx512_bf16"))
+            if !set.contains("amx_bf16") { #expect(!GEMM16.hasAMXBF16) }
+        }
     }
 }

@@ -1,5 +1,5 @@
 // 16-bit floating point for Nanoscope's mixed-precision training: conversions with PyTorch's
-// rounding, and a bfloat16 GEMM on AVX512_BF16's `vdpbf16ps`. See Sources/Kernels/GEMMBFloat16.swift.
+// rounding, and bfloat16 GEMMs on AVX512_BF16's `vdpbf16ps` and on AMX tiles (AMXBFloat16.c). See Sources/Kernels/GEMMBFloat16.swift.
 #ifndef CBFLOAT16_H
 #define CBFLOAT16_H
 
@@ -31,5 +31,14 @@ void nsc_transpose_round(const float *src, long rows, long cols, long lds, uint1
 /// b[k*ldb + n]. Requires nsc_cpu_has_avx512bf16(); returns 0 (and does nothing) without it.
 int nsc_gemm_bf16(long m, long n, long k, const uint16_t *a, long ars, long acs,
                   const uint16_t *b, long ldb, float *c, long ldc, int accumulate);
+
+/// 1 when this CPU has AMX-BF16 (Intel Sapphire Rapids and later) and Linux granted this process
+/// the tile registers (asked for on the first call), else 0.
+int nsc_amx_bf16_available(void);
+
+/// The same product as nsc_gemm_bf16, on AMX tiles (AMXBFloat16.c). Requires
+/// nsc_amx_bf16_available(); returns 0 (and does nothing) without it.
+int nsc_gemm_bf16_amx(long m, long n, long k, const uint16_t *a, long ars, long acs,
+                      const uint16_t *b, long ldb, float *c, long ldc, int accumulate);
 
 #endif
