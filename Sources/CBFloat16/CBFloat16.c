@@ -151,6 +151,17 @@ void nsc_expand(const uint16_t *src, float *dst, size_t n, int format) {
     for (size_t i = 0; i < n; ++i) dst[i] = f16_float(src[i]);
 }
 
+void nsc_expand_panels(const uint16_t *b, long ldb, long kc, long n, long cols, float *dst, int format) {
+    for (long j = 0; j < n; j += cols) {
+        long w = n - j < cols ? n - j : cols;
+        float *panel = dst + j * kc;
+        for (long k = 0; k < kc; ++k) {
+            nsc_expand(b + k * ldb + j, panel + k * cols, (size_t)w, format);
+            for (long x = w; x < cols; ++x) panel[k * cols + x] = 0;
+        }
+    }
+}
+
 void nsc_transpose_round(const float *src, long rows, long cols, long lds, uint16_t *dst, long ldd, int format) {
     float tile[16 * 16];
     uint16_t out[16 * 16];

@@ -91,6 +91,40 @@ public enum GEMM {
         }
     }
 
+    /// `serial` with B already in `packColumns`' layout for all of its N: `[⌈n/cols⌉ panels][k][cols]`,
+    /// `cols` = `kernel.gemmTile.cols`, the last panel zero-padded; `k` at most `maxPackedK`. For a
+    /// caller that makes B anyway (GEMM16 widens 16-bit B straight into panels): B is then neither
+    /// written out row-major nor copied again per call. Same bits as `serial` on the unpacked B.
+    public static func serial(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int = 1,
+        packedB: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, kernel: KernelFamily = .active
+    ) {
+        if m == 0 || n == 0 { return }
+        precondition(k <= maxPackedK, "a packed B holds at most \(maxPackedK) rows of K")
+        if k == 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        switch kernel {
+        case .avx512:
+            blocked(Tile8x32AVX512.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
+                    b: packedB, ldb: 0, c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+        case .avx2:
+            blocked(Tile6x16AVX2.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
+                    b: packedB, ldb: 0, c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+        case .generic:
+            blocked(Tile8x12Generic.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
+                    b: packedB, ldb: 0, c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+        }
+    }
+
+    /// The most K a prepacked B may have: the smallest K block of any micro-kernel, so that it
+    /// is one block whatever the kernel.
+    public static let maxPackedK = 256
+
     /// The cache-blocked loops around one micro-kernel (specialised for each).
     // Debug builds pass -Onone before the package's -Ounchecked, and there the generic driver
     // was left unspecialised (SIMD metadata looked up per call: 30× slower); asking for the
@@ -105,7 +139,7 @@ public enum GEMM {
         _: T.Type, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, ars: Int, acs: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, prepacked: Bool = false
     ) {
         let rows = T.rows, cols = T.cols
         // Aᵀ·B (the weight gradients) reads a row tile's strip of A across `kc` rows of memory:
@@ -113,7 +147,7 @@ public enum GEMM {
         // measured slower.
         let packA = acs != 1
         // B's block is packed when enough row tiles share it to pay for the copy.
-        let packB = m >= packBFromRows
+        let packB = !prepacked && m >= packBFromRows
         let scratch = packA || packB ? GEMMPackingBuffer.current : nil
         let panelA = packA ? scratch : nil
         let packedB = packB ? scratch.map { $0 + GEMMPackingBuffer.aCapacity } : nil
@@ -136,14 +170,15 @@ public enum GEMM {
                         let nc = min(cols, ns.count - j)
                         let cTile = c + i * ldc + ns.lowerBound + j
                         // A packed panel of B is `[kc][cols]`, its short columns zero-padded.
-                        let bTile = packedB.map { UnsafePointer($0 + j * kc) } ?? bBlock + j
-                        let tldb = packB ? cols : ldb
+                        let bTile = prepacked ? b + (ns.lowerBound + j) * kc
+                            : packedB.map { UnsafePointer($0 + j * kc) } ?? bBlock + j
+                        let tldb = packB || prepacked ? cols : ldb
                         if mc == rows && nc == cols {
                             T.tile(kc: kc, a: aTile, ars: tars, acs: tacs, b: bTile, ldb: tldb,
                                    c: cTile, ldc: ldc, load: load, validRows: rows)
                         } else {
                             edgeTile(T.self, mc: mc, nc: nc, kc: kc, a: aTile, ars: tars, acs: tacs,
-                                     b: bTile, ldb: tldb, bPadded: packB, c: cTile, ldc: ldc, load: load)
+                                     b: bTile, ldb: tldb, bPadded: packB || prepacked, c: cTile, ldc: ldc, load: load)
                         }
                     }
                 }

@@ -94,9 +94,11 @@ public enum GEMM16 {
     /// Whether this CPU has F16C (float16 conversions in hardware).
     public static let hasF16C: Bool = nsc_cpu_has_f16c() != 0
 
-    /// The kernel `multiply` uses for `format` on this CPU.
+    /// The kernel `multiply` uses for `format` on this CPU. A float32 kernel family forced below
+    /// AVX-512 (`--kernel avx2`, to stand in for an AVX2 machine) takes the widening kernel too,
+    /// as such a machine would: none has AVX512_BF16 or AMX.
     public static func kernel(for format: HalfFormat) -> Kernel {
-        guard format == .bfloat16 else { return .widenToFloat32 }
+        guard format == .bfloat16, KernelFamily.active == .avx512 else { return .widenToFloat32 }
         return hasAMXBF16 ? .amxBF16 : hasAVX512BF16 ? .avx512bf16 : .widenToFloat32
     }
 
@@ -172,12 +174,13 @@ public enum GEMM16 {
                 accumulate: accumulate)
     }
 
-    static let kBlock = 256, mBlock = 128
+    static let kBlock = GEMM.maxPackedK, mBlock = 128
 
     /// The portable kernel over the pool, split by rows: per K block, B's rows are widened once
-    /// into float32 shared by every thread (split per thread, each would widen all of B: as much
-    /// conversion as the rows it owns), then each thread widens its rows of A and multiplies. The
-    /// K blocks and each row's products are those of `widened`, so the bits are the same.
+    /// for every thread, straight into the float32 kernel's panels (split per thread, each would
+    /// widen all of B: as much conversion as the rows it owns), then each thread widens its rows
+    /// of A and multiplies. The K blocks and each row's products are those of `widened`, so the
+    /// bits are the same.
     static func widenedByRows(_ format: HalfFormat, m: Int, n: Int, k: Int,
                               a: UnsafePointer<UInt16>, ars: Int, acs: Int, b: UnsafePointer<UInt16>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: WorkerPool) {
@@ -185,13 +188,16 @@ public enum GEMM16 {
             widened(format, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
             return
         }
+        let family = KernelFamily.active, cols = family.gemmTile.cols
+        let panels = (n + cols - 1) / cols
         let kb = min(k, kBlock)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * n) { shared in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * panels * cols) { shared in
             let bf = shared.baseAddress!
             GEMM.forEachBlock(k, by: kBlock) { ks in
                 let kc = ks.count
-                pool.parallelRanges(kc) { rows in
-                    for kk in rows { nsc_expand(b + (ks.lowerBound + kk) * ldb, bf + kk * n, n, format.rawValue) }
+                pool.parallelRanges(panels) { ps in
+                    let j0 = ps.lowerBound * cols, j1 = min(n, ps.upperBound * cols)
+                    nsc_expand_panels(b + ks.lowerBound * ldb + j0, ldb, kc, j1 - j0, cols, bf + j0 * kc, format.rawValue)
                 }
                 let load = accumulate || ks.lowerBound > 0
                 pool.parallelRanges((m + 7) / 8) { tiles in
@@ -201,21 +207,9 @@ public enum GEMM16 {
                         let af = scratch.baseAddress!
                         GEMM.forEachBlock(r1 - r0, by: mBlock) { local in
                             let ms = (r0 + local.lowerBound)..<(r0 + local.upperBound)
-                            let mc = ms.count
-                            let src = a + ms.lowerBound * ars + ks.lowerBound * acs
-                            let aRow: Int, aCol: Int
-                            if acs == 1 {
-                                for r in 0..<mc { nsc_expand(src + r * ars, af + r * kc, kc, format.rawValue) }
-                                aRow = kc; aCol = 1
-                            } else if ars == 1 {
-                                for kk in 0..<kc { nsc_expand(src + kk * acs, af + kk * mc, mc, format.rawValue) }
-                                aRow = 1; aCol = mc
-                            } else {
-                                for r in 0..<mc { for kk in 0..<kc { af[r * kc + kk] = Half.value(src[r * ars + kk * acs], format) } }
-                                aRow = kc; aCol = 1
-                            }
-                            GEMM.serial(m: mc, n: n, k: kc, a: af, aRowStride: aRow, aColStride: aCol, b: bf, ldb: n,
-                                        c: c + ms.lowerBound * ldc, ldc: ldc, accumulate: load)
+                            let (aRow, aCol) = widenRows(format, ms, ks, a: a, ars: ars, acs: acs, into: af)
+                            GEMM.serial(m: ms.count, n: n, k: kc, a: af, aRowStride: aRow, aColStride: aCol, packedB: bf,
+                                        c: c + ms.lowerBound * ldc, ldc: ldc, accumulate: load, kernel: family)
                         }
                     }
                 }
@@ -223,8 +217,8 @@ public enum GEMM16 {
         }
     }
 
-    /// The portable kernel: per K block, B's rows and then A's row blocks are widened into float32
-    /// scratch and multiplied by `GEMM.serial`.
+    /// The portable kernel: per K block, B's rows are widened into the float32 kernel's panels
+    /// and A's row blocks into float32 scratch, then multiplied by `GEMM.serial`.
     static func widened(_ format: HalfFormat, m: Int, n: Int, k: Int,
                         a: UnsafePointer<UInt16>, ars: Int, acs: Int, b: UnsafePointer<UInt16>, ldb: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
@@ -232,31 +226,39 @@ public enum GEMM16 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        let family = KernelFamily.active, cols = family.gemmTile.cols
+        let panels = (n + cols - 1) / cols
         let kb = min(k, kBlock), mb = min(m, mBlock)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * n + mb * kb) { scratch in
-            let bf = scratch.baseAddress!, af = bf + kb * n
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * panels * cols + mb * kb) { scratch in
+            let bf = scratch.baseAddress!, af = bf + kb * panels * cols
             GEMM.forEachBlock(k, by: kBlock) { ks in
                 let kc = ks.count
-                for kk in 0..<kc { nsc_expand(b + (ks.lowerBound + kk) * ldb, bf + kk * n, n, format.rawValue) }
+                nsc_expand_panels(b + ks.lowerBound * ldb, ldb, kc, n, cols, bf, format.rawValue)
                 GEMM.forEachBlock(m, by: mBlock) { ms in
-                    let mc = ms.count
-                    let src = a + ms.lowerBound * ars + ks.lowerBound * acs
-                    let aRow: Int, aCol: Int
-                    if acs == 1 {          // rows of A contiguous in K: widen row by row, [mc][kc]
-                        for r in 0..<mc { nsc_expand(src + r * ars, af + r * kc, kc, format.rawValue) }
-                        aRow = kc; aCol = 1
-                    } else if ars == 1 {   // Gᵀ: contiguous in M: widen column by column, [kc][mc]
-                        for kk in 0..<kc { nsc_expand(src + kk * acs, af + kk * mc, mc, format.rawValue) }
-                        aRow = 1; aCol = mc
-                    } else {
-                        for r in 0..<mc { for kk in 0..<kc { af[r * kc + kk] = Half.value(src[r * ars + kk * acs], format) } }
-                        aRow = kc; aCol = 1
-                    }
-                    GEMM.serial(m: mc, n: n, k: kc, a: af, aRowStride: aRow, aColStride: aCol, b: bf, ldb: n,
-                                c: c + ms.lowerBound * ldc, ldc: ldc, accumulate: accumulate || ks.lowerBound > 0)
+                    let (aRow, aCol) = widenRows(format, ms, ks, a: a, ars: ars, acs: acs, into: af)
+                    GEMM.serial(m: ms.count, n: n, k: kc, a: af, aRowStride: aRow, aColStride: aCol, packedB: bf,
+                                c: c + ms.lowerBound * ldc, ldc: ldc, accumulate: accumulate || ks.lowerBound > 0, kernel: family)
                 }
             }
         }
+    }
+
+    /// Widens A's rows `ms` × columns `ks` into `af`; returns the strides to read it with.
+    private static func widenRows(_ format: HalfFormat, _ ms: Range<Int>, _ ks: Range<Int>,
+                                  a: UnsafePointer<UInt16>, ars: Int, acs: Int,
+                                  into af: UnsafeMutablePointer<Float>) -> (rowStride: Int, colStride: Int) {
+        let mc = ms.count, kc = ks.count
+        let src = a + ms.lowerBound * ars + ks.lowerBound * acs
+        if acs == 1 {          // rows of A contiguous in K: widen row by row, [mc][kc]
+            for r in 0..<mc { nsc_expand(src + r * ars, af + r * kc, kc, format.rawValue) }
+            return (kc, 1)
+        }
+        if ars == 1 {          // Gᵀ: contiguous in M: widen column by column, [kc][mc]
+            for kk in 0..<kc { nsc_expand(src + kk * acs, af + kk * mc, mc, format.rawValue) }
+            return (1, mc)
+        }
+        for r in 0..<mc { for kk in 0..<kc { af[r * kc + kk] = Half.value(src[r * ars + kk * acs], format) } }
+        return (kc, 1)
     }
 }
 

@@ -23,6 +23,9 @@ void nsc_round_values(float *x, uint16_t *dst, size_t n, int format);
 void nsc_round_in_place(float *x, size_t n, int format);
 /// dst[i] = the float a 16-bit pattern stands for (exact).
 void nsc_expand(const uint16_t *src, float *dst, size_t n, int format);
+/// B[0..kc, 0..n] (row stride ldb) widened to float32 in the float32 GEMM's panel layout:
+/// [ceil(n/cols) panels][kc][cols], the last panel's missing columns zero.
+void nsc_expand_panels(const uint16_t *b, long ldb, long kc, long n, long cols, float *dst, int format);
 /// dst[j*ldd + i] = round(src[i*lds + j]) for i < rows, j < cols: transpose and round.
 void nsc_transpose_round(const float *src, long rows, long cols, long lds, uint16_t *dst, long ldd, int format);
 
