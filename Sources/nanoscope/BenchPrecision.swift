@@ -9,6 +9,7 @@ extension BenchCommand {
     /// x·Wᵀ, ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x) at the baby and the large config's shapes, all threads.
     func benchGEMM16() {
         let bfKernels = GEMM16.kernels(for: .bfloat16)
+        print(KernelReport.isaLine)
         print("16-bit GEMM vs float32 GEMM, best of 30, \(WorkerPool.shared.workers) threads")
         print("  CPU: AMX-BF16 \(GEMM16.hasAMXBF16 ? "yes" : "no"), AVX512_BF16 \(GEMM16.hasAVX512BF16 ? "yes" : "no"), F16C \(GEMM16.hasF16C ? "yes" : "no")")
         for (i, kernel) in bfKernels.enumerated() {
@@ -65,6 +66,7 @@ extension BenchCommand {
         var (cfg, _) = try resolve()
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
+        print(KernelReport.isaLine)
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize); \(WorkerPool.shared.workers) threads")
         print("bf16 GEMM kernel: \(GEMM16.kernel(for: .bfloat16).rawValue); fp16: \(GEMM16.kernel(for: .float16).rawValue)")
         var ours: [DType: [Double]] = [:], theirs: [String: [Double]] = [:]
