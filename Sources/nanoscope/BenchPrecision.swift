@@ -67,6 +67,9 @@ extension BenchCommand {
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
         print(KernelReport.isaLine)
+        if reference != nil, case let confine = KernelReport.referenceConfinement(.active), !confine.isEmpty {
+            print("PyTorch held to the same vector unit: \(confine.joined(separator: " "))")
+        }
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize); \(WorkerPool.shared.workers) threads")
         print("bf16 GEMM kernel: \(GEMM16.kernel(for: .bfloat16).rawValue); fp16: \(GEMM16.kernel(for: .float16).rawValue)")
         var ours: [DType: [Double]] = [:], theirs: [String: [Double]] = [:]

@@ -13,6 +13,19 @@ struct KernelReport {
     /// "CPU …: AVX2+FMA, AVX-512F; build: …; kernel avx512 (GEMM tile 8×32 …)".
     static var isaLine: String { CPUFeatures.report }
 
+    /// Environment settings that hold PyTorch to the vector unit of `family`, so that a kernel
+    /// forced below this CPU's widest (`--kernel avx2` on an AVX-512 machine, standing in for an
+    /// AVX2 one) is compared with a reference that stands in for the same machine: ATen's own
+    /// kernels, MKL's GEMM and oneDNN each dispatch on their own switch. Empty for the widest.
+    static func referenceConfinement(_ family: KernelFamily) -> [String] {
+        guard family != KernelFamily.best else { return [] }
+        switch family {
+        case .avx512: return []
+        case .avx2: return ["ATEN_CPU_CAPABILITY=avx2", "MKL_ENABLE_INSTRUCTIONS=AVX2", "ONEDNN_MAX_CPU_ISA=AVX2"]
+        case .generic: return ["ATEN_CPU_CAPABILITY=default", "MKL_ENABLE_INSTRUCTIONS=SSE4_2", "ONEDNN_MAX_CPU_ISA=SSE41"]
+        }
+    }
+
     /// The all-core peak figures are compared with: the measured one, unless other processes
     /// kept a core from the measurement (then threads × one core: a busy machine must not make
     /// the fractions look better).

@@ -59,7 +59,10 @@ enum ReferenceGeneration {
 /// Runs `python3 arguments…` and returns the last JSON object it printed on stdout; a failure
 /// (no python3, no torch, a crash) is a one-line error with the end of Python's stderr.
 func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
-    runForJSON("python3", arguments, what: "the reference (is torch installed? `pip install torch safetensors numpy`)")
+    let confine = KernelReport.referenceConfinement(KernelFamily.active)
+    let what = "the reference (is torch installed? `pip install torch safetensors numpy`)"
+    if confine.isEmpty { return runForJSON("python3", arguments, what: what) }
+    return runForJSON("env", confine + ["python3"] + arguments, what: what)
 }
 
 /// Runs a program (a name looked up in PATH, or a path) and returns the last JSON object it
