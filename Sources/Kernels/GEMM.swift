@@ -49,7 +49,10 @@ public enum GEMM {
         // Split where the other operand is the smaller one: every share reads all of it (all of
         // B for a share of rows, all of A for a share of columns).
         let splitRows = rowTiles >= 2 * pool.workers && colTiles >= 2 * pool.workers ? m >= n : rowTiles >= colTiles
-        if splitRows {
+        if splitRows && m >= shareBFromRowsPerThread * pool.workers && k > 0 {
+            multiplySharingB(m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
+                             c: c, ldc: ldc, accumulate: accumulate, pool: pool, kernel: kernel)
+        } else if splitRows {
             pool.parallelRanges(rowTiles) { tiles in
                 let r0 = tiles.lowerBound * tileRows, r1 = min(m, tiles.upperBound * tileRows)
                 serial(m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride,
@@ -61,6 +64,37 @@ public enum GEMM {
                 let c0 = tiles.lowerBound * tileCols, c1 = min(n, tiles.upperBound * tileCols)
                 serial(m: m, n: c1 - c0, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
                        b: b + c0, ldb: ldb, c: c + c0, ldc: ldc, accumulate: accumulate, kernel: kernel)
+            }
+        }
+    }
+
+    /// Products split by rows that pack B: each K×N block of B is packed once, its panels shared
+    /// out over the pool, and then every thread multiplies its row tiles by the one packed block
+    /// (`serial(packedB:)`). Packed inside each thread's `serial` instead, every thread copied
+    /// all of B. K blocks of `maxPackedK` (the panels and A's strip then fit a 48 KB L1 together);
+    /// every element is still one chain over k in order, so the bits are the same.
+    static func multiplySharingB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+                                 b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                 accumulate: Bool, pool: WorkerPool, kernel: KernelFamily) {
+        let (tileRows, cols) = kernel.gemmTile
+        let rowTiles = (m + tileRows - 1) / tileRows
+        // The caller's own buffer: its B part is free while the pool runs (the caller's share of
+        // the rows uses only the A part, for Aᵀ·B), and every thread reads it.
+        let packed = GEMMPackingBuffer.current + GEMMPackingBuffer.aCapacity
+        forEachBlock(k, by: maxPackedK) { ks in
+            let kc = ks.count, load = accumulate || ks.lowerBound > 0
+            forEachBlock(n, by: kernel.gemmNBlock) { ns in
+                let bBlock = b + ks.lowerBound * ldb + ns.lowerBound
+                pool.parallelRanges((ns.count + cols - 1) / cols) { panels in
+                    let j0 = panels.lowerBound * cols, j1 = min(ns.count, panels.upperBound * cols)
+                    packColumns(cols: cols, kc: kc, nc: j1 - j0, b: bBlock + j0, ldb: ldb, into: packed + j0 * kc)
+                }
+                pool.parallelRanges(rowTiles) { tiles in
+                    let r0 = tiles.lowerBound * tileRows, r1 = min(m, tiles.upperBound * tileRows)
+                    serial(m: r1 - r0, n: ns.count, k: kc, a: a + r0 * ars + ks.lowerBound * acs, aRowStride: ars,
+                           aColStride: acs, packedB: packed, c: c + r0 * ldc + ns.lowerBound, ldc: ldc,
+                           accumulate: load, kernel: kernel)
+                }
             }
         }
     }
@@ -186,6 +220,10 @@ public enum GEMM {
         }
     }
 
+    /// Products split by rows pack B once for all threads (`multiplySharingB`) when every thread
+    /// has at least this many rows: then the copies saved outweigh a second fork and join per block.
+    static let shareBFromRowsPerThread = 128
+
     /// Products with at least this many rows of C pack B's blocks (see `packColumns`).
     static let packBFromRows = 48
 
@@ -203,7 +241,12 @@ public enum GEMM {
             for kk in 0..<kc {
                 let src = b + kk * ldb + j, row = dst + kk * cols
                 if w == cols {
-                    row.update(from: src, count: cols)
+                    // A panel row is 12–32 floats: vector copies, not a memmove call per row
+                    // (in attention's small products the calls cost more than the copying).
+                    var x = 0
+                    while x + 16 <= cols { SIMD16<Float>.load(src + x).store(row + x); x += 16 }
+                    while x + 4 <= cols { SIMD4<Float>.load(src + x).store(row + x); x += 4 }
+                    while x < cols { row[x] = src[x]; x += 1 }
                 } else {
                     row.update(from: src, count: w)
                     (row + w).update(repeating: 0, count: cols - w)

@@ -59,6 +59,15 @@ public enum KernelFamily: String, CaseIterable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// The GEMM's cache block of N (columns of B packed together; a multiple of the tile's width).
+    public var gemmNBlock: Int {
+        switch self {
+        case .avx512: Tile8x32AVX512.nBlock
+        case .avx2: Tile6x16AVX2.nBlock
+        case .generic: Tile8x12Generic.nBlock
+        }
+    }
+
     /// e.g. "avx2 (GEMM tile 6×16 of SIMD8<Float>, 12 accumulators)".
     public var description: String {
         let t = gemmTile

@@ -11,6 +11,9 @@ import TestSupport
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (5, 3, 17), (7, 33, 13), (13, 12, 9), (6, 16, 256), (127, 253, 257),
         (130, 270, 530), (257, 515, 40), (9, 1030, 3),
+        // Split by rows with B packed once for all threads (`GEMM.multiplySharingB`, from 128
+        // rows a thread), across its K blocks (256) and N blocks.
+        (400, 280, 520),
     ]
 
     static let pools = [WorkerPool(workers: 1), WorkerPool(workers: 2), WorkerPool(workers: 3)]
