@@ -80,6 +80,31 @@ AMX_TARGET static void pack_b_vnni(const uint16_t *b, long ldb, long kc, long kp
     }
 }
 
+/// x[i] ← column i of the 16×16 matrix of 32-bit values whose row j is x[j].
+AMX_TARGET static inline void transpose_16x16(__m512i x[16]) {
+    __m512i t[16], u[16], v[16];
+    for (int i = 0; i < 8; ++i) {   // 2×2 blocks of 32-bit values
+        t[2 * i] = _mm512_unpacklo_epi32(x[2 * i], x[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(x[2 * i], x[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {   // 4×4 blocks within each 128-bit lane
+        u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 2; ++i) {   // then the 128-bit lanes themselves, twice
+        for (int j = 0; j < 4; ++j) {
+            v[8 * i + j] = _mm512_shuffle_i32x4(u[8 * i + j], u[8 * i + 4 + j], 0x88);
+            v[8 * i + 4 + j] = _mm512_shuffle_i32x4(u[8 * i + j], u[8 * i + 4 + j], 0xdd);
+        }
+    }
+    for (int j = 0; j < 8; ++j) {
+        x[j] = _mm512_shuffle_i32x4(v[j], v[8 + j], 0x88);
+        x[8 + j] = _mm512_shuffle_i32x4(v[j], v[8 + j], 0xdd);
+    }
+}
+
 /// Packs A's rows 0..mr (≤ 32), k 0..kc of A[i,k] = a[i*ars + k*acs] into [32 rows][kp], zero-padded.
 AMX_TARGET static void pack_a(const uint16_t *a, long ars, long acs, long mr, long kc, long kp, uint16_t *ap) {
     if (acs == 1) {
@@ -94,8 +119,9 @@ AMX_TARGET static void pack_a(const uint16_t *a, long ars, long acs, long mr, lo
         return;
     }
     if (ars == 1) {
-        // Gᵀ: a row of memory is one k across 32 rows of A. Two such rows make each row's pair
-        // (A[i,k], A[i,k+1]) as one 32-bit value, stored down the strip.
+        // Gᵀ: a row of memory is one k across the strip's 32 rows. Two such rows make each row's
+        // pair (A[i,k], A[i,k+1]) as one 32-bit value; 16 pairs of k for 16 rows are then a
+        // 16×16 block of 32-bit values, transposed in registers into 16 rows of 64 bytes.
         static const uint16_t lo[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
                                         8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
         static const uint16_t hi[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
@@ -104,14 +130,21 @@ AMX_TARGET static void pack_a(const uint16_t *a, long ars, long acs, long mr, lo
         __mmask32 mask = mr == 32 ? 0xFFFFFFFFu : ((1u << mr) - 1u);
         uint32_t *ap32 = (uint32_t *)(void *)ap;
         long stride = kp / 2;
-        uint32_t pairs[32] __attribute__((aligned(64)));
-        for (long k = 0; k < kp; k += 2) {
-            __m512i r0 = k < kc ? _mm512_maskz_loadu_epi16(mask, a + k * acs) : _mm512_setzero_si512();
-            __m512i r1 = k + 1 < kc ? _mm512_maskz_loadu_epi16(mask, a + (k + 1) * acs) : _mm512_setzero_si512();
-            _mm512_store_si512((void *)pairs, _mm512_permutex2var_epi16(r0, ilo, r1));
-            _mm512_store_si512((void *)(pairs + 16), _mm512_permutex2var_epi16(r0, ihi, r1));
-            uint32_t *col = ap32 + k / 2;
-            for (long r = 0; r < 32; ++r) col[r * stride] = pairs[r];
+        for (long k0 = 0; k0 < kp; k0 += 32) {
+            __m512i top[16], bottom[16];  // rows 0–15 and 16–31, one vector per pair of k
+            for (long q = 0; q < 16; ++q) {
+                long k = k0 + 2 * q;
+                __m512i r0 = k < kc ? _mm512_maskz_loadu_epi16(mask, a + k * acs) : _mm512_setzero_si512();
+                __m512i r1 = k + 1 < kc ? _mm512_maskz_loadu_epi16(mask, a + (k + 1) * acs) : _mm512_setzero_si512();
+                top[q] = _mm512_permutex2var_epi16(r0, ilo, r1);
+                bottom[q] = _mm512_permutex2var_epi16(r0, ihi, r1);
+            }
+            transpose_16x16(top);
+            transpose_16x16(bottom);
+            for (long r = 0; r < 16; ++r) {
+                _mm512_store_si512((void *)(ap32 + r * stride + k0 / 2), top[r]);
+                _mm512_store_si512((void *)(ap32 + (16 + r) * stride + k0 / 2), bottom[r]);
+            }
         }
         return;
     }
