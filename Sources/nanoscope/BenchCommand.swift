@@ -142,6 +142,9 @@ struct BenchCommand: ParsableCommand {
         // This machine's FMA peak, measured now on the same cores: how much of it training achieves.
         let report = KernelReport.measure()
         print("           = " + report.ofAllCores(gflops).trimmingCharacters(in: .whitespaces) + "; " + report.peakLine)
+        if cfg.dtype == .bfloat16 && GEMM16.kernel(for: .bfloat16) == .amxBF16 {
+            print("           (bfloat16 products run on AMX tiles, which the float32 FMA peak does not bound)")
+        }
         print(String(format: "peak resident memory: %.1f MB", peakRSSMegabytes()))
         if json {
             print(#"{"median_ms_per_iter":\#(med),"tokens_per_s":\#(tps),"peak_rss_mb":\#(peakRSSMegabytes())}"#)
