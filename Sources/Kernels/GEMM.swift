@@ -107,22 +107,8 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool, kernel: KernelFamily = .active
     ) {
-        if m == 0 || n == 0 { return }
-        if k == 0 {
-            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
-            return
-        }
-        switch kernel {
-        case .avx512:
-            blocked(Tile8x32AVX512.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
-                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-        case .avx2:
-            blocked(Tile6x16AVX2.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
-                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-        case .generic:
-            blocked(Tile8x12Generic.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
-                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-        }
+        onKernel(kernel, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
+                 c: c, ldc: ldc, accumulate: accumulate, prepacked: false)
     }
 
     /// `serial` with B already in `packColumns`' layout for all of its N: `[⌈n/cols⌉ panels][k][cols]`,
@@ -136,22 +122,31 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool, kernel: KernelFamily = .active
     ) {
-        if m == 0 || n == 0 { return }
         precondition(k <= maxPackedK, "a packed B holds at most \(maxPackedK) rows of K")
+        onKernel(kernel, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: packedB, ldb: 0,
+                 c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+    }
+
+    /// Both `serial`s: the empty cases, then the family's micro-kernel in the blocked loops.
+    private static func onKernel(
+        _ kernel: KernelFamily, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, prepacked: Bool
+    ) {
+        if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
         switch kernel {
         case .avx512:
-            blocked(Tile8x32AVX512.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
-                    b: packedB, ldb: 0, c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+            blocked(Tile8x32AVX512.self, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb,
+                    c: c, ldc: ldc, accumulate: accumulate, prepacked: prepacked)
         case .avx2:
-            blocked(Tile6x16AVX2.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
-                    b: packedB, ldb: 0, c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+            blocked(Tile6x16AVX2.self, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb,
+                    c: c, ldc: ldc, accumulate: accumulate, prepacked: prepacked)
         case .generic:
-            blocked(Tile8x12Generic.self, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride,
-                    b: packedB, ldb: 0, c: c, ldc: ldc, accumulate: accumulate, prepacked: true)
+            blocked(Tile8x12Generic.self, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb,
+                    c: c, ldc: ldc, accumulate: accumulate, prepacked: prepacked)
         }
     }
 
