@@ -85,6 +85,15 @@ public enum GEMM16 {
         case amxBF16 = "AMX tdpbf16ps 32x32 (AMX-BF16)"
         case avx512bf16 = "vdpbf16ps 8x32 (AVX512_BF16)"
         case widenToFloat32 = "16-bit operands widened to float32 as packed + float32 GEMM"
+
+        /// A few words for a one-line summary (the model card).
+        public var shortName: String {
+            switch self {
+            case .amxBF16: "AMX tdpbf16ps"
+            case .avx512bf16: "vdpbf16ps"
+            case .widenToFloat32: "widened to float32"
+            }
+        }
     }
 
     /// Whether this CPU has AVX512_BF16 (read once from CPUID).

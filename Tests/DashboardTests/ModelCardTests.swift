@@ -35,6 +35,17 @@ import TerminalUI
         #expect(!twice.showModelCard)
     }
 
+    /// The kernels row says which GEMM does the products; it is left out when the card has none
+    /// (the goldens' fixed card), since it differs from CPU to CPU.
+    @Test func theKernelsRowNamesTheKernelsWhenGiven() {
+        #expect(!Self.frame(card: Self.card).contains("kernels"))
+        var card = Self.card
+        card.dtype = "bfloat16"
+        card.kernels = "float32 GEMM avx512, 8×32 tile · bfloat16 products AMX tdpbf16ps"
+        let text = Self.frame(card: card)
+        #expect(text.contains("kernels     float32 GEMM avx512, 8×32 tile · bfloat16 products AMX tdpbf16ps"))
+    }
+
     @Test func withoutACardItSaysSo() {
         #expect(Self.frame(card: nil).contains("no model card"))
     }

@@ -31,11 +31,14 @@ public struct ModelCard: Sendable, Equatable {
     public var valTokens: Int
     /// `MemoryEstimate.total`, bytes (nil: not estimated).
     public var estimatedBytes: Int?
+    /// The kernels doing the products on this CPU, e.g. "float32 GEMM avx512, 8×32 tile ·
+    /// bfloat16 products AMX tdpbf16ps" (empty: not stated).
+    public var kernels: String
 
     public init(parameters: Int, parametersWithoutEmbeddings: Int, nLayer: Int, nHead: Int, nEmbd: Int, blockSize: Int,
                 bias: Bool, dropout: Float, dtype: String, batchSize: Int, gradientAccumulationSteps: Int, learningRate: Float,
                 maxIters: Int, tokensPerStep: Int, tokenizer: String, vocabSize: Int, corpus: String, trainTokens: Int,
-                valTokens: Int, estimatedBytes: Int?) {
+                valTokens: Int, estimatedBytes: Int?, kernels: String = "") {
         self.parameters = parameters; self.parametersWithoutEmbeddings = parametersWithoutEmbeddings
         self.nLayer = nLayer; self.nHead = nHead; self.nEmbd = nEmbd; self.blockSize = blockSize; self.bias = bias
         self.dropout = dropout; self.dtype = dtype; self.batchSize = batchSize
@@ -43,6 +46,7 @@ public struct ModelCard: Sendable, Equatable {
         self.maxIters = maxIters; self.tokensPerStep = tokensPerStep; self.tokenizer = tokenizer
         self.vocabSize = vocabSize; self.corpus = corpus; self.trainTokens = trainTokens; self.valTokens = valTokens
         self.estimatedBytes = estimatedBytes
+        self.kernels = kernels
     }
 
     /// The card of `trainer`'s run.
@@ -57,6 +61,15 @@ public struct ModelCard: Sendable, Equatable {
                          gradientAccumulationSteps: c.gradientAccumulationSteps, learningRate: c.learningRate,
                          maxIters: c.maxIters, tokensPerStep: c.tokensPerStep, tokenizer: c.tokenizer, vocabSize: vocab,
                          corpus: c.data, trainTokens: trainer.dataset.train.count, valTokens: trainer.dataset.val.count,
-                         estimatedBytes: MemoryEstimate.of(c, vocabSize: vocab, workers: WorkerPool.shared.workers)?.total)
+                         estimatedBytes: MemoryEstimate.of(c, vocabSize: vocab, workers: WorkerPool.shared.workers)?.total,
+                         kernels: kernelSummary(c.dtype))
+    }
+
+    /// The float32 kernel family and, for a 16-bit dtype, the kernel its products run on.
+    public static func kernelSummary(_ dtype: DType) -> String {
+        let family = KernelFamily.active, tile = family.gemmTile
+        let float32 = "float32 GEMM \(family.rawValue), \(tile.rows)×\(tile.cols) tile"
+        guard let format = dtype.halfFormat else { return float32 }
+        return float32 + " · \(dtype) products " + GEMM16.kernel(for: format).shortName
     }
 }
