@@ -180,53 +180,75 @@ AMX_TARGET static void strip_32x32(long kp, const uint16_t *a, long lda, const u
     _tile_stored(3, c + 16 * ldc + 16, cs);
 }
 
-AMX_TARGET static void gemm_amx(long m, long n, long k, const uint16_t *a, long ars, long acs,
-                                const uint16_t *b, long ldb, float *c, long ldc, int accumulate) {
+static void ensure_buffers(void) {
     if (!tls_b) {
         tls_b = (uint16_t *)aligned_alloc(64, (size_t)KC * NC * 2);
         tls_a = (uint16_t *)aligned_alloc(64, (size_t)32 * KC * 2);
         tls_c = (float *)aligned_alloc(64, (size_t)32 * 32 * 4);
     }
+}
+
+AMX_TARGET static void configure_tiles(void) {
     tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
     for (int t = 0; t < 8; ++t) { cfg.rows[t] = 16; cfg.bytes_per_row[t] = 64; }
     _tile_loadconfig(&cfg);
+}
+
+/// C[m, nc] (+)= A[m, kc] · B for one K×N block whose B is packed (`pack_b_vnni`, kp = kc rounded up to 32).
+AMX_TARGET static void block_amx(long m, long nc, long kc, long kp, const uint16_t *a, long ars, long acs,
+                                 const uint16_t *bp, float *c, long ldc, int load) {
+    for (long i = 0; i < m; i += 32) {
+        long mr = m - i < 32 ? m - i : 32;
+        const uint16_t *as = a + i * ars;
+        const uint16_t *ap;
+        long lda;
+        if (acs == 1 && mr == 32 && kc == kp) {
+            ap = as; lda = ars;        // rows of K in place
+        } else {
+            pack_a(as, ars, acs, mr, kc, kp, tls_a);
+            ap = tls_a; lda = kp;
+        }
+        for (long j = 0; j < nc; j += 32) {
+            long nr = nc - j < 32 ? nc - j : 32;
+            const uint16_t *b0 = bp + (j / 16) * kp * 16, *b1 = b0 + kp * 16;
+            float *cij = c + i * ldc + j;
+            if (mr == 32 && nr == 32) {
+                strip_32x32(kp, ap, lda, b0, b1, cij, ldc, load);
+                continue;
+            }
+            // An edge: the valid part of C in and out through the scratch.
+            for (long r = 0; r < 32; ++r) {
+                float *row = tls_c + r * 32;
+                if (load && r < mr) { memcpy(row, cij + r * ldc, (size_t)nr * 4); memset(row + nr, 0, (size_t)(32 - nr) * 4); }
+                else memset(row, 0, 32 * 4);
+            }
+            strip_32x32(kp, ap, lda, b0, b1, tls_c, 32, 1);
+            for (long r = 0; r < mr; ++r) memcpy(cij + r * ldc, tls_c + r * 32, (size_t)nr * 4);
+        }
+    }
+}
+
+AMX_TARGET static void packed_block(long m, long nc, long kc, const uint16_t *a, long ars, long acs,
+                                    const uint16_t *packed, float *c, long ldc, int load) {
+    ensure_buffers();
+    configure_tiles();
+    block_amx(m, nc, kc, (kc + 31) & ~31L, a, ars, acs, packed, c, ldc, load);
+    _tile_release();
+}
+
+AMX_TARGET static void gemm_amx(long m, long n, long k, const uint16_t *a, long ars, long acs,
+                                const uint16_t *b, long ldb, float *c, long ldc, int accumulate) {
+    ensure_buffers();
+    configure_tiles();
     for (long pc = 0; pc < k; pc += KC) {
         long kc = k - pc < KC ? k - pc : KC, kp = (kc + 31) & ~31L;
         int load = accumulate || pc > 0;
         for (long jc = 0; jc < n; jc += NC) {
             long nc = n - jc < NC ? n - jc : NC;
             pack_b_vnni(b + pc * ldb + jc, ldb, kc, kp, nc, tls_b);
-            for (long i = 0; i < m; i += 32) {
-                long mr = m - i < 32 ? m - i : 32;
-                const uint16_t *as = a + i * ars + pc * acs;
-                const uint16_t *ap;
-                long lda;
-                if (acs == 1 && mr == 32 && kc == kp) {
-                    ap = as; lda = ars;        // rows of K in place
-                } else {
-                    pack_a(as, ars, acs, mr, kc, kp, tls_a);
-                    ap = tls_a; lda = kp;
-                }
-                for (long j = 0; j < nc; j += 32) {
-                    long nr = nc - j < 32 ? nc - j : 32;
-                    const uint16_t *b0 = tls_b + (j / 16) * kp * 16, *b1 = b0 + kp * 16;
-                    float *cij = c + i * ldc + jc + j;
-                    if (mr == 32 && nr == 32) {
-                        strip_32x32(kp, ap, lda, b0, b1, cij, ldc, load);
-                        continue;
-                    }
-                    // An edge: the valid part of C in and out through the scratch.
-                    for (long r = 0; r < 32; ++r) {
-                        float *row = tls_c + r * 32;
-                        if (load && r < mr) { memcpy(row, cij + r * ldc, (size_t)nr * 4); memset(row + nr, 0, (size_t)(32 - nr) * 4); }
-                        else memset(row, 0, 32 * 4);
-                    }
-                    strip_32x32(kp, ap, lda, b0, b1, tls_c, 32, 1);
-                    for (long r = 0; r < mr; ++r) memcpy(cij + r * ldc, tls_c + r * 32, (size_t)nr * 4);
-                }
-            }
+            block_amx(m, nc, kc, kp, a + pc * acs, ars, acs, tls_b, c + jc, ldc, load);
         }
     }
     _tile_release();
@@ -266,6 +288,41 @@ int nsc_gemm_bf16_amx(long m, long n, long k, const uint16_t *a, long ars, long 
     return 1;
 #else
     (void)m; (void)n; (void)k; (void)a; (void)ars; (void)acs; (void)b; (void)ldb; (void)c; (void)ldc; (void)accumulate;
+    return 0;
+#endif
+}
+
+// MARK: - B packed once for several threads (see GEMM16.multiply)
+
+long nsc_amx_block_k(void) { return 512; }
+long nsc_amx_block_n(void) { return 512; }
+
+static __thread uint16_t *tls_shared_b = NULL;
+
+uint16_t *nsc_amx_shared_b(void) {
+    if (!tls_shared_b) tls_shared_b = (uint16_t *)aligned_alloc(64, (size_t)512 * 512 * 2);
+    return tls_shared_b;
+}
+
+long nsc_amx_panel_halves(long kc) { return ((kc + 31) & ~31L) * 16; }
+
+void nsc_amx_pack_b(const uint16_t *b, long ldb, long kc, long nc, uint16_t *packed) {
+#if NSC_AMX
+    if (nsc_amx_bf16_available()) pack_b_vnni(b, ldb, kc, (kc + 31) & ~31L, nc, packed);
+#else
+    (void)b; (void)ldb; (void)kc; (void)nc; (void)packed;
+#endif
+}
+
+int nsc_gemm_bf16_amx_packed(long m, long nc, long kc, const uint16_t *a, long ars, long acs,
+                             const uint16_t *packed, float *c, long ldc, int load) {
+#if NSC_AMX
+    if (!nsc_amx_bf16_available() || kc > KC || nc > NC) return 0;
+    if (m <= 0 || nc <= 0 || kc <= 0) return 1;
+    packed_block(m, nc, kc, a, ars, acs, packed, c, ldc, load);
+    return 1;
+#else
+    (void)m; (void)nc; (void)kc; (void)a; (void)ars; (void)acs; (void)packed; (void)c; (void)ldc; (void)load;
     return 0;
 #endif
 }

@@ -141,6 +141,11 @@ public enum GEMM16 {
             // Whole 32-row strips per thread: AMX pads a ragged strip to 32 rows.
             let strips = (m + 31) / 32
             if strips >= 2 * pool.workers || strips >= colTiles {
+                if m >= 64 * pool.workers {
+                    amxSharingB(m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
+                                c: c, ldc: ldc, accumulate: accumulate, pool: pool)
+                    return
+                }
                 pool.parallelRanges(strips) { s in
                     let r0 = s.lowerBound * 32, r1 = min(m, s.upperBound * 32)
                     serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
@@ -160,6 +165,33 @@ public enum GEMM16 {
                 let c0 = tiles.lowerBound * 32, c1 = min(n, tiles.upperBound * 32)
                 serial(format, m: m, n: c1 - c0, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
                        b: b + c0, ldb: ldb, c: c + c0, ldc: ldc, accumulate: accumulate, kernel: kernel)
+            }
+        }
+    }
+
+    /// AMX split by rows, with each K×N block of B packed once into VNNI panels for every thread
+    /// (a share of the 32-column groups each), then every thread's strips multiplied by it. Split
+    /// plainly, each thread packed all of B, and those loads were the kernel's largest cost after
+    /// the tile products. The blocks and each element's instructions are `nsc_gemm_bf16_amx`'s,
+    /// so the bits are the same.
+    static func amxSharingB(m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, ars: Int, acs: Int,
+                            b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            accumulate: Bool, pool: WorkerPool) {
+        let shared = nsc_amx_shared_b()!
+        GEMM.forEachBlock(k, by: nsc_amx_block_k()) { ks in
+            let load: Int32 = accumulate || ks.lowerBound > 0 ? 1 : 0
+            let panel = nsc_amx_panel_halves(ks.count)
+            GEMM.forEachBlock(n, by: nsc_amx_block_n()) { ns in
+                let block = b + ks.lowerBound * ldb + ns.lowerBound
+                pool.parallelRanges((ns.count + 31) / 32) { groups in
+                    let j0 = groups.lowerBound * 32, j1 = min(ns.count, groups.upperBound * 32)
+                    nsc_amx_pack_b(block + j0, ldb, ks.count, j1 - j0, shared + (j0 / 16) * panel)
+                }
+                pool.parallelRanges((m + 31) / 32) { strips in
+                    let r0 = strips.lowerBound * 32, r1 = min(m, strips.upperBound * 32)
+                    _ = nsc_gemm_bf16_amx_packed(r1 - r0, ns.count, ks.count, a + r0 * ars + ks.lowerBound * acs, ars, acs,
+                                                 shared, c + r0 * ldc + ns.lowerBound, ldc, load)
+                }
             }
         }
     }

@@ -44,4 +44,22 @@ int nsc_amx_bf16_available(void);
 int nsc_gemm_bf16_amx(long m, long n, long k, const uint16_t *a, long ars, long acs,
                       const uint16_t *b, long ldb, float *c, long ldc, int accumulate);
 
+/// The K and N block of the AMX kernel: a shared packed B holds at most this much.
+long nsc_amx_block_k(void);
+long nsc_amx_block_n(void);
+/// The calling thread's buffer for one packed block of B (block_k × block_n halves), which the
+/// threads it hands work to may read: made on first use, kept for the thread's life.
+uint16_t *nsc_amx_shared_b(void);
+/// Halves one 16-column panel of a packed B takes for `kc` rows of K (kc rounded up to 32, × 16).
+long nsc_amx_panel_halves(long kc);
+/// Packs B[0..kc, 0..nc] (kc ≤ nsc_amx_block_k()) into 16-column VNNI panels at `packed`
+/// (64-byte aligned); panel p of the block starts p · nsc_amx_panel_halves(kc) halves in, so a
+/// range of 32-column groups can be packed by each of several threads.
+void nsc_amx_pack_b(const uint16_t *b, long ldb, long kc, long nc, uint16_t *packed);
+/// C[m, nc] (+)= A[m, kc] · B with B packed by nsc_amx_pack_b (`load`: add to C, else overwrite).
+/// The same instructions per element of C as nsc_gemm_bf16_amx's block, so the same bits.
+/// Returns 0 (and does nothing) without AMX or for a block larger than the kernel's.
+int nsc_gemm_bf16_amx_packed(long m, long nc, long kc, const uint16_t *a, long ars, long acs,
+                             const uint16_t *packed, float *c, long ldc, int load);
+
 #endif
