@@ -19,7 +19,9 @@
 // The kernel: C in strips of 32 rows × 32 columns, four C tiles (tmm0–3), two A tiles (tmm4–5: rows
 // 0–15 and 16–31) and two B tiles (tmm6–7: columns 0–15 and 16–31), so each A and B tile loaded
 // feeds two multiplies. K runs in blocks of KC; B's KC×NC block is packed once into 16-column VNNI
-// panels (zero-padded to whole tiles) and stays in L2 while the strips of A stream past it. A is
+// panels (zero-padded to whole tiles) and stays in L2 while the strips of A stream past it (split
+// over threads by rows, one packed block serves them all: nsc_amx_pack_b and
+// nsc_gemm_bf16_amx_packed, driven by GEMM16.amxSharingB). A is
 // loaded straight from memory when its rows are contiguous in K and whole; otherwise (Gᵀ in ∂L/∂W,
 // a ragged edge) a 32-row strip is packed, transposed where needed, into rows of K. C tiles at an
 // edge go through a 32×32 scratch. Every element of C sees the same instructions in the same K
