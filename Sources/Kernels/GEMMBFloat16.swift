@@ -126,46 +126,38 @@ public enum GEMM16 {
     ) {
         if m == 0 || n == 0 { return }
         let kernel = kernel ?? Self.kernel(for: format)
-        let rowTiles = (m + 7) / 8, colTiles = (n + 31) / 32
+        let colTiles = (n + 31) / 32
         if pool.workers == 1 || m * n * k < 64 * 64 * 64 {
             serial(format, m: m, n: n, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
             return
         }
-        if kernel == .widenToFloat32 || format == .float16, rowTiles >= 2 * pool.workers {
+        if kernel == .widenToFloat32 || format == .float16, (m + 7) / 8 >= 2 * pool.workers {
             widenedByRows(format, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
                           c: c, ldc: ldc, accumulate: accumulate, pool: pool)
             return
         }
-        if kernel == .amxBF16 {
-            // Whole 32-row strips per thread: AMX pads a ragged strip to 32 rows.
-            let strips = (m + 31) / 32
-            if strips >= 2 * pool.workers || strips >= colTiles {
-                if m >= 64 * pool.workers {
-                    amxSharingB(m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
-                                c: c, ldc: ldc, accumulate: accumulate, pool: pool)
-                    return
-                }
-                pool.parallelRanges(strips) { s in
-                    let r0 = s.lowerBound * 32, r1 = min(m, s.upperBound * 32)
-                    serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
-                           b: b, ldb: ldb, c: c + r0 * ldc, ldc: ldc, accumulate: accumulate, kernel: kernel)
-                }
-                return
-            }
-        }
-        if kernel != .amxBF16, rowTiles >= 2 * pool.workers || rowTiles >= colTiles {
-            pool.parallelRanges(rowTiles) { tiles in
-                let r0 = tiles.lowerBound * 8, r1 = min(m, tiles.upperBound * 8)
-                serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
-                       b: b, ldb: ldb, c: c + r0 * ldc, ldc: ldc, accumulate: accumulate, kernel: kernel)
-            }
-        } else {
+        // Row shares in whole tiles of the kernel: AMX pads a ragged strip to 32 rows, the
+        // vdpbf16ps tile is 8 rows.
+        let rowTile = kernel == .amxBF16 ? 32 : 8
+        let rowShares = (m + rowTile - 1) / rowTile
+        guard rowShares >= 2 * pool.workers || rowShares >= colTiles else {
             pool.parallelRanges(colTiles) { tiles in
                 let c0 = tiles.lowerBound * 32, c1 = min(n, tiles.upperBound * 32)
                 serial(format, m: m, n: c1 - c0, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride,
                        b: b + c0, ldb: ldb, c: c + c0, ldc: ldc, accumulate: accumulate, kernel: kernel)
             }
+            return
+        }
+        if kernel == .amxBF16 && m >= 64 * pool.workers {
+            amxSharingB(m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
+                        c: c, ldc: ldc, accumulate: accumulate, pool: pool)
+            return
+        }
+        pool.parallelRanges(rowShares) { shares in
+            let r0 = shares.lowerBound * rowTile, r1 = min(m, shares.upperBound * rowTile)
+            serial(format, m: r1 - r0, n: n, k: k, a: a + r0 * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
+                   b: b, ldb: ldb, c: c + r0 * ldc, ldc: ldc, accumulate: accumulate, kernel: kernel)
         }
     }
 
