@@ -71,8 +71,8 @@ public enum GEMM {
     /// Products split by rows that pack B: each K×N block of B is packed once, its panels shared
     /// out over the pool, and then every thread multiplies its row tiles by the one packed block
     /// (`serial(packedB:)`). Packed inside each thread's `serial` instead, every thread copied
-    /// all of B. K blocks of `maxPackedK` (the panels and A's strip then fit a 48 KB L1 together);
-    /// every element is still one chain over k in order, so the bits are the same.
+    /// all of B. K blocks of `maxPackedK`; every element is still one chain over k in order, so
+    /// the bits are the same.
     static func multiplySharingB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
                                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                  accumulate: Bool, pool: WorkerPool, kernel: KernelFamily) {
@@ -377,7 +377,8 @@ extension SIMD4 where Scalar == Float {
 
 /// Each thread's memory for one packed block of B (`GEMM.packColumns`): made on the thread's
 /// first large product, freed when the thread exits. Per thread, because products run inside
-/// parallel loops as well as across the pool.
+/// parallel loops as well as across the pool. In `multiplySharingB` the calling thread's B part
+/// is the block every thread of the pool reads.
 enum GEMMPackingBuffer {
     /// Floats for A's panel: the largest `kBlock × rows` of any micro-kernel, and slack for
     /// `packRows`' vector stores.
