@@ -28,6 +28,7 @@
 // order wherever its strip falls, so the result does not depend on how the rows are split over
 // threads.
 #include "CBFloat16.h"
+#include "gemm_common.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,10 +39,11 @@
 #define NSC_AMX 1
 #endif
 
-#if NSC_AMX
-#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl")))
 #define KC 512            // K per block (a multiple of 32)
 #define NC 512            // columns per packed B block (a multiple of 32)
+
+#if NSC_AMX
+#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl")))
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 
@@ -59,11 +61,7 @@ static __thread float *tls_c = NULL;      // an edge's 32×32 C
 /// Packs B[0..kc, 0..nc] into 16-column VNNI panels [panel][kp/2 pairs][16 columns][2], zero beyond
 /// kc and nc; kp is kc rounded up to 32.
 AMX_TARGET static void pack_b_vnni(const uint16_t *b, long ldb, long kc, long kp, long nc, uint16_t *bp) {
-    static const uint16_t lo[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
-                                    8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
-    static const uint16_t hi[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
-                                    24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
-    __m512i ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+    __m512i ilo = _mm512_loadu_si512(interleave_lo), ihi = _mm512_loadu_si512(interleave_hi);
     long panel = kp * 16;  // halves per 16-column panel
     // Row pairs outermost: B is read along its rows, the order memory and the prefetchers
     // serve best (column groups outermost read it down a stride of ldb, and these loads were
@@ -124,11 +122,7 @@ AMX_TARGET static void pack_a(const uint16_t *a, long ars, long acs, long mr, lo
         // Gᵀ: a row of memory is one k across the strip's 32 rows. Two such rows make each row's
         // pair (A[i,k], A[i,k+1]) as one 32-bit value; 16 pairs of k for 16 rows are then a
         // 16×16 block of 32-bit values, transposed in registers into 16 rows of 64 bytes.
-        static const uint16_t lo[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
-                                        8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
-        static const uint16_t hi[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
-                                        24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
-        __m512i ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+        __m512i ilo = _mm512_loadu_si512(interleave_lo), ihi = _mm512_loadu_si512(interleave_hi);
         __mmask32 mask = mr == 32 ? 0xFFFFFFFFu : ((1u << mr) - 1u);
         uint32_t *ap32 = (uint32_t *)(void *)ap;
         long stride = kp / 2;
@@ -281,11 +275,7 @@ int nsc_gemm_bf16_amx(long m, long n, long k, const uint16_t *a, long ars, long 
                       const uint16_t *b, long ldb, float *c, long ldc, int accumulate) {
 #if NSC_AMX
     if (!nsc_amx_bf16_available()) return 0;
-    if (m <= 0 || n <= 0) return 1;
-    if (k <= 0) {
-        if (!accumulate) for (long i = 0; i < m; ++i) memset(c + i * ldc, 0, (size_t)n * 4);
-        return 1;
-    }
+    if (nsc_gemm_empty(m, n, k, c, ldc, accumulate)) return 1;
     gemm_amx(m, n, k, a, ars, acs, b, ldb, c, ldc, accumulate);
     return 1;
 #else
@@ -296,13 +286,13 @@ int nsc_gemm_bf16_amx(long m, long n, long k, const uint16_t *a, long ars, long 
 
 // MARK: - B packed once for several threads (see GEMM16.multiply)
 
-long nsc_amx_block_k(void) { return 512; }
-long nsc_amx_block_n(void) { return 512; }
+long nsc_amx_block_k(void) { return KC; }
+long nsc_amx_block_n(void) { return NC; }
 
 static __thread uint16_t *tls_shared_b = NULL;
 
 uint16_t *nsc_amx_shared_b(void) {
-    if (!tls_shared_b) tls_shared_b = (uint16_t *)aligned_alloc(64, (size_t)512 * 512 * 2);
+    if (!tls_shared_b) tls_shared_b = (uint16_t *)aligned_alloc(64, (size_t)KC * NC * 2);
     return tls_shared_b;
 }
 

@@ -1,6 +1,7 @@
 // See include/CBFloat16.h. The rounding rules are those of Sources/Kernels/HalfPrecision.swift
 // (bit-exact with PyTorch's CPU conversions); tests compare the two on edge values.
 #include "CBFloat16.h"
+#include "gemm_common.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,11 +220,7 @@ static __thread uint32_t *tls_apanel = NULL;
 
 /// B[0..kc, 0..nc] (row stride ldb) → panels of 32 columns: [panel][pair][64 halves].
 BF16_TARGET static void pack_b(const uint16_t *b, long ldb, long kc, long nc, uint16_t *bp) {
-    static const uint16_t lo[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
-                                    8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
-    static const uint16_t hi[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
-                                    24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
-    __m512i ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+    __m512i ilo = _mm512_loadu_si512(interleave_lo), ihi = _mm512_loadu_si512(interleave_hi);
     for (long p = 0; p < nc; p += NR) {
         long w = nc - p < NR ? nc - p : NR;
         __mmask32 mask = w == 32 ? 0xFFFFFFFFu : ((1u << w) - 1u);
@@ -368,11 +365,7 @@ int nsc_gemm_bf16(long m, long n, long k, const uint16_t *a, long ars, long acs,
     int s = __atomic_load_n(&supported, __ATOMIC_RELAXED);
     if (s < 0) { s = nsc_cpu_has_avx512bf16(); __atomic_store_n(&supported, s, __ATOMIC_RELAXED); }
     if (!s) return 0;
-    if (m <= 0 || n <= 0) return 1;
-    if (k <= 0) {
-        if (!accumulate) for (long i = 0; i < m; ++i) memset(c + i * ldc, 0, (size_t)n * 4);
-        return 1;
-    }
+    if (nsc_gemm_empty(m, n, k, c, ldc, accumulate)) return 1;
     gemm_bf16(m, n, k, a, ars, acs, b, ldb, c, ldc, accumulate);
     return 1;
 #else

@@ -110,10 +110,7 @@ struct BenchCommand: ParsableCommand {
         let dataset = try benchDataset(cfg)
         let modelConfig = cfg.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         let flopsPerToken = Self.flopsPerToken(modelConfig)
-        print(KernelReport.isaLine)
-        if reference != nil, case let confine = KernelReport.referenceConfinement(.active), !confine.isEmpty {
-            print("PyTorch held to the same vector unit: \(confine.joined(separator: " "))")
-        }
+        print(KernelReport.header(withReference: reference != nil))
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
         if let estimate = MemoryEstimate.of(cfg, vocabSize: modelConfig.vocabSize, workers: WorkerPool.shared.workers) {
             print("memory estimate (\(cfg.memoryOptions.attention.rawValue) attention\(cfg.activationCheckpointing ? ", activation checkpointing" : "")): \(estimate.summary)")

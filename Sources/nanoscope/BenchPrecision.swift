@@ -13,7 +13,7 @@ extension BenchCommand {
         print("16-bit GEMM vs float32 GEMM, best of 30, \(WorkerPool.shared.workers) threads")
         print("  CPU: AMX-BF16 \(GEMM16.hasAMXBF16 ? "yes" : "no"), AVX512_BF16 \(GEMM16.hasAVX512BF16 ? "yes" : "no"), F16C \(GEMM16.hasF16C ? "yes" : "no")")
         for (i, kernel) in bfKernels.enumerated() {
-            print("  bf16[\(i + 1)] \(kernel.rawValue)\(i == 0 ? "  ← the default" : "")")
+            print("  bf16[\(i + 1)] \(kernel.rawValue)\(kernel == GEMM16.kernel(for: .bfloat16) ? "  ← what training uses" : "")")
         }
         print("  fp16    \(GEMM16.kernel(for: .float16).rawValue)")
         // (m, k, n, transposedA): rows = B·T tokens; baby 768 × C 128, large 16384 × C 384.
@@ -66,10 +66,7 @@ extension BenchCommand {
         var (cfg, _) = try resolve()
         cfg.evalInterval = 0
         let dataset = try benchDataset(cfg)
-        print(KernelReport.isaLine)
-        if reference != nil, case let confine = KernelReport.referenceConfinement(.active), !confine.isEmpty {
-            print("PyTorch held to the same vector unit: \(confine.joined(separator: " "))")
-        }
+        print(KernelReport.header(withReference: reference != nil))
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize); \(WorkerPool.shared.workers) threads")
         print("bf16 GEMM kernel: \(GEMM16.kernel(for: .bfloat16).rawValue); fp16: \(GEMM16.kernel(for: .float16).rawValue)")
         var ours: [DType: [Double]] = [:], theirs: [String: [Double]] = [:]

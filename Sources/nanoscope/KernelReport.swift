@@ -26,6 +26,13 @@ struct KernelReport {
         }
     }
 
+    /// The ISA line, and with a PyTorch reference held to a narrower unit, the settings that hold it.
+    static func header(withReference: Bool) -> String {
+        let confine = referenceConfinement(.active)
+        guard withReference, !confine.isEmpty else { return isaLine }
+        return isaLine + "\nPyTorch held to the same vector unit: " + confine.joined(separator: " ")
+    }
+
     /// The all-core peak figures are compared with: the measured one, unless other processes
     /// kept a core from the measurement (then threads × one core: a busy machine must not make
     /// the fractions look better).

@@ -4,9 +4,9 @@ import TerminalUI
 
 /// The model card (`i`): the run's `TrainingSnapshot.modelCard` — parameters with and without the
 /// embeddings, the model and training config, tokenizer and vocabulary, corpus and split sizes,
-/// tokens seen so far, the memory estimate and the kernels doing the products — in a box over the panes, because these are the
-/// numbers a learner needs to read every other pane ("is 1.5 good for 0.8M parameters on 1M
-/// tokens?") and the status bar has room for only two of them.
+/// tokens seen so far, the memory estimate and the kernels doing the products — in a box over the
+/// panes, because these are the numbers a learner needs to read every other pane ("is 1.5 good
+/// for 0.8M parameters on 1M tokens?") and the status bar has room for only two of them.
 struct ModelCardView: Widget {
     var card: ModelCard?
     var step: Int
