@@ -9,10 +9,10 @@ import Foundation
 /// next to the activations, so a copy is cheaper than a slower inner loop.
 ///
 /// How it is fast: the output is cut into register tiles — the micro-kernel of the active
-/// `KernelFamily` (8×32 of `SIMD16` on AVX-512, 6×16 of `SIMD8` on AVX2, 8×12 of `SIMD4` for
+/// `KernelFamily` (12×32 of `SIMD16` on AVX-512, 6×16 of `SIMD8` on AVX2, 8×12 of `SIMD4` for
 /// NEON; see `GEMMTile*.swift`) holds one tile of C in vector registers while its K loop streams
 /// one row of `B` and broadcasts one value of `A` per tile row. Around it, the loops are blocked
-/// for the caches (K, then N; sizes per micro-kernel, e.g. K 512 and N 256 for the 8×32 tile):
+/// for the caches (K, then N; sizes per micro-kernel, e.g. K 512 and N 256 for the 12×32 tile):
 /// the K×N block of `B` is copied once into contiguous panels of the tile's width and stays in
 /// L2 for every row tile of C, and a row tile's strip of `A` stays in L1 for every column tile.
 /// The copy matters: read in place, B's rows are a stride apart that is a multiple of 1 KB for
@@ -139,7 +139,7 @@ public enum GEMM {
         }
         switch kernel {
         case .avx512:
-            blocked(Tile8x32AVX512.self, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb,
+            blocked(Tile12x32AVX512.self, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb,
                     c: c, ldc: ldc, accumulate: accumulate, prepacked: prepacked)
         case .avx2:
             blocked(Tile6x16AVX2.self, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb,
@@ -158,7 +158,7 @@ public enum GEMM {
     // Debug builds pass -Onone before the package's -Ounchecked, and there the generic driver
     // was left unspecialised (SIMD metadata looked up per call: 30× slower); asking for the
     // three specialisations keeps every configuration at full speed.
-    @_specialize(exported: false, where T == Tile8x32AVX512)
+    @_specialize(exported: false, where T == Tile12x32AVX512)
     @_specialize(exported: false, where T == Tile6x16AVX2)
     @_specialize(exported: false, where T == Tile8x12Generic)
     // Never inlined: inlined into a larger caller (GEMM16's widening loop) the 6×16 tile's twelve
@@ -191,7 +191,7 @@ public enum GEMM {
                     let mc = min(rows, m - i)
                     var aTile = a + i * ars + ks.lowerBound * acs, tars = ars, tacs = acs
                     if let panelA {
-                        packRows(rows: rows, validRows: mc, wide: i + 8 <= m, kc: kc, a: aTile, ars: ars, acs: acs,
+                        packRows(rows: rows, validRows: mc, wide: i + packRowsWidth(rows) <= m, kc: kc, a: aTile, ars: ars, acs: acs,
                                  into: panelA)
                         aTile = UnsafePointer(panelA); tars = 1; tacs = rows
                     }
@@ -253,18 +253,19 @@ public enum GEMM {
     /// Copies one row tile's strip of A, `rows × kc`, into `panel` as `[kc][rows]`, so that the
     /// tile reads each k's `rows` values from one place. Used for Aᵀ·B, where the strip is `kc`
     /// pieces of memory rows a stride apart (`acs`, with `ars` = 1): read in place, those pieces
-    /// share a few L1 sets and evict each other every column tile. With `wide` (8 values from
-    /// each piece may be read), each piece is copied as one 8-wide vector; the next k's store
-    /// overwrites the extra lanes, so `panel` needs `8 - rows` floats of slack. Rows past
-    /// `validRows` repeat the last valid row (see `GEMMMicroKernel`).
+    /// share a few L1 sets and evict each other every column tile. With `wide` (`packRowsWidth(rows)`
+    /// values from each piece may be read), each piece is copied as one 8- or 16-wide vector; the
+    /// next k's store overwrites the extra lanes, so `panel` needs that width minus `rows` floats
+    /// of slack. Rows past `validRows` repeat the last valid row (see `GEMMMicroKernel`).
     @inline(__always)
     static func packRows(rows: Int, validRows: Int, wide: Bool, kc: Int,
                          a: UnsafePointer<Float>, ars: Int, acs: Int, into panel: UnsafeMutablePointer<Float>) {
-        if wide && ars == 1 && rows <= 8 && validRows == rows {
+        if wide && ars == 1 && validRows == rows && rows <= 16 {
             var src = a, dst = panel
-            for _ in 0..<kc {
-                SIMD8<Float>.load(src).store(dst)
-                src += acs; dst += rows
+            if rows > 8 {
+                for _ in 0..<kc { SIMD16<Float>.load(src).store(dst); src += acs; dst += rows }
+            } else {
+                for _ in 0..<kc { SIMD8<Float>.load(src).store(dst); src += acs; dst += rows }
             }
         } else {
             for kk in 0..<kc {
@@ -273,6 +274,10 @@ public enum GEMM {
             }
         }
     }
+
+    /// How many values `packRows` reads from each piece of A when it copies them as vectors.
+    @inline(__always)
+    static func packRowsWidth(_ rows: Int) -> Int { rows > 8 ? 16 : 8 }
 
     /// Calls `body` with the consecutive ranges of at most `size` that cover `0..<count`.
     @inline(__always)
@@ -291,7 +296,7 @@ public enum GEMM {
     /// extra rows and lanes are thrown away, so the valid outputs are the same chains as in a
     /// full tile.
     @inline(never)
-    @_specialize(exported: false, where T == Tile8x32AVX512)
+    @_specialize(exported: false, where T == Tile12x32AVX512)
     @_specialize(exported: false, where T == Tile6x16AVX2)
     @_specialize(exported: false, where T == Tile8x12Generic)
     static func edgeTile<T: GEMMMicroKernel>(
@@ -380,9 +385,9 @@ extension SIMD4 where Scalar == Float {
 /// parallel loops as well as across the pool. In `multiplySharingB` the calling thread's B part
 /// is the block every thread of the pool reads.
 enum GEMMPackingBuffer {
-    /// Floats for A's panel: the largest `kBlock × rows` of any micro-kernel, and slack for
-    /// `packRows`' vector stores.
-    static let aCapacity = 512 * 8 + 8
+    /// Floats for A's panel: the largest `kBlock × rows` of any micro-kernel (512 × 12), and
+    /// slack for `packRows`' 16-wide stores.
+    static let aCapacity = 512 * 12 + 16
     /// Floats for A's and B's blocks: B's is the largest `kBlock × nBlock`, its last panel padded.
     static let capacity = aCapacity + 512 * 256
 

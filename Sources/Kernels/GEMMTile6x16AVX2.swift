@@ -6,7 +6,7 @@
 /// the row of B + 1 for the broadcast of A = 15, so nothing spills; and 12 independent FMA
 /// chains cover the 2 FMA pipes × 4–5 cycles of latency. Per k: 2 vector loads and 6 broadcasts
 /// (loads too) for 12 FMAs (6 cycles at 2 FMAs per cycle; the 3 load ports need under 3).
-/// The 8×32 `SIMD16` tile would need 32 YMM accumulators: it spills on every step.
+/// The 12×32 `SIMD16` tile would need 48 YMM accumulators: it spills on every step.
 ///
 /// Blocks: K by 256 and N by 256, so that the packed block of B (256 KB) sits in Zen 3's 512 KB
 /// L2 beside the rows of A and C streaming past it.

@@ -4,15 +4,15 @@ import Synchronization
 
 /// The shapes of the hot loops, one family per vector unit, chosen once at start.
 ///
-/// A register-tiled loop is fast only while its accumulators fit the register file: the 8×32
-/// GEMM tile keeps 16 `SIMD16<Float>` accumulators, 16 of AVX-512's 32 ZMM registers, but on an
-/// AVX2 machine each `SIMD16` is two YMM registers — 32 accumulators in a file of 16 — and the
+/// A register-tiled loop is fast only while its accumulators fit the register file: the 12×32
+/// GEMM tile keeps 24 `SIMD16<Float>` accumulators, 24 of AVX-512's 32 ZMM registers, but on an
+/// AVX2 machine each `SIMD16` is two YMM registers — 48 accumulators in a file of 16 — and the
 /// tile spills to the stack on every step (a third of the core's peak). So each family has its
 /// own tile, sized for its registers:
 ///
 /// | family    | needs              | registers        | GEMM tile (accumulators)                |
 /// |-----------|--------------------|------------------|-----------------------------------------|
-/// | `avx512`  | AVX-512F           | 32 × 512-bit     | 8×32 of `SIMD16` (16 of 32)             |
+/// | `avx512`  | AVX-512F           | 32 × 512-bit     | 12×32 of `SIMD16` (24 of 32)            |
 /// | `avx2`    | AVX2 + FMA         | 16 × 256-bit     | 6×16 of `SIMD8`  (12 of 16)             |
 /// | `generic` | nothing (NEON's shape) | 32 × 128-bit | 8×12 of `SIMD4`  (24 of 32)             |
 ///
@@ -53,7 +53,7 @@ public enum KernelFamily: String, CaseIterable, Sendable, CustomStringConvertibl
     /// The GEMM micro-kernel's tile of C held in registers.
     public var gemmTile: (rows: Int, cols: Int) {
         switch self {
-        case .avx512: (Tile8x32AVX512.rows, Tile8x32AVX512.cols)
+        case .avx512: (Tile12x32AVX512.rows, Tile12x32AVX512.cols)
         case .avx2: (Tile6x16AVX2.rows, Tile6x16AVX2.cols)
         case .generic: (Tile8x12Generic.rows, Tile8x12Generic.cols)
         }
@@ -62,7 +62,7 @@ public enum KernelFamily: String, CaseIterable, Sendable, CustomStringConvertibl
     /// The GEMM's cache block of N (columns of B packed together; a multiple of the tile's width).
     public var gemmNBlock: Int {
         switch self {
-        case .avx512: Tile8x32AVX512.nBlock
+        case .avx512: Tile12x32AVX512.nBlock
         case .avx2: Tile6x16AVX2.nBlock
         case .generic: Tile8x12Generic.nBlock
         }

@@ -10,7 +10,7 @@ struct KernelReport {
     /// Measures the peak now (about a quarter of a second).
     static func measure() -> KernelReport { KernelReport(peak: FMAPeak.measure()) }
 
-    /// "CPU …: AVX2+FMA, AVX-512F; build: …; kernel avx512 (GEMM tile 8×32 …)".
+    /// "CPU …: AVX2+FMA, AVX-512F; build: …; kernel avx512 (GEMM tile 12×32 …)".
     static var isaLine: String { CPUFeatures.report }
 
     /// Environment settings that hold PyTorch to the vector unit of `family`, so that a kernel

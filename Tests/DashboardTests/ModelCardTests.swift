@@ -41,9 +41,9 @@ import TerminalUI
         #expect(!Self.frame(card: Self.card).contains("kernels"))
         var card = Self.card
         card.dtype = "bfloat16"
-        card.kernels = "float32 GEMM avx512, 8×32 tile · bfloat16 products AMX tdpbf16ps"
+        card.kernels = "float32 GEMM avx512, 12×32 tile · bfloat16 products AMX tdpbf16ps"
         let text = Self.frame(card: card)
-        #expect(text.contains("kernels     float32 GEMM avx512, 8×32 tile · bfloat16 products AMX tdpbf16ps"))
+        #expect(text.contains("kernels     float32 GEMM avx512, 12×32 tile · bfloat16 products AMX tdpbf16ps"))
     }
 
     @Test func withoutACardItSaysSo() {

@@ -5,12 +5,14 @@ import TestSupport
 
 /// Every kernel family this machine (and this build) can run, against a plain reference.
 @Suite struct KernelFamilyTests {
-    /// Shapes that cross every tile and cache-block edge of every family: tiles of 6 or 8 rows
+    /// Shapes that cross every tile and cache-block edge of every family: tiles of 6, 8 or 12 rows
     /// and 12, 16 or 32 columns; M blocks of 126/128 rows, N blocks of 252/256 columns, K blocks
     /// of 256/512 — each with a ragged remainder, plus degenerate ones.
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (5, 3, 17), (7, 33, 13), (13, 12, 9), (6, 16, 256), (127, 253, 257),
         (130, 270, 530), (257, 515, 40), (9, 1030, 3),
+        // A last full tile of 12 rows too close to A's end for `packRows`' 16-wide copy (Aᵀ·B).
+        (24, 40, 70),
         // Split by rows with B packed once for all threads (`GEMM.multiplySharingB`, from 128
         // rows a thread), across its K blocks (256) and N blocks.
         (400, 280, 520),

@@ -31,7 +31,7 @@ public struct ModelCard: Sendable, Equatable {
     public var valTokens: Int
     /// `MemoryEstimate.total`, bytes (nil: not estimated).
     public var estimatedBytes: Int?
-    /// The kernels doing the products on this CPU, e.g. "float32 GEMM avx512, 8×32 tile ·
+    /// The kernels doing the products on this CPU, e.g. "float32 GEMM avx512, 12×32 tile ·
     /// bfloat16 products AMX tdpbf16ps" (empty: not stated).
     public var kernels: String
 
