@@ -202,9 +202,9 @@ public enum GEMM {
                         let bTile = prepacked ? b + (ns.lowerBound + j) * kc
                             : packedB.map { UnsafePointer($0 + j * kc) } ?? bBlock + j
                         let tldb = packB || prepacked ? cols : ldb
-                        if mc == rows && nc == cols {
+                        if nc == cols {
                             T.tile(kc: kc, a: aTile, ars: tars, acs: tacs, b: bTile, ldb: tldb,
-                                   c: cTile, ldc: ldc, load: load, validRows: rows)
+                                   c: cTile, ldc: ldc, load: load, validRows: mc)
                         } else {
                             edgeTile(T.self, mc: mc, nc: nc, kc: kc, a: aTile, ars: tars, acs: tacs,
                                      b: bTile, ldb: tldb, bPadded: packB || prepacked, c: cTile, ldc: ldc, load: load)
@@ -290,11 +290,11 @@ public enum GEMM {
         }
     }
 
-    /// A partial tile (the bottom or right edge of C): the kernel runs on a scratch tile of C and
-    /// only the valid part is copied back. Short rows repeat A's last valid row (see
-    /// `GEMMMicroKernel`); short columns read B's columns padded with zeros into scratch. The
-    /// extra rows and lanes are thrown away, so the valid outputs are the same chains as in a
-    /// full tile.
+    /// A tile on the right edge of C (fewer than `cols` columns left): the kernel runs on a
+    /// scratch tile of C and only the valid columns are copied back. Short columns read B's
+    /// columns padded with zeros (packed panels are padded already; else into scratch). The
+    /// extra lanes are thrown away, so the valid outputs are the same chains as in a full tile.
+    /// (The bottom edge needs none of this: the kernel reads and writes only `validRows` rows.)
     @inline(never)
     @_specialize(exported: false, where T == Tile12x32AVX512)
     @_specialize(exported: false, where T == Tile6x16AVX2)
@@ -305,25 +305,24 @@ public enum GEMM {
         b: UnsafePointer<Float>, ldb: Int, bPadded: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool
     ) {
-        let rows = T.rows, cols = T.cols
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: T.kBlock * cols + rows * cols) { scratch in
-            let pb = scratch.baseAddress!
-            let pc = pb + T.kBlock * cols
-            var tb = b, tldb = ldb
-            if nc < cols && !bPadded {
-                for kk in 0..<kc {
-                    for col in 0..<cols { pb[kk * cols + col] = col < nc ? b[kk * ldb + col] : 0 }
-                }
-                tb = UnsafePointer(pb); tldb = cols
+        let cols = T.cols
+        // The thread's own scratch (the packing buffer's edge part): a temporary allocation of
+        // this size went to malloc and free on every edge tile.
+        let pc = GEMMPackingBuffer.current + GEMMPackingBuffer.edgeOffset
+        let pb = pc + GEMMPackingBuffer.edgeCCapacity
+        var tb = b, tldb = ldb
+        if !bPadded {
+            for kk in 0..<kc {
+                (pb + kk * cols).update(from: b + kk * ldb, count: nc)
+                (pb + kk * cols + nc).update(repeating: 0, count: cols - nc)
             }
-            for r in 0..<rows {
-                for col in 0..<cols { pc[r * cols + col] = (load && r < mc && col < nc) ? c[r * ldc + col] : 0 }
-            }
-            T.tile(kc: kc, a: a, ars: ars, acs: acs, b: tb, ldb: tldb, c: pc, ldc: cols, load: true, validRows: mc)
-            for r in 0..<mc {
-                for col in 0..<nc { c[r * ldc + col] = pc[r * cols + col] }
-            }
+            tb = UnsafePointer(pb); tldb = cols
         }
+        if load {
+            for r in 0..<mc { (pc + r * cols).update(from: c + r * ldc, count: nc) }
+        }
+        T.tile(kc: kc, a: a, ars: ars, acs: acs, b: tb, ldb: tldb, c: pc, ldc: cols, load: load, validRows: mc)
+        for r in 0..<mc { (c + r * ldc).update(from: pc + r * cols, count: nc) }
     }
 
     /// `dst[cols, rows] = srcᵀ` for a row-major `src[rows, cols]` with row stride `lds`.
@@ -347,9 +346,8 @@ public enum GEMM {
 /// the terms in increasing k with one fused multiply-add each.
 ///
 /// `validRows` < `rows` (the bottom edge of C): rows past the last valid one read A's last valid
-/// row instead of their own, so that nothing past A's end is read; the caller gives them a
-/// scratch tile of C (`edgeTile`). A short tile then costs one full tile and a copy of C's
-/// tile, not of A.
+/// row instead of their own, so that nothing past A's end is read, and only the valid rows of C
+/// are loaded and stored. A short tile then costs one full tile, and no copy of A or C.
 protocol GEMMMicroKernel {
     static var rows: Int { get }
     static var cols: Int { get }
@@ -388,8 +386,13 @@ enum GEMMPackingBuffer {
     /// Floats for A's panel: the largest `kBlock × rows` of any micro-kernel (512 × 12), and
     /// slack for `packRows`' 16-wide stores.
     static let aCapacity = 512 * 12 + 16
-    /// Floats for A's and B's blocks: B's is the largest `kBlock × nBlock`, its last panel padded.
-    static let capacity = aCapacity + 512 * 256
+    /// Where `GEMM.edgeTile`'s scratch starts: after A's panel and B's largest block
+    /// (`kBlock × nBlock`, its last panel padded).
+    static let edgeOffset = aCapacity + 512 * 256
+    /// Floats for an edge tile of C (the largest `rows × cols`), then a padded panel of B
+    /// (`kBlock × cols`).
+    static let edgeCCapacity = 12 * 32
+    static let capacity = edgeOffset + edgeCCapacity + 512 * 32
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()

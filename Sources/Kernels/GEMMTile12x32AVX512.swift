@@ -53,18 +53,18 @@ enum Tile12x32AVX512: GEMMMicroKernel {
         var c10_0 = V(), c10_1 = V()
         var c11_0 = V(), c11_1 = V()
         if load {
-            c0_0 = V.load(c + 0 * ldc); c0_1 = V.load(c + 0 * ldc + 16)
-            c1_0 = V.load(c + 1 * ldc); c1_1 = V.load(c + 1 * ldc + 16)
-            c2_0 = V.load(c + 2 * ldc); c2_1 = V.load(c + 2 * ldc + 16)
-            c3_0 = V.load(c + 3 * ldc); c3_1 = V.load(c + 3 * ldc + 16)
-            c4_0 = V.load(c + 4 * ldc); c4_1 = V.load(c + 4 * ldc + 16)
-            c5_0 = V.load(c + 5 * ldc); c5_1 = V.load(c + 5 * ldc + 16)
-            c6_0 = V.load(c + 6 * ldc); c6_1 = V.load(c + 6 * ldc + 16)
-            c7_0 = V.load(c + 7 * ldc); c7_1 = V.load(c + 7 * ldc + 16)
-            c8_0 = V.load(c + 8 * ldc); c8_1 = V.load(c + 8 * ldc + 16)
-            c9_0 = V.load(c + 9 * ldc); c9_1 = V.load(c + 9 * ldc + 16)
-            c10_0 = V.load(c + 10 * ldc); c10_1 = V.load(c + 10 * ldc + 16)
-            c11_0 = V.load(c + 11 * ldc); c11_1 = V.load(c + 11 * ldc + 16)
+            c0_0 = V.load(c); c0_1 = V.load(c + 16)
+            if last >= 1 { c1_0 = V.load(c + 1 * ldc); c1_1 = V.load(c + 1 * ldc + 16) }
+            if last >= 2 { c2_0 = V.load(c + 2 * ldc); c2_1 = V.load(c + 2 * ldc + 16) }
+            if last >= 3 { c3_0 = V.load(c + 3 * ldc); c3_1 = V.load(c + 3 * ldc + 16) }
+            if last >= 4 { c4_0 = V.load(c + 4 * ldc); c4_1 = V.load(c + 4 * ldc + 16) }
+            if last >= 5 { c5_0 = V.load(c + 5 * ldc); c5_1 = V.load(c + 5 * ldc + 16) }
+            if last >= 6 { c6_0 = V.load(c + 6 * ldc); c6_1 = V.load(c + 6 * ldc + 16) }
+            if last >= 7 { c7_0 = V.load(c + 7 * ldc); c7_1 = V.load(c + 7 * ldc + 16) }
+            if last >= 8 { c8_0 = V.load(c + 8 * ldc); c8_1 = V.load(c + 8 * ldc + 16) }
+            if last >= 9 { c9_0 = V.load(c + 9 * ldc); c9_1 = V.load(c + 9 * ldc + 16) }
+            if last >= 10 { c10_0 = V.load(c + 10 * ldc); c10_1 = V.load(c + 10 * ldc + 16) }
+            if last >= 11 { c11_0 = V.load(c + 11 * ldc); c11_1 = V.load(c + 11 * ldc + 16) }
         }
         var ap = a
         var bp = b
@@ -97,17 +97,18 @@ enum Tile12x32AVX512: GEMMMicroKernel {
             ap += acs
             bp += ldb
         }
-        c0_0.store(c + 0 * ldc); c0_1.store(c + 0 * ldc + 16)
-        c1_0.store(c + 1 * ldc); c1_1.store(c + 1 * ldc + 16)
-        c2_0.store(c + 2 * ldc); c2_1.store(c + 2 * ldc + 16)
-        c3_0.store(c + 3 * ldc); c3_1.store(c + 3 * ldc + 16)
-        c4_0.store(c + 4 * ldc); c4_1.store(c + 4 * ldc + 16)
-        c5_0.store(c + 5 * ldc); c5_1.store(c + 5 * ldc + 16)
-        c6_0.store(c + 6 * ldc); c6_1.store(c + 6 * ldc + 16)
-        c7_0.store(c + 7 * ldc); c7_1.store(c + 7 * ldc + 16)
-        c8_0.store(c + 8 * ldc); c8_1.store(c + 8 * ldc + 16)
-        c9_0.store(c + 9 * ldc); c9_1.store(c + 9 * ldc + 16)
-        c10_0.store(c + 10 * ldc); c10_1.store(c + 10 * ldc + 16)
-        c11_0.store(c + 11 * ldc); c11_1.store(c + 11 * ldc + 16)
+        // Only the valid rows of C are read and written (see `GEMMMicroKernel`).
+        c0_0.store(c); c0_1.store(c + 16)
+        if last >= 1 { c1_0.store(c + 1 * ldc); c1_1.store(c + 1 * ldc + 16) }
+        if last >= 2 { c2_0.store(c + 2 * ldc); c2_1.store(c + 2 * ldc + 16) }
+        if last >= 3 { c3_0.store(c + 3 * ldc); c3_1.store(c + 3 * ldc + 16) }
+        if last >= 4 { c4_0.store(c + 4 * ldc); c4_1.store(c + 4 * ldc + 16) }
+        if last >= 5 { c5_0.store(c + 5 * ldc); c5_1.store(c + 5 * ldc + 16) }
+        if last >= 6 { c6_0.store(c + 6 * ldc); c6_1.store(c + 6 * ldc + 16) }
+        if last >= 7 { c7_0.store(c + 7 * ldc); c7_1.store(c + 7 * ldc + 16) }
+        if last >= 8 { c8_0.store(c + 8 * ldc); c8_1.store(c + 8 * ldc + 16) }
+        if last >= 9 { c9_0.store(c + 9 * ldc); c9_1.store(c + 9 * ldc + 16) }
+        if last >= 10 { c10_0.store(c + 10 * ldc); c10_1.store(c + 10 * ldc + 16) }
+        if last >= 11 { c11_0.store(c + 11 * ldc); c11_1.store(c + 11 * ldc + 16) }
     }
 }

@@ -30,11 +30,11 @@ enum Tile6x16AVX2: GEMMMicroKernel {
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         if load {
             c00 = V.load(c); c01 = V.load(c + 8)
-            c10 = V.load(c + ldc); c11 = V.load(c + ldc + 8)
-            c20 = V.load(c + 2 * ldc); c21 = V.load(c + 2 * ldc + 8)
-            c30 = V.load(c + 3 * ldc); c31 = V.load(c + 3 * ldc + 8)
-            c40 = V.load(c + 4 * ldc); c41 = V.load(c + 4 * ldc + 8)
-            c50 = V.load(c + 5 * ldc); c51 = V.load(c + 5 * ldc + 8)
+            if last >= 1 { c10 = V.load(c + ldc); c11 = V.load(c + ldc + 8) }
+            if last >= 2 { c20 = V.load(c + 2 * ldc); c21 = V.load(c + 2 * ldc + 8) }
+            if last >= 3 { c30 = V.load(c + 3 * ldc); c31 = V.load(c + 3 * ldc + 8) }
+            if last >= 4 { c40 = V.load(c + 4 * ldc); c41 = V.load(c + 4 * ldc + 8) }
+            if last >= 5 { c50 = V.load(c + 5 * ldc); c51 = V.load(c + 5 * ldc + 8) }
         }
         // One pointer per row of A, each stepping by `acs`: independent addresses (a single
         // pointer plus per-row offsets was compiled into a serial chain of adds, 6 per k).
@@ -57,11 +57,12 @@ enum Tile6x16AVX2: GEMMMicroKernel {
             a0 += acs; a1 += acs; a2 += acs; a3 += acs; a4 += acs; a5 += acs
             bp += ldb
         }
+        // Only the valid rows of C are read and written (see `GEMMMicroKernel`).
         c00.store(c); c01.store(c + 8)
-        c10.store(c + ldc); c11.store(c + ldc + 8)
-        c20.store(c + 2 * ldc); c21.store(c + 2 * ldc + 8)
-        c30.store(c + 3 * ldc); c31.store(c + 3 * ldc + 8)
-        c40.store(c + 4 * ldc); c41.store(c + 4 * ldc + 8)
-        c50.store(c + 5 * ldc); c51.store(c + 5 * ldc + 8)
+        if last >= 1 { c10.store(c + ldc); c11.store(c + ldc + 8) }
+        if last >= 2 { c20.store(c + 2 * ldc); c21.store(c + 2 * ldc + 8) }
+        if last >= 3 { c30.store(c + 3 * ldc); c31.store(c + 3 * ldc + 8) }
+        if last >= 4 { c40.store(c + 4 * ldc); c41.store(c + 4 * ldc + 8) }
+        if last >= 5 { c50.store(c + 5 * ldc); c51.store(c + 5 * ldc + 8) }
     }
 }

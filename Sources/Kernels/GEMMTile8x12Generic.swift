@@ -36,13 +36,13 @@ enum Tile8x12Generic: GEMMMicroKernel {
         var c60 = V(), c61 = V(), c62 = V(), c70 = V(), c71 = V(), c72 = V()
         if load {
             c00 = V.load(c); c01 = V.load(c + 4); c02 = V.load(c + 8)
-            c10 = V.load(c + ldc); c11 = V.load(c + ldc + 4); c12 = V.load(c + ldc + 8)
-            c20 = V.load(c + 2 * ldc); c21 = V.load(c + 2 * ldc + 4); c22 = V.load(c + 2 * ldc + 8)
-            c30 = V.load(c + 3 * ldc); c31 = V.load(c + 3 * ldc + 4); c32 = V.load(c + 3 * ldc + 8)
-            c40 = V.load(c + 4 * ldc); c41 = V.load(c + 4 * ldc + 4); c42 = V.load(c + 4 * ldc + 8)
-            c50 = V.load(c + 5 * ldc); c51 = V.load(c + 5 * ldc + 4); c52 = V.load(c + 5 * ldc + 8)
-            c60 = V.load(c + 6 * ldc); c61 = V.load(c + 6 * ldc + 4); c62 = V.load(c + 6 * ldc + 8)
-            c70 = V.load(c + 7 * ldc); c71 = V.load(c + 7 * ldc + 4); c72 = V.load(c + 7 * ldc + 8)
+            if last >= 1 { c10 = V.load(c + ldc); c11 = V.load(c + ldc + 4); c12 = V.load(c + ldc + 8) }
+            if last >= 2 { c20 = V.load(c + 2 * ldc); c21 = V.load(c + 2 * ldc + 4); c22 = V.load(c + 2 * ldc + 8) }
+            if last >= 3 { c30 = V.load(c + 3 * ldc); c31 = V.load(c + 3 * ldc + 4); c32 = V.load(c + 3 * ldc + 8) }
+            if last >= 4 { c40 = V.load(c + 4 * ldc); c41 = V.load(c + 4 * ldc + 4); c42 = V.load(c + 4 * ldc + 8) }
+            if last >= 5 { c50 = V.load(c + 5 * ldc); c51 = V.load(c + 5 * ldc + 4); c52 = V.load(c + 5 * ldc + 8) }
+            if last >= 6 { c60 = V.load(c + 6 * ldc); c61 = V.load(c + 6 * ldc + 4); c62 = V.load(c + 6 * ldc + 8) }
+            if last >= 7 { c70 = V.load(c + 7 * ldc); c71 = V.load(c + 7 * ldc + 4); c72 = V.load(c + 7 * ldc + 8) }
         }
         var ap = a
         var bp = b
@@ -67,13 +67,14 @@ enum Tile8x12Generic: GEMMMicroKernel {
             ap += acs
             bp += ldb
         }
+        // Only the valid rows of C are read and written (see `GEMMMicroKernel`).
         c00.store(c); c01.store(c + 4); c02.store(c + 8)
-        c10.store(c + ldc); c11.store(c + ldc + 4); c12.store(c + ldc + 8)
-        c20.store(c + 2 * ldc); c21.store(c + 2 * ldc + 4); c22.store(c + 2 * ldc + 8)
-        c30.store(c + 3 * ldc); c31.store(c + 3 * ldc + 4); c32.store(c + 3 * ldc + 8)
-        c40.store(c + 4 * ldc); c41.store(c + 4 * ldc + 4); c42.store(c + 4 * ldc + 8)
-        c50.store(c + 5 * ldc); c51.store(c + 5 * ldc + 4); c52.store(c + 5 * ldc + 8)
-        c60.store(c + 6 * ldc); c61.store(c + 6 * ldc + 4); c62.store(c + 6 * ldc + 8)
-        c70.store(c + 7 * ldc); c71.store(c + 7 * ldc + 4); c72.store(c + 7 * ldc + 8)
+        if last >= 1 { c10.store(c + ldc); c11.store(c + ldc + 4); c12.store(c + ldc + 8) }
+        if last >= 2 { c20.store(c + 2 * ldc); c21.store(c + 2 * ldc + 4); c22.store(c + 2 * ldc + 8) }
+        if last >= 3 { c30.store(c + 3 * ldc); c31.store(c + 3 * ldc + 4); c32.store(c + 3 * ldc + 8) }
+        if last >= 4 { c40.store(c + 4 * ldc); c41.store(c + 4 * ldc + 4); c42.store(c + 4 * ldc + 8) }
+        if last >= 5 { c50.store(c + 5 * ldc); c51.store(c + 5 * ldc + 4); c52.store(c + 5 * ldc + 8) }
+        if last >= 6 { c60.store(c + 6 * ldc); c61.store(c + 6 * ldc + 4); c62.store(c + 6 * ldc + 8) }
+        if last >= 7 { c70.store(c + 7 * ldc); c71.store(c + 7 * ldc + 4); c72.store(c + 7 * ldc + 8) }
     }
 }
