@@ -188,8 +188,11 @@ public enum FusedAttention {
         typealias V = SIMD16<Float>
         var m = minus
         if subtractMax {
-            var rowMax = -Float.infinity
-            for i in 0..<n { rowMax = max(rowMax, row[i]) }
+            var maxV = V(repeating: -.infinity)
+            var i = 0
+            while i + 16 <= n { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }
+            var rowMax = maxV.max()
+            while i < n { rowMax = max(rowMax, row[i]); i += 1 }
             m = max(m, rowMax * scale)
         }
         var sumV = V()

@@ -280,7 +280,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// GFLOP/s of each family's GEMM on the model's shapes (and a square and the large config's
-    /// widest product), as fractions of the FMA peak measured in the same run. With several
+    /// products), as fractions of the FMA peak measured in the same run. With several
     /// families, each shape is measured with each family in turn, so all see the same load.
     func benchGEMM(families: [KernelFamily]) {
         print(KernelReport.isaLine)
@@ -288,11 +288,13 @@ struct BenchCommand: ParsableCommand {
         print(report.peakLine)
         print("GEMM, single precision, best of 30, \(WorkerPool.shared.workers) threads (NN: C = A·B; TN: C = Aᵀ·B with A stored [K, M], the weight gradients):")
         // The baby model's products (rows = 12×64 tokens, C = 128), a square, and the large
-        // config's widest product.
+        // config's (64×256 tokens, C = 384): QKV forward, the MLP's projection (K = 4C), and
+        // two weight gradients, summed over all 16384 tokens.
         let shapes: [(m: Int, k: Int, n: Int, tn: Bool)] = [
             (768, 128, 384, false), (768, 128, 512, false), (768, 512, 128, false), (768, 128, 128, false),
             (384, 768, 128, true), (512, 768, 128, true), (128, 768, 512, true), (128, 768, 128, true),
-            (1024, 1024, 1024, false), (16384, 384, 1152, false),
+            (1024, 1024, 1024, false), (16384, 384, 1152, false), (16384, 1536, 384, false),
+            (1152, 16384, 384, true), (384, 16384, 1536, true),
         ]
         for (m, k, n, tn) in shapes {
             for family in families {
