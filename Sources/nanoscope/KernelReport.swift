@@ -16,13 +16,18 @@ struct KernelReport {
     /// Environment settings that hold PyTorch to the vector unit of `family`, so that a kernel
     /// forced below this CPU's widest (`--kernel avx2` on an AVX-512 machine, standing in for an
     /// AVX2 one) is compared with a reference that stands in for the same machine: ATen's own
-    /// kernels, MKL's GEMM and oneDNN each dispatch on their own switch. Empty for the widest.
+    /// kernels, MKL's GEMM and oneDNN each dispatch on their own switch. Empty when the family is
+    /// the widest this *CPU* has: a build for a narrower CPU (`NANOSCOPE_TARGET_CPU=znver3` on an
+    /// AVX-512 machine) holds PyTorch back too, or the comparison would be AVX2 against AVX-512.
     static func referenceConfinement(_ family: KernelFamily) -> [String] {
-        guard family != KernelFamily.best else { return [] }
+        let cpu = CPUFeatures.cpu
         switch family {
         case .avx512: return []
-        case .avx2: return ["ATEN_CPU_CAPABILITY=avx2", "MKL_ENABLE_INSTRUCTIONS=AVX2", "ONEDNN_MAX_CPU_ISA=AVX2"]
-        case .generic: return ["ATEN_CPU_CAPABILITY=default", "MKL_ENABLE_INSTRUCTIONS=SSE4_2", "ONEDNN_MAX_CPU_ISA=SSE41"]
+        case .avx2:
+            return cpu.avx512f ? ["ATEN_CPU_CAPABILITY=avx2", "MKL_ENABLE_INSTRUCTIONS=AVX2", "ONEDNN_MAX_CPU_ISA=AVX2"] : []
+        case .generic:
+            return cpu.avx512f || cpu.avx2fma
+                ? ["ATEN_CPU_CAPABILITY=default", "MKL_ENABLE_INSTRUCTIONS=SSE4_2", "ONEDNN_MAX_CPU_ISA=SSE41"] : []
         }
     }
 
