@@ -24,13 +24,15 @@ public enum VectorMath {
         var r = xc.addingProduct(n, V(repeating: -0.693359375))
         r = r.addingProduct(n, V(repeating: 2.12194440e-4))
         // eʳ ≈ 1 + r + r²·P(r): Cephes' minimax coefficients for single precision.
+        // Each Horner step is one fused multiply-add (`addingProduct`): half the instructions of
+        // a multiply then an add, and one rounding instead of two.
         var p = V(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let er = (p * (r * r)) + r + 1
+        p = V(repeating: 1.3981999507e-3).addingProduct(p, r)
+        p = V(repeating: 8.3334519073e-3).addingProduct(p, r)
+        p = V(repeating: 4.1665795894e-2).addingProduct(p, r)
+        p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
+        p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
+        let er = (r + 1).addingProduct(p, r * r)
         // 2ⁿ straight into the exponent field.
         let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
         let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: V.self)
@@ -52,14 +54,14 @@ public enum VectorMath {
     @_transparent
     public static func erf(_ x: V, expOfMinusSquare e2: V) -> V {
         let ax = x.replacing(with: -x, where: x .< 0)
-        let t = 1 / (ax * 0.3275911 + 1)
+        let t = 1 / V(repeating: 1).addingProduct(ax, V(repeating: 0.3275911))
         var y = V(repeating: 1.061405429)
-        y = y * t - 1.453152027
-        y = y * t + 1.421413741
-        y = y * t - 0.284496736
-        y = y * t + 0.254829592
+        y = V(repeating: -1.453152027).addingProduct(y, t)
+        y = V(repeating: 1.421413741).addingProduct(y, t)
+        y = V(repeating: -0.284496736).addingProduct(y, t)
+        y = V(repeating: 0.254829592).addingProduct(y, t)
         y = y * t
-        let e = 1 - y * e2
+        let e = V(repeating: 1).addingProduct(-y, e2)
         return e.replacing(with: -e, where: x .< 0)
     }
 
