@@ -109,6 +109,29 @@ import TestSupport
         }
     }
 
+    /// The transpose, whole 16×16 blocks in registers (portable Swift SIMD, so it runs on any
+    /// machine even where only the AVX-512 family uses it) and ragged edges element by element,
+    /// with row strides wider than the rows.
+    @Test(arguments: [(16, 16), (37, 50), (64, 32), (5, 3), (33, 17)])
+    func transposeMovesEveryElement(rows: Int, cols: Int) {
+        let lds = cols + 3, ldd = rows + 5
+        let src = (0..<(rows * lds)).map { Float($0) }
+        var dst = [Float](repeating: -1, count: cols * ldd)
+        src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in
+            GEMM.transpose(rows: rows, cols: cols, src: s.baseAddress!, lds: lds, dst: d.baseAddress!, ldd: ldd)
+        } }
+        for j in 0..<cols { for i in 0..<ldd {
+            #expect(dst[j * ldd + i] == (i < rows ? src[i * lds + j] : -1), "(\(j), \(i))")
+        } }
+        if rows >= 16 && cols >= 16 {
+            var block = [Float](repeating: -1, count: 16 * ldd)
+            src.withUnsafeBufferPointer { s in block.withUnsafeMutableBufferPointer { d in
+                GEMM.transposeBlock16(s.baseAddress!, lds, d.baseAddress!, ldd)
+            } }
+            for j in 0..<16 { for i in 0..<16 { #expect(block[j * ldd + i] == src[i * lds + j]) } }
+        }
+    }
+
     /// The best family can run here, the portable one always can, and the table is sensible.
     @Test func availabilityIsConsistent() {
         #expect(KernelFamily.available.contains(.generic))
