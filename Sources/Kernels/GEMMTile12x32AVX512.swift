@@ -27,6 +27,37 @@ enum Tile12x32AVX512: GEMMMicroKernel {
     static func tile(kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
                      b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int) {
+        // A short tile (the bottom edge of C: 64 rows are 5 tiles and 4 rows) runs with only the
+        // rows it needs, a third or two thirds of the work of a whole tile.
+        if validRows <= 4 {
+            tile(Rows4.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
+        } else if validRows <= 8 {
+            tile(Rows8.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
+        } else {
+            tile(Rows12.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
+        }
+    }
+
+    /// How many of the tile's rows a variant computes: a type, so that each variant is its own
+    /// specialisation with the count a constant — the other rows' accumulators and multiply-adds
+    /// are compiled away. (A plain `rows: Int` argument was compiled as one function with two
+    /// branches inside the K loop.)
+    protocol RowCount { static var rows: Int { get } }
+    enum Rows4: RowCount { static var rows: Int { 4 } }
+    enum Rows8: RowCount { static var rows: Int { 8 } }
+    enum Rows12: RowCount { static var rows: Int { 12 } }
+
+    // Its own function per row count (not inlined into `GEMM.blocked`: three copies of the
+    // loop there were too large for the compiler to inline anyway); one call per tile.
+    @inline(never)
+    @_specialize(exported: false, where R == Rows4)
+    @_specialize(exported: false, where R == Rows8)
+    @_specialize(exported: false, where R == Rows12)
+    static func tile<R: RowCount>(_: R.Type, kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+                                  b: UnsafePointer<Float>, ldb: Int,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int) {
+        let used = R.rows
+        // Rows of A past `validRows` repeat the last valid one (see `GEMMMicroKernel`).
         let last = validRows - 1
         let r1 = min(1, last) * ars
         let r2 = min(2, last) * ars
@@ -78,22 +109,26 @@ enum Tile12x32AVX512: GEMMMicroKernel {
             c2_0 = c2_0.addingProduct(x, b0); c2_1 = c2_1.addingProduct(x, b1)
             x = V(repeating: ap[r3])
             c3_0 = c3_0.addingProduct(x, b0); c3_1 = c3_1.addingProduct(x, b1)
-            x = V(repeating: ap[r4])
-            c4_0 = c4_0.addingProduct(x, b0); c4_1 = c4_1.addingProduct(x, b1)
-            x = V(repeating: ap[r5])
-            c5_0 = c5_0.addingProduct(x, b0); c5_1 = c5_1.addingProduct(x, b1)
-            x = V(repeating: ap[r6])
-            c6_0 = c6_0.addingProduct(x, b0); c6_1 = c6_1.addingProduct(x, b1)
-            x = V(repeating: ap[r7])
-            c7_0 = c7_0.addingProduct(x, b0); c7_1 = c7_1.addingProduct(x, b1)
-            x = V(repeating: ap[r8])
-            c8_0 = c8_0.addingProduct(x, b0); c8_1 = c8_1.addingProduct(x, b1)
-            x = V(repeating: ap[r9])
-            c9_0 = c9_0.addingProduct(x, b0); c9_1 = c9_1.addingProduct(x, b1)
-            x = V(repeating: ap[r10])
-            c10_0 = c10_0.addingProduct(x, b0); c10_1 = c10_1.addingProduct(x, b1)
-            x = V(repeating: ap[r11])
-            c11_0 = c11_0.addingProduct(x, b0); c11_1 = c11_1.addingProduct(x, b1)
+            if used > 4 {
+                x = V(repeating: ap[r4])
+                c4_0 = c4_0.addingProduct(x, b0); c4_1 = c4_1.addingProduct(x, b1)
+                x = V(repeating: ap[r5])
+                c5_0 = c5_0.addingProduct(x, b0); c5_1 = c5_1.addingProduct(x, b1)
+                x = V(repeating: ap[r6])
+                c6_0 = c6_0.addingProduct(x, b0); c6_1 = c6_1.addingProduct(x, b1)
+                x = V(repeating: ap[r7])
+                c7_0 = c7_0.addingProduct(x, b0); c7_1 = c7_1.addingProduct(x, b1)
+            }
+            if used > 8 {
+                x = V(repeating: ap[r8])
+                c8_0 = c8_0.addingProduct(x, b0); c8_1 = c8_1.addingProduct(x, b1)
+                x = V(repeating: ap[r9])
+                c9_0 = c9_0.addingProduct(x, b0); c9_1 = c9_1.addingProduct(x, b1)
+                x = V(repeating: ap[r10])
+                c10_0 = c10_0.addingProduct(x, b0); c10_1 = c10_1.addingProduct(x, b1)
+                x = V(repeating: ap[r11])
+                c11_0 = c11_0.addingProduct(x, b0); c11_1 = c11_1.addingProduct(x, b1)
+            }
             ap += acs
             bp += ldb
         }
