@@ -175,8 +175,7 @@ public enum GEMM {
         // pack it. A·B reads it along `rows` rows, which the prefetchers follow; a copy there
         // measured slower.
         let packA = acs != 1
-        // B's block is packed when enough row tiles share it to pay for the copy.
-        let packB = !prepacked && m >= packBFromRows
+        let packB = !prepacked && packsB(m: m, ldb: ldb)
         let scratch = packA || packB ? GEMMPackingBuffer.current : nil
         let panelA = packA ? scratch : nil
         let packedB = packB ? scratch.map { $0 + GEMMPackingBuffer.aCapacity } : nil
@@ -219,8 +218,20 @@ public enum GEMM {
     /// has at least this many rows: then the copies saved outweigh a second fork and join per block.
     static let shareBFromRowsPerThread = 128
 
-    /// Products with at least this many rows of C pack B's blocks (see `packColumns`).
+    /// Whether `blocked` copies B's blocks into panels (`packColumns`) or reads B in place. The
+    /// copy pays when enough row tiles share it (`packBFromRows`); below `packBAlwaysFromRows`
+    /// rows it is made only for row strides that are a multiple of 1 KB, the ones that fall into
+    /// a few cache sets. Other strides stream from L2 in place as fast as from panels, and a
+    /// small product then skips the copy: the weight gradients with 128 rows (∂L/∂W of a
+    /// 128-wide layer, B = the layer's input with 128 or 512 columns) went from 138–141 to
+    /// 151–167 GFLOP/s on one Emerald Rapids core.
+    @inline(__always)
+    static func packsB(m: Int, ldb: Int) -> Bool {
+        m >= packBAlwaysFromRows || (m >= packBFromRows && ldb % 256 == 0)
+    }
+
     static let packBFromRows = 48
+    static let packBAlwaysFromRows = 256
 
     /// Copies B's `kc × nc` block into `packed` as consecutive `[kc][cols]` panels, one per
     /// column tile, the last one's missing columns zero. Read in place, a panel is `kc` pieces of

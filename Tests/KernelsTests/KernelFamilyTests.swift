@@ -13,6 +13,9 @@ import TestSupport
         (130, 270, 530), (257, 515, 40), (9, 1030, 3),
         // A last full tile of 12 rows too close to A's end for `packRows`' 16-wide copy (Aᵀ·B).
         (24, 40, 70),
+        // Under 256 rows B is packed only for a row stride that is a multiple of 1 KB (`packsB`):
+        // here it is (256 floats); in (127, 253, 257) and (130, 270, 530) it is read in place.
+        (100, 256, 300),
         // Split by rows with B packed once for all threads (`GEMM.multiplySharingB`, from 128
         // rows a thread), across its K blocks (256) and N blocks.
         (400, 280, 520),
