@@ -31,7 +31,9 @@ import Testing
         // the weights, training is paused: the comparison needs only that copy, and a trainer
         // left running would take both cores from the other tests' trainers.
         for _ in 0..<3 { try await tmux.press("Tab") }
-        try await tmux.waitFor("the console sampling live weights") { $0.contains("↑↓ slider") && $0.contains("live · step ") }
+        // Up to a minute: on a loaded 2-core CI host, with the rest of the suite running, the
+        // console's first sample took longer than the default 20 s.
+        try await tmux.waitFor("the console sampling live weights", timeout: 60) { $0.contains("↑↓ slider") && $0.contains("live · step ") }
         try await tmux.press("Space")
         try await tmux.waitFor("training paused") { $0.contains("paused") }
         try await tmux.press("v")

@@ -60,6 +60,18 @@ import Testing
         try await tmux.waitFor("attention maps") { $0.contains("layer 1/2 · head 1/2 · step") }
         try await tmux.press("Space")
         try await tmux.waitFor("paused") { $0.contains("paused") }
+        // A map computed just before the pause can still land after it (seen on a loaded CI
+        // host: the three cells then came from two maps). Read only once the map's step holds.
+        func mapStep(_ screen: String) -> String? {
+            screen.firstMatch(of: /layer 1\/2 · head 1\/2 · step (\d+)/).map { String($0.1) }
+        }
+        var held = try await tmux.waitFor("attention maps") { mapStep($0) != nil }
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = try await tmux.waitFor("attention maps") { mapStep($0) != nil }
+            if mapStep(now) == mapStep(held) { break }
+            held = now
+        }
         try await tmux.press("Tab")
         try await tmux.press("Tab")
         func read(_ row: Int, _ column: Int) async throws -> Double {
