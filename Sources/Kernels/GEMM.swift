@@ -13,8 +13,9 @@ import Foundation
 /// NEON; see `GEMMTile*.swift`) holds one tile of C in vector registers while its K loop streams
 /// one row of `B` and broadcasts one value of `A` per tile row. Around it, the loops are blocked
 /// for the caches (K, then N; sizes per micro-kernel, e.g. K 512 and N 256 for the 12×32 tile):
-/// the K×N block of `B` is copied once into contiguous panels of the tile's width and stays in
-/// L2 for every row tile of C, and a row tile's strip of `A` stays in L1 for every column tile.
+/// the K×N block of `B` is copied once into contiguous panels of the tile's width (`packsB`:
+/// when enough row tiles share it, or its stride would crowd a few cache sets) and stays in L2
+/// for every row tile of C, and a row tile's strip of `A` stays in L1 for every column tile.
 /// The copy matters: read in place, B's rows are a stride apart that is a multiple of 1 KB for
 /// the model's widths, so they fall into a few cache sets, evict each other, and the block came
 /// from L3 for every row tile (1024³ ran at 68 % of the peak on Zen 3, 90 % packed). The large
@@ -222,9 +223,9 @@ public enum GEMM {
     /// copy pays when enough row tiles share it (`packBFromRows`); below `packBAlwaysFromRows`
     /// rows it is made only for row strides that are a multiple of 1 KB, the ones that fall into
     /// a few cache sets. Other strides stream from L2 in place as fast as from panels, and a
-    /// small product then skips the copy: the weight gradients with 128 rows (∂L/∂W of a
-    /// 128-wide layer, B = the layer's input with 128 or 512 columns) went from 138–141 to
-    /// 151–167 GFLOP/s on one Emerald Rapids core.
+    /// small product then skips the copy: the 128×128 weight gradient (∂L/∂W of a 128-wide
+    /// layer, B = its 128-wide input) went from 148–151 to 162–168 GFLOP/s on one Emerald Rapids
+    /// core. (With a 512-wide input, a 2 KB stride, B is still packed.)
     @inline(__always)
     static func packsB(m: Int, ldb: Int) -> Bool {
         m >= packBAlwaysFromRows || (m >= packBFromRows && ldb % 256 == 0)
@@ -347,7 +348,7 @@ public enum GEMM {
                 if inRegisters && rs.count == 16 && cs.count == 16 {
                     transposeBlock16(src + rs.lowerBound * lds + cs.lowerBound, lds,
                                      dst + cs.lowerBound * ldd + rs.lowerBound, ldd)
-                    return
+                    return  // on to the next block (this is `forEachBlock`'s closure)
                 }
                 for i in rs {
                     let s = src + i * lds
@@ -399,7 +400,8 @@ public enum GEMM {
 ///
 /// `validRows` < `rows` (the bottom edge of C): rows past the last valid one read A's last valid
 /// row instead of their own, so that nothing past A's end is read, and only the valid rows of C
-/// are loaded and stored. A short tile then costs one full tile, and no copy of A or C.
+/// are loaded and stored. A short tile then costs at most one full tile (the AVX-512 kernel runs
+/// a 4- or 8-row variant when that is enough), and no copy of A or C.
 protocol GEMMMicroKernel {
     static var rows: Int { get }
     static var cols: Int { get }
@@ -430,21 +432,24 @@ extension SIMD4 where Scalar == Float {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
 }
 
-/// Each thread's memory for one packed block of B (`GEMM.packColumns`): made on the thread's
-/// first large product, freed when the thread exits. Per thread, because products run inside
-/// parallel loops as well as across the pool. In `multiplySharingB` the calling thread's B part
-/// is the block every thread of the pool reads.
+/// Each thread's scratch for the GEMM: A's packed panel (`packRows`), one packed block of B
+/// (`packColumns`) and a right-edge tile (`edgeTile`), one after the other. Made on the thread's
+/// first product that packs or meets a right edge (about 616 KB), freed when the thread exits.
+/// Per thread, because products run inside parallel loops as well as across the pool. In
+/// `multiplySharingB` the calling thread's B part is the block every thread of the pool reads.
+/// The sizes are the largest of any micro-kernel (K block 512, 12 rows, N block 256, 32 columns).
 enum GEMMPackingBuffer {
-    /// Floats for A's panel: the largest `kBlock × rows` of any micro-kernel (512 × 12), and
-    /// slack for `packRows`' 16-wide stores.
+    /// Floats for A's panel: the largest `kBlock × rows` (512 × 12), and slack for `packRows`'
+    /// 16-wide stores.
     static let aCapacity = 512 * 12 + 16
-    /// Where `GEMM.edgeTile`'s scratch starts: after A's panel and B's largest block
-    /// (`kBlock × nBlock`, its last panel padded).
-    static let edgeOffset = aCapacity + 512 * 256
-    /// Floats for an edge tile of C (the largest `rows × cols`), then a padded panel of B
-    /// (`kBlock × cols`).
+    /// Floats for B's block: the largest `kBlock × nBlock`, its last panel padded.
+    static let bCapacity = 512 * 256
+    /// Where `GEMM.edgeTile`'s scratch starts: an edge tile of C (`edgeCCapacity`, the largest
+    /// `rows × cols`), then one padded panel of B (`edgeBCapacity`, `kBlock × cols`).
+    static let edgeOffset = aCapacity + bCapacity
     static let edgeCCapacity = 12 * 32
-    static let capacity = edgeOffset + edgeCCapacity + 512 * 32
+    static let edgeBCapacity = 512 * 32
+    static let capacity = edgeOffset + edgeCCapacity + edgeBCapacity
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()

@@ -132,7 +132,8 @@ public enum GEMM16 {
                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
             return
         }
-        if kernel == .widenToFloat32 || format == .float16, (m + 7) / 8 >= 2 * pool.workers {
+        if kernel == .widenToFloat32 || format == .float16,
+           (m + KernelFamily.active.gemmTile.rows - 1) / KernelFamily.active.gemmTile.rows >= 2 * pool.workers {
             widenedByRows(format, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
                           c: c, ldc: ldc, accumulate: accumulate, pool: pool)
             return
@@ -207,7 +208,9 @@ public enum GEMM16 {
                 accumulate: accumulate)
     }
 
-    static let kBlock = GEMM.maxPackedK, mBlock = 128
+    /// K blocks as the float32 kernel's packed B; row blocks of 120, a whole number of tiles of
+    /// every family (6, 8 or 12 rows).
+    static let kBlock = GEMM.maxPackedK, mBlock = 120
 
     /// The portable kernel over the pool, split by rows: per K block, B's rows are widened once
     /// for every thread, straight into the float32 kernel's panels (split per thread, each would
@@ -221,7 +224,7 @@ public enum GEMM16 {
             widened(format, m: m, n: n, k: k, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
             return
         }
-        let family = KernelFamily.active, cols = family.gemmTile.cols
+        let family = KernelFamily.active, cols = family.gemmTile.cols, tileRows = family.gemmTile.rows
         let panels = (n + cols - 1) / cols
         let kb = min(k, kBlock)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: kb * panels * cols) { shared in
@@ -233,8 +236,9 @@ public enum GEMM16 {
                     nsc_expand_panels(b + ks.lowerBound * ldb + j0, ldb, kc, j1 - j0, cols, bf + j0 * kc, format.rawValue)
                 }
                 let load = accumulate || ks.lowerBound > 0
-                pool.parallelRanges((m + 7) / 8) { tiles in
-                    let r0 = tiles.lowerBound * 8, r1 = min(m, tiles.upperBound * 8)
+                // Shares in whole row tiles of the float32 kernel.
+                pool.parallelRanges((m + tileRows - 1) / tileRows) { tiles in
+                    let r0 = tiles.lowerBound * tileRows, r1 = min(m, tiles.upperBound * tileRows)
                     let mb = min(r1 - r0, mBlock)
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: mb * kc) { scratch in
                         let af = scratch.baseAddress!

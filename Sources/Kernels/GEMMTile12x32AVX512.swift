@@ -10,8 +10,8 @@
 /// Why 12 rows and not 8: B's panels stream from L2, and each vector of B loaded is used once
 /// per row of the tile. With 8 rows that was 8 bytes of L2 traffic per FMA, and the kernel ran
 /// at 76–91 % of the core's peak on the model's NN shapes (Emerald Rapids); with 12 rows it is
-/// 5.3 bytes and 79–96 %, and two threads sharing the large config's [16384, 384]·[384, 1152]
-/// went from 64 % to 82–84 % of the all-core peak (`bench --gemm`, 2026-12-07). 14 rows would
+/// 5.3 bytes and 84–97 %, and two threads sharing the large config's [16384, 384]·[384, 1152]
+/// went from 64 % to 78–86 % of the all-core peak (`bench --gemm`, 2026-12-07). 14 rows would
 /// fit (31 registers) but waste more on the model's row counts that 12 does not divide.
 ///
 /// Blocks: a 12×512 strip of A (24 KB) stays in L1 while the 512×256 block of B (512 KB) it
@@ -30,11 +30,11 @@ enum Tile12x32AVX512: GEMMMicroKernel {
         // A short tile (the bottom edge of C: 64 rows are 5 tiles and 4 rows) runs with only the
         // rows it needs, a third or two thirds of the work of a whole tile.
         if validRows <= 4 {
-            tile(Rows4.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
+            tileRows(Rows4.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
         } else if validRows <= 8 {
-            tile(Rows8.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
+            tileRows(Rows8.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
         } else {
-            tile(Rows12.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
+            tileRows(Rows12.self, kc: kc, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, load: load, validRows: validRows)
         }
     }
 
@@ -53,9 +53,9 @@ enum Tile12x32AVX512: GEMMMicroKernel {
     @_specialize(exported: false, where R == Rows4)
     @_specialize(exported: false, where R == Rows8)
     @_specialize(exported: false, where R == Rows12)
-    static func tile<R: RowCount>(_: R.Type, kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
-                                  b: UnsafePointer<Float>, ldb: Int,
-                                  c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int) {
+    static func tileRows<R: RowCount>(_: R.Type, kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+                                      b: UnsafePointer<Float>, ldb: Int,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, validRows: Int) {
         let used = R.rows
         // Rows of A past `validRows` repeat the last valid one (see `GEMMMicroKernel`).
         let last = validRows - 1

@@ -15,6 +15,9 @@ extension BenchCommand {
         ]
         for s in shapes {
             let kernels = AttentionBench(batch: s.batch, seqLen: s.t, channels: s.c, heads: s.heads)
+            // One untimed pass of each first: page faults, scratch and caches.
+            _ = kernels.milliseconds(fused: false)
+            _ = kernels.milliseconds(fused: true)
             var standard: [Double] = [], fused: [Double] = []
             for _ in 0..<repeats {
                 standard.append(kernels.milliseconds(fused: false))

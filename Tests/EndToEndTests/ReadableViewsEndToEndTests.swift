@@ -66,12 +66,14 @@ import Testing
             screen.firstMatch(of: /layer 1\/2 · head 1\/2 · step (\d+)/).map { String($0.1) }
         }
         var held = try await tmux.waitFor("attention maps") { mapStep($0) != nil }
-        for _ in 0..<20 {
+        var settled = false
+        for _ in 0..<20 where !settled {
             try await Task.sleep(for: .milliseconds(500))
             let now = try await tmux.waitFor("attention maps") { mapStep($0) != nil }
-            if mapStep(now) == mapStep(held) { break }
+            settled = mapStep(now) == mapStep(held)
             held = now
         }
+        #expect(settled, "the paused attention map kept changing")
         try await tmux.press("Tab")
         try await tmux.press("Tab")
         func read(_ row: Int, _ column: Int) async throws -> Double {

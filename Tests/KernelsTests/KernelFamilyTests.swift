@@ -16,6 +16,9 @@ import TestSupport
         // Under 256 rows B is packed only for a row stride that is a multiple of 1 KB (`packsB`):
         // here it is (256 floats); in (127, 253, 257) and (130, 270, 530) it is read in place.
         (100, 256, 300),
+        // Bottom-edge tiles of the 12-row kernel that its 8- and 4-row variants take: 128 rows
+        // (10 tiles + 8 rows) and 14 (12 + 2).
+        (128, 40, 33), (14, 20, 9),
         // Split by rows with B packed once for all threads (`GEMM.multiplySharingB`, from 128
         // rows a thread), across its K blocks (256) and N blocks.
         (400, 280, 520),
@@ -105,9 +108,39 @@ import TestSupport
         let families = KernelFamily.available
         for (index, shape) in Self.shapes.enumerated() {
             let p = Problem(m: shape.m, n: shape.n, k: shape.k, seed: UInt64(index + 500))
-            let results = families.map { p.run($0, transposed: false, accumulate: true, pool: Self.pools[0]) }
-            for (f, r) in zip(families, results) {
-                #expect(r == results[0], "\(f) vs \(families[0]) on \(shape)")
+            for transposed in [false, true] {
+                let results = families.map { p.run($0, transposed: transposed, accumulate: true, pool: Self.pools[0]) }
+                for (f, r) in zip(families, results) {
+                    #expect(r == results[0], "\(f) vs \(families[0]) on \(shape), transposed \(transposed)")
+                }
+            }
+        }
+    }
+
+    /// A product writes C's M×N block and nothing else: not the columns past N in a wider row
+    /// (`ldc` > N), not the rows past M — whatever the edge tiles, row variants and packing.
+    @Test(arguments: KernelFamily.available)
+    func leavesTheRestOfCAlone(family: KernelFamily) {
+        for (m, n, k) in [(14, 20, 9), (128, 40, 33), (5, 3, 17), (100, 256, 300), (37, 70, 600)] {
+            let p = Problem(m: m, n: n, k: k, seed: UInt64(m * 31 + n))
+            let ldc = n + 5, sentinel: Float = 777
+            for transposed in [false, true] {
+                var c = [Float](repeating: sentinel, count: (m + 2) * ldc)
+                let src = transposed ? p.at : p.a
+                src.withUnsafeBufferPointer { ap in p.b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    GEMM.multiply(m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: transposed ? 1 : k,
+                                  aColStride: transposed ? m : 1, b: bp.baseAddress!, ldb: n,
+                                  c: cp.baseAddress!, ldc: ldc, accumulate: false, pool: Self.pools[1], kernel: family)
+                } } }
+                for i in 0..<(m + 2) { for j in 0..<ldc {
+                    let inside = i < m && j < n, v = c[i * ldc + j]
+                    if inside {
+                        #expect(abs(Double(v) - p.reference[i * n + j]) <= Double(k + 1) * 0x1p-24 * p.bound[i * n + j] + 1e-30,
+                                "\(family) (\(m), \(n), \(k)) transposed \(transposed) at (\(i), \(j))")
+                    } else {
+                        #expect(v == sentinel, "\(family) (\(m), \(n), \(k)) transposed \(transposed) wrote (\(i), \(j))")
+                    }
+                } }
             }
         }
     }
