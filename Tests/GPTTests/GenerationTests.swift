@@ -81,6 +81,24 @@ func maxAbsDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
         }
     }
 
+    /// The baby model's widths (C = 128, 4 heads of 32: two 64-column panels per q, k and v) on
+    /// one, two and three threads — two split heads and panels evenly, three unevenly (heads
+    /// 1/1/2) — give the same logits bit for bit through steps and slides, and the full forward's.
+    @Test func oneTwoAndThreeThreadsAgreeAtTheBabyWidths() throws {
+        let config = GPTConfig(vocabSize: 37, blockSize: 20, nLayer: 2, nHead: 4, nEmbd: 128, bias: true, posEncoding: .learned)
+        let model = try randomModel(config)
+        let weights = ModelWeights(copying: model)
+        let generators = try [1, 2, 3].map { try Generator(weights, slideKeep: 5, pool: WorkerPool(workers: $0)) }
+        for g in generators { g.start(prompt: [1, 2, 3, 4]) }
+        for i in 0..<45 {
+            let logits = generators.map { Array($0.nextTokenLogits) }
+            #expect(logits[1] == logits[0] && logits[2] == logits[0], "token \(i)")
+            #expect(maxAbsDifference(generators[1].nextTokenLogits, referenceLogits(model, generators[1].context)) <= 1e-5)
+            for g in generators { g.append(Int32(i % 37)) }
+        }
+        #expect(generators[1].prefillCount > 2)
+    }
+
     @Test func longPromptKeepsItsLastBlockAndShortPromptsPrefillExactly() throws {
         let config = Self.config(.learned, bias: true)
         let model = try randomModel(config)
