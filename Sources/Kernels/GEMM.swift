@@ -191,7 +191,7 @@ public enum GEMM {
                     let mc = min(rows, m - i)
                     var aTile = a + i * ars + ks.lowerBound * acs, tars = ars, tacs = acs
                     if let panelA {
-                        packRows(rows: rows, validRows: mc, wide: i + packRowsWidth(rows) <= m, kc: kc, a: aTile, ars: ars, acs: acs,
+                        packRows(rows: rows, validRows: mc, columnsLeft: m - i, kc: kc, a: aTile, ars: ars, acs: acs,
                                  into: panelA)
                         aTile = UnsafePointer(panelA); tars = 1; tacs = rows
                     }
@@ -265,16 +265,18 @@ public enum GEMM {
     /// Copies one row tile's strip of A, `rows × kc`, into `panel` as `[kc][rows]`, so that the
     /// tile reads each k's `rows` values from one place. Used for Aᵀ·B, where the strip is `kc`
     /// pieces of memory rows a stride apart (`acs`, with `ars` = 1): read in place, those pieces
-    /// share a few L1 sets and evict each other every column tile. With `wide` (`packRowsWidth(rows)`
-    /// values from each piece may be read), each piece is copied as one 8- or 16-wide vector; the
-    /// next k's store overwrites the extra lanes, so `panel` needs that width minus `rows` floats
-    /// of slack. Rows past `validRows` repeat the last valid row (see `GEMMMicroKernel`).
+    /// share a few L1 sets and evict each other every column tile. When the piece's 8 or 16
+    /// floats (the vector just wider than `rows`) lie inside A's row (`columnsLeft` from the
+    /// strip's start), each piece is copied as one vector; the next k's store overwrites the
+    /// extra lanes, so `panel` needs that width minus `rows` floats of slack. Rows past
+    /// `validRows` repeat the last valid row (see `GEMMMicroKernel`).
     @inline(__always)
-    static func packRows(rows: Int, validRows: Int, wide: Bool, kc: Int,
+    static func packRows(rows: Int, validRows: Int, columnsLeft: Int, kc: Int,
                          a: UnsafePointer<Float>, ars: Int, acs: Int, into panel: UnsafeMutablePointer<Float>) {
-        if wide && ars == 1 && validRows == rows && rows <= 16 {
+        let width = rows > 8 ? 16 : 8
+        if ars == 1 && validRows == rows && rows <= 16 && width <= columnsLeft {
             var src = a, dst = panel
-            if rows > 8 {
+            if width == 16 {
                 for _ in 0..<kc { SIMD16<Float>.load(src).store(dst); src += acs; dst += rows }
             } else {
                 for _ in 0..<kc { SIMD8<Float>.load(src).store(dst); src += acs; dst += rows }
@@ -286,10 +288,6 @@ public enum GEMM {
             }
         }
     }
-
-    /// How many values `packRows` reads from each piece of A when it copies them as vectors.
-    @inline(__always)
-    static func packRowsWidth(_ rows: Int) -> Int { rows > 8 ? 16 : 8 }
 
     /// Calls `body` with the consecutive ranges of at most `size` that cover `0..<count`.
     @inline(__always)

@@ -132,8 +132,8 @@ public enum GEMM16 {
                    b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, kernel: kernel)
             return
         }
-        if kernel == .widenToFloat32 || format == .float16,
-           (m + KernelFamily.active.gemmTile.rows - 1) / KernelFamily.active.gemmTile.rows >= 2 * pool.workers {
+        let float32Rows = KernelFamily.active.gemmTile.rows
+        if kernel == .widenToFloat32 || format == .float16, (m + float32Rows - 1) / float32Rows >= 2 * pool.workers {
             widenedByRows(format, m: m, n: n, k: k, a: a, ars: aRowStride, acs: aColStride, b: b, ldb: ldb,
                           c: c, ldc: ldc, accumulate: accumulate, pool: pool)
             return

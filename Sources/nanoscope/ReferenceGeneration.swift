@@ -57,10 +57,11 @@ enum ReferenceGeneration {
 }
 
 /// Runs `python3 arguments…` and returns the last JSON object it printed on stdout; a failure
-/// (no python3, no torch, a crash) is a one-line error with the end of Python's stderr.
-func runPythonForJSON(_ arguments: [String]) -> [String: Any] {
+/// (no python3, no torch, a crash) is a one-line error with the end of Python's stderr. PyTorch
+/// is held to the vector unit of the kernels in use (`KernelReport.referenceConfinement`).
+func runPythonForJSON(_ arguments: [String],
+                      what: String = "the reference (is torch installed? `pip install torch safetensors numpy`)") -> [String: Any] {
     let confine = KernelReport.referenceConfinement(KernelFamily.active)
-    let what = "the reference (is torch installed? `pip install torch safetensors numpy`)"
     if confine.isEmpty { return runForJSON("python3", arguments, what: what) }
     return runForJSON("env", confine + ["python3"] + arguments, what: what)
 }

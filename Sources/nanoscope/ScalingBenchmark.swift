@@ -1,5 +1,6 @@
 import Foundation
 import GPT
+import Kernels
 import Training
 
 /// `nanoscope bench --scaling`: how the cost of training grows with the work, and what each
@@ -44,6 +45,7 @@ struct ScalingBenchmark {
         var rows: [Row] = []
         let shapes = Self.shapes.filter { only.isEmpty || only.contains($0.name) }
         if shapes.isEmpty { fail("--shapes names none of \(Self.shapes.map(\.name).joined(separator: ", "))") }
+        print(KernelReport.header(withReference: reference != nil))
         print("scaling: \(shapes.map(\.name).joined(separator: ", ")) — each figure its own process; \(ProcessInfo.processInfo.activeProcessorCount) cores")
         for shape in shapes {
             var config = TrainConfig()
@@ -54,7 +56,7 @@ struct ScalingBenchmark {
                 let args = ["bench", "--json", "--iters", String(shape.iters), "--warmup", String(shape.warmup),
                             "--data=random:\(shape.vocab)", "--n_layer=\(shape.nLayer)", "--n_head=\(shape.nHead)",
                             "--n_embd=\(shape.nEmbd)", "--block_size=\(shape.blockSize)", "--batch_size=\(shape.batchSize)",
-                            "--eval_interval=0", "--dropout=0"] + option.flags
+                            "--eval_interval=0", "--dropout=0", "--kernel", KernelFamily.active.rawValue] + option.flags
                 let result = runForJSON(executable, args, what: "nanoscope bench (\(shape.name), \(option.name))")
                 var c = config
                 c.attention = option.flags[0].hasSuffix("fused") ? "fused" : "standard"
@@ -73,7 +75,7 @@ struct ScalingBenchmark {
                             "--block_size", String(shape.blockSize), "--batch_size", String(shape.batchSize),
                             "--max_iters", String(shape.warmup + shape.iters), "--eval_interval", "1000000", "--eval_iters", "1",
                             "--threads", String(ProcessInfo.processInfo.activeProcessorCount)]
-                let result = runForJSON("python3", args, what: "the PyTorch reference (\(shape.name))")
+                let result = runPythonForJSON(args, what: "the PyTorch reference (\(shape.name))")
                 let ms = result["median_ms_per_iter"] as? Double ?? .nan
                 let row = Row(shape: shape.name, parameters: parameters, variant: "pytorch",
                               msPerIter: ms, tokensPerSecond: Double(shape.batchSize * shape.blockSize) / (ms / 1000),
