@@ -148,7 +148,7 @@ public enum Attention {
         var maxV = tail
         var i = 0
         while i < full { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }
-        var mx = maxV.max()
+        var mx = VectorMath.max(maxV)
         if !maskedTail { while i < n { mx = max(mx, row[i]); i += 1 } }
         var sumV = V()
         i = 0
@@ -164,7 +164,7 @@ public enum Attention {
             sumV += e
             i = full + 16
         }
-        var sum = sumV.sum()
+        var sum = VectorMath.sum(sumV)
         if !maskedTail { while i < n { let e = expf((row[i] - mx) * scale); row[i] = e; sum += e; i += 1 } }
         Buffers.scale(row, 1 / sum, n)
         if width > n { (row + n).update(repeating: 0, count: width - n) }

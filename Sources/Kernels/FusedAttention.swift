@@ -47,10 +47,56 @@ public enum FusedAttention {
         pool.workers * scratchPerWorker(t, hs)
     }
 
-    /// One worker's share: K and V of one head transposed ([hs, T] each), two score tiles, the
-    /// row sums D, and the running max and sum of a query tile.
+    /// One worker's share: K and V of one head transposed and packed (`packTransposed`), two
+    /// score tiles, the row sums D, and the running max and sum of a query tile.
     static func scratchPerWorker(_ t: Int, _ hs: Int) -> Int {
-        2 * hs * t + 2 * queryTile * keyTile + t + 2 * queryTile
+        2 * packedCount(t, hs) + 2 * queryTile * keyTile + t + 2 * queryTile
+    }
+
+    /// Floats of one head's K (or V) in `packTransposed`'s layout: each key tile's panels padded
+    /// to a whole number of the micro-kernel's columns (at most 31 more than `keyTile`).
+    static func packedCount(_ t: Int, _ hs: Int) -> Int {
+        (t + keyTile - 1) / keyTile * (keyTile + 31) * hs
+    }
+
+    /// Xᵀ for one head's keys or values X ([T, hs], row stride `ld`), made once per head in the
+    /// layout `GEMM.serial(packedB:)` reads: key tile by key tile, each tile's keys in panels of
+    /// the kernel's `cols` ([hs][cols], the last one zero-padded). Every product against Kᵀ or Vᵀ
+    /// then reads its B straight from here; transposed plainly, a key tile of Xᵀ is `hs` rows
+    /// 4·T bytes apart (1 KB at T = 256), which `GEMM` copies into panels again on every call —
+    /// once per query tile and key tile.
+    static func packTransposed(_ x: UnsafePointer<Float>, ld: Int, t: Int, hs: Int, into dst: UnsafeMutablePointer<Float>) {
+        let cols = KernelFamily.active.gemmTile.cols
+        forEachTile(t, by: keyTile) { j0, cb in
+            var panel = tilePanels(dst, j0: j0, hs: hs)
+            forEachTile(cb, by: cols) { p0, w in
+                GEMM.transpose(rows: w, cols: hs, src: x + (j0 + p0) * ld, lds: ld, dst: panel, ldd: cols)
+                if w < cols { for kk in 0..<hs { (panel + kk * cols + w).update(repeating: 0, count: cols - w) } }
+                panel += hs * cols
+            }
+        }
+    }
+
+    /// C = A·X_jᵀ for one key tile (`n` keys) whose Xᵀ is in `packTransposed`'s panels. Heads
+    /// wider than `GEMM.maxPackedK` take the panels one at a time as plain [hs, cols] matrices.
+    @inline(__always)
+    static func timesTransposed(m: Int, n: Int, k hs: Int, a: UnsafePointer<Float>, aRowStride: Int,
+                                panels: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if hs <= GEMM.maxPackedK {
+            GEMM.serial(m: m, n: n, k: hs, a: a, aRowStride: aRowStride, packedB: panels, c: c, ldc: ldc, accumulate: false)
+            return
+        }
+        let cols = KernelFamily.active.gemmTile.cols
+        forEachTile(n, by: cols) { p0, w in
+            GEMM.serial(m: m, n: w, k: hs, a: a, aRowStride: aRowStride, b: panels + p0 * hs, ldb: cols,
+                        c: c + p0, ldc: ldc, accumulate: false)
+        }
+    }
+
+    /// Where key tile `j0`'s panels start in `packTransposed`'s output.
+    @inline(__always)
+    static func tilePanels(_ packed: UnsafeMutablePointer<Float>, j0: Int, hs: Int) -> UnsafeMutablePointer<Float> {
+        packed + j0 / keyTile * (keyTile + 31) * hs
     }
 
     /// Writes Y into `out` ([B, T, C]) and each query's log-sum-exp into `logSumExp` ([B, nh, T]).
@@ -64,20 +110,20 @@ public enum FusedAttention {
         let scale = 1 / Float(hs).squareRoot()
         pool.parallelFor(batch * nh) { task, w in
             let kT = scratch + w * scratchPerWorker(t, hs)
-            let s = kT + 2 * hs * t
+            let s = kT + 2 * packedCount(t, hs)
             let runningMax = s + 2 * queryTile * keyTile + t, runningSum = runningMax + queryTile
             let b = task / nh, h = task % nh
             let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
             let y = out + b * t * c + h * hs
             let lse = logSumExp + task * t
-            GEMM.transpose(rows: t, cols: hs, src: k, lds: ld, dst: kT, ldd: t)
+            packTransposed(k, ld: ld, t: t, hs: hs, into: kT)
             forEachTile(t, by: queryTile) { i0, rb in
                 runningMax.update(repeating: -.infinity, count: rb)
                 runningSum.update(repeating: 0, count: rb)
                 for r in 0..<rb { (y + (i0 + r) * c).update(repeating: 0, count: hs) }
                 forEachTile(i0 + rb, by: keyTile) { j0, cb in
-                    GEMM.serial(m: rb, n: cb, k: hs, a: q + i0 * ld, aRowStride: ld, b: kT + j0, ldb: t,
-                                c: s, ldc: keyTile, accumulate: false)
+                    timesTransposed(m: rb, n: cb, k: hs, a: q + i0 * ld, aRowStride: ld,
+                                    panels: tilePanels(kT, j0: j0, hs: hs), c: s, ldc: keyTile)
                     for r in 0..<rb {
                         let query = i0 + r
                         let valid = min(cb, query - j0 + 1)
@@ -116,16 +162,16 @@ public enum FusedAttention {
         let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
         pool.parallelFor(batch * nh) { task, w in
-            let kT = scratch + w * scratchPerWorker(t, hs), vT = kT + hs * t
-            let probs = vT + hs * t, dP = probs + queryTile * keyTile
+            let kT = scratch + w * scratchPerWorker(t, hs), vT = kT + packedCount(t, hs)
+            let probs = vT + packedCount(t, hs), dP = probs + queryTile * keyTile
             let rowDot = dP + queryTile * keyTile
             let b = task / nh, h = task % nh
             let q = qkv + b * t * ld + h * hs, k = q + c, v = q + 2 * c
             let dq = dqkv + b * t * ld + h * hs, dk = dq + c, dv = dq + 2 * c
             let g = dout + b * t * c + h * hs, y = out + b * t * c + h * hs
             let lse = logSumExp + task * t
-            GEMM.transpose(rows: t, cols: hs, src: k, lds: ld, dst: kT, ldd: t)
-            GEMM.transpose(rows: t, cols: hs, src: v, lds: ld, dst: vT, ldd: t)
+            packTransposed(k, ld: ld, t: t, hs: hs, into: kT)
+            packTransposed(v, ld: ld, t: t, hs: hs, into: vT)
             for row in 0..<t {
                 rowDot[row] = Buffers.dot(g + row * c, y + row * c, hs)
                 (dq + row * ld).update(repeating: 0, count: hs)
@@ -137,10 +183,10 @@ public enum FusedAttention {
                 var i0 = j0 / queryTile * queryTile
                 while i0 < t {
                     let rb = min(queryTile, t - i0)
-                    GEMM.serial(m: rb, n: cb, k: hs, a: q + i0 * ld, aRowStride: ld, b: kT + j0, ldb: t,
-                                c: probs, ldc: keyTile, accumulate: false)
-                    GEMM.serial(m: rb, n: cb, k: hs, a: g + i0 * c, aRowStride: c, b: vT + j0, ldb: t,
-                                c: dP, ldc: keyTile, accumulate: false)
+                    timesTransposed(m: rb, n: cb, k: hs, a: q + i0 * ld, aRowStride: ld,
+                                    panels: tilePanels(kT, j0: j0, hs: hs), c: probs, ldc: keyTile)
+                    timesTransposed(m: rb, n: cb, k: hs, a: g + i0 * c, aRowStride: c,
+                                    panels: tilePanels(vT, j0: j0, hs: hs), c: dP, ldc: keyTile)
                     for r in 0..<rb {
                         let query = i0 + r
                         let valid = min(cb, query - j0 + 1)
@@ -191,7 +237,7 @@ public enum FusedAttention {
             var maxV = V(repeating: -.infinity)
             var i = 0
             while i + 16 <= n { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }
-            var rowMax = maxV.max()
+            var rowMax = VectorMath.max(maxV)
             while i < n { rowMax = max(rowMax, row[i]); i += 1 }
             m = max(m, rowMax * scale)
         }
@@ -203,7 +249,7 @@ public enum FusedAttention {
             sumV += e
             i += 16
         }
-        var sum = sumV.sum()
+        var sum = VectorMath.sum(sumV)
         while i < n { let e = expf(row[i] * scale - m); row[i] = e; sum += e; i += 1 }
         if width > n { (row + n).update(repeating: 0, count: width - n) }
         return (m, sum)

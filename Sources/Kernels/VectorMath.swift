@@ -65,7 +65,20 @@ public enum VectorMath {
         return e.replacing(with: -e, where: x .< 0)
     }
 
-    /// Horizontal sum of one vector.
+    /// Horizontal sum of one vector, halving it four times. (The standard library's `sum()` is
+    /// an out-of-line call adding the 16 lanes one after another: a chain of 16 dependent adds,
+    /// paid once per softmax row.)
     @inline(__always)
-    public static func sum(_ v: V) -> Float { v.sum() }
+    public static func sum(_ v: V) -> Float {
+        let h = v.lowHalf + v.highHalf, q = h.lowHalf + h.highHalf, e = q.lowHalf + q.highHalf
+        return e[0] + e[1]
+    }
+
+    /// Horizontal maximum of one vector, halving it as `sum` does (exact in any order).
+    @inline(__always)
+    public static func max(_ v: V) -> Float {
+        let h = pointwiseMax(v.lowHalf, v.highHalf), q = pointwiseMax(h.lowHalf, h.highHalf)
+        let e = pointwiseMax(q.lowHalf, q.highHalf)
+        return Swift.max(e[0], e[1])
+    }
 }

@@ -43,9 +43,10 @@ import TestSupport
         return a.contains { !$0.isFinite } ? .infinity : worst / scale
     }
 
-    /// Lengths that are and are not multiples of the 64-wide tiles, a single token, and heads of
-    /// 8 and 64 channels.
-    @Test(arguments: [(1, 16, 2), (7, 16, 2), (64, 24, 3), (100, 24, 3), (130, 128, 2), (200, 64, 1)])
+    /// Lengths that are and are not multiples of the 64-wide tiles (and of the kernel's panel
+    /// columns, so that key panels are zero-padded), a single token, heads of 8 and 64 channels,
+    /// and one head wider than a packed B may be (264 > `GEMM.maxPackedK`: panel by panel).
+    @Test(arguments: [(1, 16, 2), (7, 16, 2), (64, 24, 3), (100, 24, 3), (130, 128, 2), (200, 64, 1), (70, 264, 1)])
     func matchesTheReferenceKernel(seqLen t: Int, channels c: Int, heads nh: Int) {
         for p: Float in [0, 0.25] {
             let seed = UInt64(t * 1000 + c)
