@@ -76,9 +76,14 @@ public enum VectorMath {
 
     /// Horizontal maximum of one vector, halving it as `sum` does (exact in any order).
     @inline(__always)
+    // (The standard library's `pointwiseMax` was not inlined: a call per halving.)
     public static func max(_ v: V) -> Float {
-        let h = pointwiseMax(v.lowHalf, v.highHalf), q = pointwiseMax(h.lowHalf, h.highHalf)
-        let e = pointwiseMax(q.lowHalf, q.highHalf)
+        var h = v.lowHalf
+        h.replace(with: v.highHalf, where: v.highHalf .> h)
+        var q = h.lowHalf
+        q.replace(with: h.highHalf, where: h.highHalf .> q)
+        var e = q.lowHalf
+        e.replace(with: q.highHalf, where: q.highHalf .> e)
         return Swift.max(e[0], e[1])
     }
 }

@@ -58,20 +58,20 @@ public final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var chunkCount = 0
     // A team job (see `team`): every worker below `chunkCount` runs the chunk of its own index.
     nonisolated(unsafe) private var teamJob = false
-    /// `sync()` calls of the current team's members so far: the k-th barrier is passed when it
-    /// reaches k × team size. Plain memory rather than a class, so that members reach it without
-    /// reference counting (see `TeamMember`). Never freed: pools live as long as the process.
-    private let teamArrivals: UnsafeMutablePointer<Atomic<Int>> = {
-        let p = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 1)
-        p.initialize(to: Atomic(0))
-        return p
-    }()
+    /// Each team member's count of `sync()` calls so far, one counter per member, each on its
+    /// own 128 bytes (see `TeamMember.sync`). Plain memory rather than a class, so that members
+    /// reach it without reference counting. Never freed: pools live as long as the process.
+    private let teamArrivals: UnsafeMutablePointer<Atomic<Int>>
 
     /// How long an idle helper keeps spinning before it parks.
     private let spinNanoseconds: UInt64 = 300_000
 
     public init(workers: Int) {
         self.workers = max(1, workers)
+        let slots = self.workers * TeamMember.slotStride
+        teamArrivals = UnsafeMutableRawPointer.allocate(byteCount: slots * MemoryLayout<Atomic<Int>>.stride, alignment: 128)
+            .bindMemory(to: Atomic<Int>.self, capacity: slots)
+        for i in 0..<slots { (teamArrivals + i).initialize(to: Atomic(0)) }
         for index in 1..<self.workers {
             // The helpers keep their pool alive: pools are made once and live as long as the
             // process (a helper that outlived its pool would read freed memory).
@@ -108,7 +108,7 @@ public final class WorkerPool: @unchecked Sendable {
             body(&alone)
             return
         }
-        teamArrivals.pointee.store(0, ordering: .sequentiallyConsistent)
+        for i in 0..<workers { teamArrivals[i * TeamMember.slotStride].store(0, ordering: .sequentiallyConsistent) }
         let arrivals = UnsafePointer(teamArrivals)
         run(chunks: workers, team: true) { index, _ in
             var member = TeamMember(index: index, size: workers, arrivals: arrivals)
@@ -231,9 +231,12 @@ public struct TeamMember {
     public let size: Int
     // A pointer, not a reference to an object: a reference would be retained and released on
     // every sync() — an atomic write from every core to the object's header, next to the
-    // counter the others are spinning on.
+    // counters the others are spinning on.
     private let arrivals: UnsafePointer<Atomic<Int>>?
     private var passed = 0
+    /// `Atomic<Int>`s from one member's counter to the next: 128 bytes, so that no two share a
+    /// cache line or the pair of lines the adjacent-line prefetcher fetches together.
+    static let slotStride = 16
 
     init(index: Int, size: Int, arrivals: UnsafePointer<Atomic<Int>>?) {
         self.index = index
@@ -243,12 +246,20 @@ public struct TeamMember {
 
     /// Waits until every member has called `sync()` as many times as this one: everything the
     /// others wrote before it is visible after it.
+    ///
+    /// Each member publishes its count in its own slot and reads the others'. With one shared
+    /// counter, every arrival was an atomic add on the same cache line — the line went from
+    /// core to core once per member, one after another, and once more to each spinner; here
+    /// the stores go out in parallel and each waiter pulls each other slot once. A generated
+    /// token crosses 21 of these barriers.
     public mutating func sync() {
         guard let arrivals else { return }
         passed += 1
-        let target = passed * size
-        arrivals.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        WorkerPool.spin(until: { arrivals.pointee.load(ordering: .sequentiallyConsistent) >= target })
+        arrivals[index * Self.slotStride].store(passed, ordering: .releasing)
+        for other in 0..<size where other != index {
+            let slot = arrivals + other * Self.slotStride
+            WorkerPool.spin(until: { slot.pointee.load(ordering: .acquiring) >= passed })
+        }
     }
 
     /// This member's contiguous share of `0..<count` (shares of all members tile it in order).
