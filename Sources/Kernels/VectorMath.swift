@@ -74,9 +74,9 @@ public enum VectorMath {
         return e[0] + e[1]
     }
 
-    /// Horizontal maximum of one vector, halving it as `sum` does (exact in any order).
+    /// Horizontal maximum of one vector, halving it as `sum` does (exact in any order). With
+    /// masked replacements: the standard library's `pointwiseMax` was not inlined, a call per halving.
     @inline(__always)
-    // (The standard library's `pointwiseMax` was not inlined: a call per halving.)
     public static func max(_ v: V) -> Float {
         var h = v.lowHalf
         h.replace(with: v.highHalf, where: v.highHalf .> h)
