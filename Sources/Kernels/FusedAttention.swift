@@ -41,6 +41,9 @@ import Foundation
 public enum FusedAttention {
     static let queryTile = 64
     static let keyTile = 64
+    /// A key tile's keys rounded up to whole panels of any micro-kernel's columns (12, 16 or 32):
+    /// the room one key tile takes per channel in `packTransposed`'s layout.
+    static let paddedKeyTile = keyTile + 31
 
     /// Floats of scratch space the forward and backward passes need (per pool): O(T·hs) per worker.
     public static func scratchCount(seqLen t: Int, headSize hs: Int, pool: WorkerPool = .shared) -> Int {
@@ -53,10 +56,9 @@ public enum FusedAttention {
         2 * packedCount(t, hs) + 2 * queryTile * keyTile + t + 2 * queryTile
     }
 
-    /// Floats of one head's K (or V) in `packTransposed`'s layout: each key tile's panels padded
-    /// to a whole number of the micro-kernel's columns (at most 31 more than `keyTile`).
+    /// Floats of one head's K (or V) in `packTransposed`'s layout.
     static func packedCount(_ t: Int, _ hs: Int) -> Int {
-        (t + keyTile - 1) / keyTile * (keyTile + 31) * hs
+        (t + keyTile - 1) / keyTile * paddedKeyTile * hs
     }
 
     /// Xᵀ for one head's keys or values X ([T, hs], row stride `ld`), made once per head in the
@@ -96,7 +98,7 @@ public enum FusedAttention {
     /// Where key tile `j0`'s panels start in `packTransposed`'s output.
     @inline(__always)
     static func tilePanels(_ packed: UnsafeMutablePointer<Float>, j0: Int, hs: Int) -> UnsafeMutablePointer<Float> {
-        packed + j0 / keyTile * (keyTile + 31) * hs
+        packed + j0 / keyTile * paddedKeyTile * hs
     }
 
     /// Writes Y into `out` ([B, T, C]) and each query's log-sum-exp into `logSumExp` ([B, nh, T]).
