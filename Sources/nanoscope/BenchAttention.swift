@@ -10,17 +10,18 @@ import Training
 extension BenchCommand {
     func benchAttention() {
         print(KernelReport.isaLine)
-        print("attention, one layer forward + backward (all \(WorkerPool.shared.workers) threads), median of \(repeats) alternating repeats")
+        print("attention, one layer forward + backward (all \(WorkerPool.shared.workers) threads), median of \(repeats) alternating repeats (more for short shapes: at least 250 ms of each)")
         let shapes: [(name: String, batch: Int, t: Int, c: Int, heads: Int)] = [
             ("baby", 12, 64, 128, 4), ("large", 64, 256, 384, 6), ("gpt2-small", 4, 1024, 768, 12),
         ]
         for s in shapes {
             let kernels = AttentionBench(batch: s.batch, seqLen: s.t, channels: s.c, heads: s.heads)
-            // One untimed pass of each first: page faults, scratch and caches.
-            _ = kernels.milliseconds(fused: false)
-            _ = kernels.milliseconds(fused: true)
+            // One untimed pass of each first: page faults, scratch and caches. Short shapes run
+            // more repeats, at least a quarter of a second of each (a 1 ms pass swings by 2× here).
+            let first = max(kernels.milliseconds(fused: false), kernels.milliseconds(fused: true))
+            let count = max(repeats, min(500, Int(250 / max(first, 0.001))))
             var standard: [Double] = [], fused: [Double] = []
-            for _ in 0..<repeats {
+            for _ in 0..<count {
                 standard.append(kernels.milliseconds(fused: false))
                 fused.append(kernels.milliseconds(fused: true))
             }
