@@ -25,6 +25,19 @@ import TestSupport
          "--eval_iters=2", "--log_interval=10"]
     }
 
+    /// `bench --attention-steps`: both kernels train the config in one process, step by step in
+    /// turn, and the figure is the median of the pairs' ratios.
+    @Test func attentionStepsBenchPairsWholeStepsOfBothKernels() async throws {
+        let bench = try await nanoscope(["bench", "--attention-steps", "--iters", "3", "--warmup", "1"] + small)
+        #expect(bench.status == 0, "\(bench.output)")
+        #expect(bench.output.contains("`auto` picks standard"), "block 32 is below the fused kernel's threshold: \(bench.output)")
+        let medians = bench.output.matches(of: /(standard|fused) +median +(\d+\.\d\d) ms\/step  \(3 steps: \d+ \d+ \d+\)/)
+        #expect(medians.map { String($0.1) } == ["standard", "fused"], "\(bench.output)")
+        let ratio = try #require(bench.output.firstMatch(of: /fused \/ standard, median of 3 paired steps: (\d+\.\d+)× the time/),
+                                 "\(bench.output)")
+        #expect((Double(ratio.1) ?? 0) > 0.2 && (Double(ratio.1) ?? 0) < 5, "\(bench.output)")
+    }
+
     @Test func trainListEvaluateSampleAndResume() async throws {
         let train = try await nanoscope(["train", "--headless", "--run_name=cli", "--max_iters=40", "--eval_interval=20",
                                    "--checkpoint_interval=20"] + small)

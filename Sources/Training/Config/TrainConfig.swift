@@ -79,8 +79,10 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// The attention kernel `"auto"` picks: the standard kernel's two large products per head
-    /// beat the fused kernel's small tiles while the T×T matrix fits the caches, and lose once it
-    /// does not (measured with `nanoscope bench --scaling`).
+    /// beat the fused kernel's small tiles while the T×T matrices are small, and lose once a
+    /// layer's probabilities (96 MB at the large config's block 256) crowd the caches for the
+    /// rest of the step (measured whole step against whole step with `nanoscope bench
+    /// --attention-steps`: fused 0.94× the time at block 256, 1.04× at block 64).
     public static let fusedAttentionFromBlockSize = 256
 
     public var memoryOptions: MemoryOptions {
