@@ -1,3 +1,4 @@
+import CCPUFeatures
 import Foundation
 
 /// General matrix multiply, the workhorse of the model: `C[M,N] (+)= A[M,K] · B[K,N]`.
@@ -198,6 +199,7 @@ public enum GEMM {
                     for j in stride(from: 0, to: ns.count, by: cols) {
                         let nc = min(cols, ns.count - j)
                         let cTile = c + i * ldc + ns.lowerBound + j
+                        prefetchNextTile(c: c + ns.lowerBound, ldc: ldc, i: i, j: j, m: m, n: ns.count, rows: rows, cols: cols)
                         // A packed panel of B is `[kc][cols]`, its short columns zero-padded.
                         let bTile = prepacked ? b + (ns.lowerBound + j) * kc
                             : packedB.map { UnsafePointer($0 + j * kc) } ?? bBlock + j
@@ -286,6 +288,24 @@ public enum GEMM {
                 let src = a + kk * acs, dst = panel + kk * rows
                 for r in 0..<rows { dst[r] = src[min(r, validRows - 1) * ars] }
             }
+        }
+    }
+
+    /// Asks for the lines of C's next tile — the next column tile, or after the last one the
+    /// next row tile's first — to be brought in for writing while this tile computes. In a
+    /// training step C is usually a buffer last touched a whole step ago and gone from the
+    /// caches: without the hint the tile's 12 × 2 stores each wait for their line at the end of
+    /// the tile (with `accumulate` its loads do, at the start). Measured on the baby config,
+    /// steps alternating with and without it in one process (5 runs of 300 pairs, Emerald
+    /// Rapids): 1.1–3.0 % less time per step.
+    @inline(__always)
+    static func prefetchNextTile(c: UnsafeMutablePointer<Float>, ldc: Int, i: Int, j: Int, m: Int, n: Int,
+                                 rows: Int, cols: Int) {
+        let nextJ = j + cols < n ? j + cols : 0, nextI = j + cols < n ? i : i + rows
+        guard nextI < m else { return }
+        let tile = c + nextI * ldc + nextJ
+        for r in 0..<min(rows, m - nextI) {
+            for l in stride(from: 0, to: min(cols, n - nextJ), by: 16) { nanoscope_prefetch_for_write(tile + r * ldc + l) }
         }
     }
 

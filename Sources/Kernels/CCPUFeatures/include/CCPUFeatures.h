@@ -39,4 +39,11 @@ static inline int nanoscope_build_has_neon(void) {
 #endif
 }
 
+// A hint to bring the cache line holding `p` into this core's cache, ready to be written
+// (`prefetchw` on x86; nothing where the compiler has no such instruction). It never faults,
+// whatever `p` is. (Here because Swift has no prefetch of its own.)
+static inline void nanoscope_prefetch_for_write(const void *p) {
+    __builtin_prefetch(p, 1, 3);
+}
+
 #endif
