@@ -1,7 +1,6 @@
 import Foundation
 import GPT
 import Kernels
-import Training
 
 /// `nanoscope bench --attention-kernels`: the two attention kernels side by side — the standard one
 /// (P = softmax(Q·Kᵀ) stored for the backward pass) and the fused one (FlashAttention-2: P
@@ -32,43 +31,6 @@ extension BenchCommand {
                          s.batch, s.t, s.heads, s.c / s.heads, st,
                          kept(Attention.keptBytesPerHead(seqLen: s.t)), fu, kept(FusedAttention.keptBytesPerHead(seqLen: s.t)), fu / st))
         }
-    }
-}
-
-extension BenchCommand {
-    /// `nanoscope bench --attention-steps <config>`: whole training steps of the config with the
-    /// standard and the fused kernel, one step of each in turn in one process. Two trainers with
-    /// the same seed see the same batches; each pair of steps runs within a few seconds, so the
-    /// ratio of a pair is free of the host's drift, and the median of the pairs is the figure
-    /// (on a shared host, separate runs of a long step move by ±15 %, more than the difference).
-    func benchAttentionSteps() throws {
-        var (cfg, _) = try resolve()
-        cfg.evalInterval = 0
-        let dataset = try benchDataset(cfg)
-        print(KernelReport.header(withReference: false))
-        print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize), dropout \(cfg.dropout); \(WorkerPool.shared.workers) threads; `auto` picks \(cfg.memoryOptions.attention.rawValue)")
-        var trainers: [(MemoryOptions.AttentionKernel, Trainer)] = []
-        for kernel in MemoryOptions.AttentionKernel.allCases {
-            var c = cfg
-            c.attention = kernel.rawValue
-            do { trainers.append((kernel, try Trainer(config: c, dataset: dataset))) } catch { fail(error.message) }
-        }
-        var times = [[Double]](repeating: [], count: trainers.count)
-        for i in 0..<(warmup + iters) {
-            // Alternate which goes first, so neither always follows the other's cache footprint.
-            let order = i % 2 == 0 ? Array(trainers.indices) : trainers.indices.reversed()
-            for t in order {
-                let ms = try trainers[t].1.trainStep().seconds * 1000
-                if i >= warmup { times[t].append(ms) }
-            }
-        }
-        for (t, (kernel, _)) in trainers.enumerated() {
-            print("  " + kernel.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + String(format: " median %9.2f ms/step  (%d steps: %@)", median(times[t]),
-                         times[t].count, times[t].map { String(format: "%.0f", $0) }.joined(separator: " ") as NSString))
-        }
-        let ratios = zip(times[0], times[1]).map { $1 / $0 }
-        print(String(format: "fused / standard, median of %d paired steps: %.3f× the time (pairs %.3f–%.3f); fused runs at %.2f× the standard kernel's speed",
-                     ratios.count, median(ratios), ratios.min() ?? Double.nan, ratios.max() ?? Double.nan, 1 / median(ratios)))
     }
 }
 

@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
           nanoscope bench --n_layer=6 --n_head=6 --n_embd=384 --block_size=256 --batch_size=64 --iters 6 --warmup 1
           nanoscope bench --gemm                           # GEMM GFLOP/s on the model's shapes
           nanoscope bench --attention-kernels              # standard vs fused attention, one layer
-          nanoscope bench Samples/shakespeare-char-large.toml --attention-steps --iters 6 --warmup 1
+          nanoscope bench Samples/shakespeare-char-large.toml --attention=standard --versus attention=fused --iters 6 --warmup 1
           nanoscope bench --gemm --kernel all              # … with every kernel family this machine runs
           nanoscope bench --peak                           # this core's FP32 FMA peak
           nanoscope bench --kernel avx2 --reference ../shared/reference/torch_gpt.py
@@ -68,8 +68,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "(Not the config key `attention`.) Only time the two attention kernels (standard and fused), one layer forward + backward at the baby, large and GPT-2-small shapes, alternating.")
     var attentionKernels = false
 
-    @Flag(help: "Train the config with standard and with fused attention, one whole step of each in turn in one process, and report the median ratio of the pairs.")
-    var attentionSteps = false
+    @Option(help: "Also train the config with this one key changed (e.g. attention=fused, dtype=bfloat16, activation_checkpointing=true), one whole step of each in turn in one process, and report the median ratio of the pairs.")
+    var versus: String?
 
     @Flag(help: "Only time dashboard frames (render + diff) at 200×60 in memory.")
     var frames = false
@@ -104,7 +104,7 @@ struct BenchCommand: ParsableCommand {
         if peak { benchPeak(); return }
         if gemm { benchGEMM(families: [KernelFamily.active]); return }
         if attentionKernels { benchAttention(); return }
-        if attentionSteps { try benchAttentionSteps(); return }
+        if let versus { try benchVersus(versus); return }
         if scaling {
             ScalingBenchmark(reference: reference, only: shapes.map { $0.split(separator: ",").map(String.init) } ?? []).run()
             return

@@ -68,14 +68,7 @@ struct ConfigOptions: ParsableArguments {
         let path = try baseConfig ?? named ?? Self.locateDefaultConfig()
         var cfg: TrainConfig
         do { cfg = try TrainConfig.load(path: path) } catch { throw UserError(error.message) }
-        let overrides = sets + flags
-        for o in overrides {
-            guard let eq = o.firstIndex(of: "=") else { throw UserError("--set takes key=value, got \(o)") }
-            let key = String(o[..<eq]).replacingOccurrences(of: "-", with: "_")
-            let raw = String(o[o.index(after: eq)...])
-            let value = TOML.value(literal: raw) ?? .string(raw)  // bare words are strings on the command line
-            do { try cfg.set(key, value) } catch { throw UserError(error.message) }
-        }
+        for o in sets + flags { try Self.apply(o, to: &cfg, flag: "--set") }
         if let data { cfg.data = data }
         do { try cfg.validate() } catch { throw UserError(error.message) }
         if cfg.runName.isEmpty {
@@ -88,6 +81,18 @@ struct ConfigOptions: ParsableArguments {
             cfg.runNameIsDefault = true
         }
         return (cfg, path)
+    }
+
+    /// Sets one `key=value` override (the command line's spelling: `-` may stand for `_`, bare
+    /// words are strings). Returns the key's name.
+    @discardableResult
+    static func apply(_ override: String, to cfg: inout TrainConfig, flag: String) throws -> String {
+        guard let eq = override.firstIndex(of: "=") else { throw UserError("\(flag) takes key=value, got \(override)") }
+        let key = String(override[..<eq]).replacingOccurrences(of: "-", with: "_")
+        let raw = String(override[override.index(after: eq)...])
+        let value = TOML.value(literal: raw) ?? .string(raw)
+        do { try cfg.set(key, value) } catch { throw UserError(error.message) }
+        return key
     }
 
     /// The default sample config: in the current folder, else in the Nanoscope folder the binary

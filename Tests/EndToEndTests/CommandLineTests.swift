@@ -25,17 +25,25 @@ import TestSupport
          "--eval_iters=2", "--log_interval=10"]
     }
 
-    /// `bench --attention-steps`: both kernels train the config in one process, step by step in
-    /// turn, and the figure is the median of the pairs' ratios.
-    @Test func attentionStepsBenchPairsWholeStepsOfBothKernels() async throws {
-        let bench = try await nanoscope(["bench", "--attention-steps", "--iters", "3", "--warmup", "1"] + small)
+    /// `bench --versus key=value`: the config and the config with one key changed train in one
+    /// process, step by step in turn; the figure is the median of the pairs' ratios. Bad
+    /// changes are one-line errors.
+    @Test func versusBenchPairsWholeStepsOfTwoConfigs() async throws {
+        let bench = try await nanoscope(["bench", "--versus", "attention=fused", "--iters", "3", "--warmup", "1"] + small)
         #expect(bench.status == 0, "\(bench.output)")
-        #expect(bench.output.contains("`auto` picks standard"), "block 32 is below the fused kernel's threshold: \(bench.output)")
-        let medians = bench.output.matches(of: /(standard|fused) +median +(\d+\.\d\d) ms\/step  \(3 steps: \d+ \d+ \d+\)/)
-        #expect(medians.map { String($0.1) } == ["standard", "fused"], "\(bench.output)")
-        let ratio = try #require(bench.output.firstMatch(of: /fused \/ standard, median of 3 paired steps: (\d+\.\d+)× the time/),
+        #expect(bench.output.contains(#"attention = "auto": float32, standard attention"#), "block 32 is below the fused kernel's threshold: \(bench.output)")
+        #expect(bench.output.contains(#"attention = "fused": float32, fused attention"#), "\(bench.output)")
+        let medians = bench.output.matches(of: /attention = "(auto|fused)" +median +\d+\.\d\d ms\/step +\d+ tokens\/s  \(3 steps: \d+ \d+ \d+\)/)
+        #expect(medians.map { String($0.1) } == ["auto", "fused"], "\(bench.output)")
+        let ratio = try #require(bench.output.firstMatch(of: /attention = "fused" \/ attention = "auto", median of 3 paired steps: (\d+\.\d+)× the time per token/),
                                  "\(bench.output)")
         #expect((Double(ratio.1) ?? 0) > 0.2 && (Double(ratio.1) ?? 0) < 5, "\(bench.output)")
+
+        for (change, mentions) in [("attention=auto", "already has"), ("attention=bogus", "must be"), ("bogus", "key=value"), ("n_head=5", "n_head")] {
+            let bad = try await nanoscope(["bench", "--versus", change, "--iters", "1"] + small)
+            let lines = bad.output.split(separator: "\n")
+            #expect(bad.status != 0 && lines.count == 1 && bad.output.contains(mentions), "\(change): \(bad.output)")
+        }
     }
 
     @Test func trainListEvaluateSampleAndResume() async throws {

@@ -237,6 +237,11 @@ enum HostileCases {
         cases.append(HostileCase(name: "bench iters 0", arguments: ["bench", f.config, "--data", f.corpus, "--iters", "0"] + HostileFixtures.tiny, expect: .failure, mentions: ["iters"]))
         cases.append(HostileCase(name: "bench iters -1", arguments: ["bench", f.config, "--data", f.corpus, "--iters", "-1"] + HostileFixtures.tiny, expect: .failure, mentions: ["iters"]))
         cases.append(HostileCase(name: "bench repeats 0", arguments: ["bench", f.config, "--data", f.corpus, "--repeats", "0"] + HostileFixtures.tiny, expect: .failure, mentions: ["repeats"]))
+        // Each side fits the 3 GB limit on its own (1.4 GB), the two trainers together do not.
+        cases.append(HostileCase(name: "bench versus, two trainers beyond memory",
+                                 arguments: ["bench", f.config, "--data", f.corpus, "--versus", "attention=fused", "--iters", "1"] + HostileFixtures.tiny
+                                     + ["--n_layer=4", "--n_embd=128", "--n_head=4", "--block_size=64", "--batch_size=500"],
+                                 expect: .failure, mentions: ["two trainers", "memory"]))
         cases.append(HostileCase(name: "bench warmup -1", arguments: ["bench", f.config, "--data", f.corpus, "--warmup", "-1"] + HostileFixtures.tiny, expect: .failure, mentions: ["warmup"]))
         let outDir = f.fresh("outdir")
         try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)

@@ -82,7 +82,7 @@ public struct TrainConfig: Sendable, Equatable {
     /// beat the fused kernel's small tiles while the T×T matrices are small, and lose once a
     /// layer's probabilities (96 MB at the large config's block 256) crowd the caches for the
     /// rest of the step (measured whole step against whole step with `nanoscope bench
-    /// --attention-steps`: fused 0.94× the time at block 256, 1.04× at block 64).
+    /// --versus attention=fused`: fused 0.94× the time at block 256, 1.04× at block 64).
     public static let fusedAttentionFromBlockSize = 256
 
     public var memoryOptions: MemoryOptions {
@@ -169,6 +169,11 @@ public struct TrainConfig: Sendable, Equatable {
             throw ConfigError("unknown config key \(name)" + (close.isEmpty ? "; see `nanoscope train --help` for the keys" : " (did you mean \(close.joined(separator: " or "))?)"))
         }
         try key.set(&self, value)
+    }
+
+    /// One key's value as a config file would hold it (nil for an unknown key).
+    public func value(of name: String) -> TOML.Value? {
+        Self.keys.first { $0.name == name }?.get(self)
     }
 
     /// Reads a config file; every problem names the file, the line and the fix.
