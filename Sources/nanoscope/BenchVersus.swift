@@ -18,10 +18,8 @@ extension BenchCommand {
         base.evalInterval = 0
         var other = base
         let key: String
-        do {
-            key = try ConfigOptions.apply(change, to: &other, flag: "--versus")
-            try other.validate()
-        } catch let e as UserError { fail(e.message) } catch { fail("\(error)") }
+        do { key = try ConfigOptions.apply(change, to: &other, flag: "--versus") } catch { fail(error.message) }
+        do { try other.validate() } catch { fail(error.message) }
         let label = { (c: TrainConfig) in "\(key) = \(c.value(of: key).map { "\($0)" } ?? "?")" }
         if label(base) == label(other) {
             fail("--versus \(change): the config already has \(label(base)); name another value, or set this side with --\(key)=…")

@@ -86,7 +86,7 @@ struct ConfigOptions: ParsableArguments {
     /// Sets one `key=value` override (the command line's spelling: `-` may stand for `_`, bare
     /// words are strings). Returns the key's name.
     @discardableResult
-    static func apply(_ override: String, to cfg: inout TrainConfig, flag: String) throws -> String {
+    static func apply(_ override: String, to cfg: inout TrainConfig, flag: String) throws(UserError) -> String {
         guard let eq = override.firstIndex(of: "=") else { throw UserError("\(flag) takes key=value, got \(override)") }
         let key = String(override[..<eq]).replacingOccurrences(of: "-", with: "_")
         let raw = String(override[override.index(after: eq)...])
