@@ -68,7 +68,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "(Not the config key `attention`.) Only time the two attention kernels (standard and fused), one layer forward + backward at the baby, large and GPT-2-small shapes, alternating.")
     var attentionKernels = false
 
-    @Option(help: "Also train the config with this one key changed (e.g. attention=fused, dtype=bfloat16, activation_checkpointing=true), one whole step of each in turn in one process, and report the median ratio of the pairs.")
+    @Option(help: "Also train the config with this one key changed (e.g. attention=fused, dtype=bfloat16, activation_checkpointing=true), one whole step of each in turn in one process (--iters pairs after --warmup), and report the median ratio of the pairs.")
     var versus: String?
 
     @Flag(help: "Only time dashboard frames (render + diff) at 200×60 in memory.")
@@ -104,7 +104,14 @@ struct BenchCommand: ParsableCommand {
         if peak { benchPeak(); return }
         if gemm { benchGEMM(families: [KernelFamily.active]); return }
         if attentionKernels { benchAttention(); return }
-        if let versus { try benchVersus(versus); return }
+        if let versus {
+            // Both sides are Nanoscope, timed step by step: the flags that add other runs do not apply.
+            if reference != nil || dashboard || repeats > 1 || ranks != nil || scaling {
+                fail("--versus times two Nanoscope configs step by step (--iters pairs after --warmup); drop --reference, --dashboard, --repeats, --ranks and --scaling, or run them as their own `nanoscope bench`")
+            }
+            try benchVersus(versus)
+            return
+        }
         if scaling {
             ScalingBenchmark(reference: reference, only: shapes.map { $0.split(separator: ",").map(String.init) } ?? []).run()
             return

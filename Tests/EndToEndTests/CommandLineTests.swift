@@ -39,8 +39,9 @@ import TestSupport
                                  "\(bench.output)")
         #expect((Double(ratio.1) ?? 0) > 0.2 && (Double(ratio.1) ?? 0) < 5, "\(bench.output)")
 
-        for (change, mentions) in [("attention=auto", "already has"), ("attention=bogus", "must be"), ("bogus", "key=value"), ("n_head=5", "n_head")] {
-            let bad = try await nanoscope(["bench", "--versus", change, "--iters", "1"] + small)
+        for (change, mentions) in [("attention=auto", "already has"), ("attention=bogus", "must be"), ("bogus", "key=value"), ("n_head=5", "n_head"),
+                                  ("attention=fused --repeats 3", "--repeats")] {
+            let bad = try await nanoscope(["bench", "--versus"] + change.split(separator: " ").map(String.init) + ["--iters", "1"] + small)
             let lines = bad.output.split(separator: "\n")
             #expect(bad.status != 0 && lines.count == 1 && bad.output.contains(mentions), "\(change): \(bad.output)")
         }
