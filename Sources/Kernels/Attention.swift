@@ -140,11 +140,7 @@ public enum Attention {
         typealias V = SIMD16<Float>
         let full = n / 16 * 16
         let maskedTail = full < n && full + 16 <= width
-        var tail = V(repeating: -.infinity)
-        if maskedTail {
-            let live = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .< Int32(n - full)
-            tail.replace(with: V.load(row + full), where: live)
-        }
+        let tail = maskedTail ? VectorMath.loadMaskedTail(row + full, count: n - full) : V(repeating: -.infinity)
         var maxV = tail
         var i = 0
         while i < full { let x = V.load(row + i); maxV.replace(with: x, where: x .> maxV); i += 16 }

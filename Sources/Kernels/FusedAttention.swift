@@ -251,11 +251,7 @@ public enum FusedAttention {
                              minus: Float, subtractMax: Bool) -> (max: Float, sum: Float) {
         typealias V = SIMD16<Float>
         let full = n / 16 * 16
-        var tail = V(repeating: -.infinity)
-        if full < n {
-            let live = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .< Int32(n - full)
-            tail.replace(with: V.load(row + full), where: live)
-        }
+        let tail = full < n ? VectorMath.loadMaskedTail(row + full, count: n - full) : V(repeating: -.infinity)
         var m = minus
         if subtractMax {
             var maxV = tail

@@ -65,6 +65,15 @@ public enum VectorMath {
         return e.replacing(with: -e, where: x .< 0)
     }
 
+    /// The first `count` (0…16) floats at `p` with the other lanes −∞: a softmax row's ragged end
+    /// as one vector, whose masked lanes drop out of a max and whose exponentials are exactly 0.
+    /// All 16 floats at `p` must be readable (the lanes past `count` are loaded, then replaced).
+    @inline(__always)
+    public static func loadMaskedTail(_ p: UnsafePointer<Float>, count: Int) -> V {
+        let live = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .< Int32(count)
+        return V(repeating: -.infinity).replacing(with: V.load(p), where: live)
+    }
+
     /// Horizontal sum of one vector, halving it four times. (The standard library's `sum()` is
     /// an out-of-line call adding the 16 lanes one after another: a chain of 16 dependent adds,
     /// paid once per softmax row.)
