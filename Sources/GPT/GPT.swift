@@ -202,9 +202,12 @@ public final class GPT {
     /// One transformer block's forward pass, from `input` into `a.layers[l]`:
     /// residual2 = input + dropout(c_proj(attention(c_attn(ln_1(input))))),
     /// residual3 = residual2 + dropout(mlp.c_proj(gelu(mlp.c_fc(ln_2(residual2))))).
-    /// The backward pass calls it again to recompute a block under activation checkpointing.
+    /// The backward pass calls it again to recompute a block under activation checkpointing, with
+    /// `recomputing` set: then it stops at the MLP's hidden layer, because what follows (the
+    /// output projection, its dropout, the residual add) produces only `residual3`, which is the
+    /// next block's saved input already — a third of the block's matrix products not redone.
     private func forwardBlock(_ l: Int, input residual: UnsafePointer<Float>, _ a: Activations,
-                              dropout: Float, dropoutSeed: UInt64) {
+                              dropout: Float, dropoutSeed: UInt64, recomputing: Bool = false) {
         let blk = layout.blocks[l], la = a.layers[l]
         let batch = a.batch, seqLen = a.seqLen, bt = batch * seqLen
         let c = config.nEmbd, nh = config.nHead
@@ -235,6 +238,7 @@ public final class GPT {
         Linear.forward(out: la.fch, inp: la.ln2, weightT: wT + blk.fcWeight,
                        bias: blk.fcBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 4 * c, pool: pool)
         GELU.forward(out: la.fchGelu, inp: la.fch, count: bt * 4 * c, pool: pool)
+        if recomputing { return }
         Linear.forward(out: a.branch, inp: la.fchGelu, weightT: wT + blk.fcProjWeight,
                        bias: blk.fcProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
         Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 3 + 3 * l), pool: pool)
@@ -343,7 +347,7 @@ public final class GPT {
             // The blocks share one set of internals under checkpointing, and the forward pass
             // left the last block's in it: only the blocks below need recomputing.
             if a.options.activationCheckpointing && l < config.nLayer - 1 {
-                forwardBlock(l, input: blockInput, a, dropout: dropout, dropoutSeed: seed)
+                forwardBlock(l, input: blockInput, a, dropout: dropout, dropoutSeed: seed, recomputing: true)
             }
             // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
             let dBranch = branchGradient(a.dresidual, scratch: a.branch, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))

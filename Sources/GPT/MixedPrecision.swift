@@ -163,9 +163,10 @@ extension GPT {
         }
     }
 
-    /// `forwardBlock` with 16-bit matrix products (see `DType`).
+    /// `forwardBlock` with 16-bit matrix products (see `DType`); `recomputing` stops at the MLP's
+    /// hidden layer, as there.
     private func forwardBlockHalf(_ l: Int, input residual: UnsafePointer<Float>, _ a: HalfActivations, _ hw: HalfWeights,
-                                  dropout: Float, dropoutSeed: UInt64) {
+                                  dropout: Float, dropoutSeed: UInt64, recomputing: Bool = false) {
         let blk = layout.blocks[l], la = a.layers[l], f = a.format
         let batch = a.batch, seqLen = a.seqLen, bt = batch * seqLen
         let c = config.nEmbd, nh = config.nHead
@@ -200,6 +201,7 @@ extension GPT {
         Half.roundValues(x, store: la.fch, count: bt * 4 * c, f, pool: pool)
         GELU.forward(out: x, inp: x, count: bt * 4 * c, pool: pool)
         Half.round(x, into: la.fchGelu, count: bt * 4 * c, f, pool: pool)
+        if recomputing { return }
         linearHalf(out: a.branch, inp: la.fchGelu, hw, weight: blk.fcProjWeight, bias: blk.fcProjBias, rows: bt, ic: 4 * c, oc: c)
         Half.roundValues(a.branch, count: bt * c, f, pool: pool)
         Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 3 + 3 * l), pool: pool)
@@ -246,7 +248,7 @@ extension GPT {
             let blk = layout.blocks[l], la = a.layers[l]
             let blockInput = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
             if a.options.activationCheckpointing {
-                forwardBlockHalf(l, input: blockInput, a, hw, dropout: dropout, dropoutSeed: seed)
+                forwardBlockHalf(l, input: blockInput, a, hw, dropout: dropout, dropoutSeed: seed, recomputing: true)
             }
             // MLP branch. The 16-bit gradient of the branch output borrows dln (free until LN₂'s backward).
             let dBranch = branchGradient(a.dresidual, scratch: a.branch, count: bt * c, p: dropout, seed: siteSeed(seed, 3 + 3 * l))
