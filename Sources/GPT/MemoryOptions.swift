@@ -15,8 +15,10 @@ import Kernels
 /// q/k/v, attention, the MLP's 4C-wide hidden layer — about 16·B·T·C floats, plus attention).
 /// The backward pass, arriving at block l, first runs block l's forward again from its saved
 /// input — with the same weights and dropout seeds, so the same values bit for bit — then walks
-/// it backwards. Memory for activations drops from ~L × (block internals) to L × (B·T·C) + one
-/// block's internals, for one more forward pass of the blocks (~⅓ more compute per step).
+/// it backwards. The recomputation stops at the MLP's hidden layer: the MLP's output projection
+/// only produces the block's output, which is saved already (it is block l+1's input). Memory for
+/// activations drops from ~L × (block internals) to L × (B·T·C) + one block's internals, for
+/// two thirds of the blocks' forward matrix products done again (~¼ more compute per step).
 public struct MemoryOptions: Sendable, Equatable, Hashable {
     public enum AttentionKernel: String, Sendable, CaseIterable {
         /// `Attention`: stores P (needed for the dashboard's attention maps).
