@@ -9,11 +9,15 @@ import Synchronization
 /// short while after finishing a job (the next job is usually microseconds away inside a
 /// training step), and only parks on a condition variable when work stops coming.
 ///
-/// Work is cut into chunks that threads claim one at a time from an atomic counter, so a helper
-/// that the OS has not scheduled (a busy machine, the dashboard drawing) simply gets fewer
-/// chunks instead of making the caller wait for its fixed share. Results never depend on which
-/// thread ran which chunk: chunks write disjoint outputs, and partial sums are kept per chunk
-/// and combined in chunk order.
+/// Work is cut into chunks that threads claim one at a time, so a helper that the OS has not
+/// scheduled (a busy machine, the dashboard drawing) simply gets fewer chunks instead of making
+/// the caller wait for its fixed share. Each thread claims from its own contiguous share first
+/// (worker w of n: chunks w·c/n ..< (w+1)·c/n) and only then from what is left of the others':
+/// consecutive jobs over the same rows (a LayerNorm, then the product that reads its output)
+/// then find most of their rows in their own core's cache, instead of in the other core's,
+/// where one shared counter scattered them. Results never depend on which thread ran which
+/// chunk: chunks write disjoint outputs, and partial sums are kept per chunk and combined in
+/// chunk order.
 ///
 /// Team jobs (`team`) are the exception: every thread takes a fixed share and they meet at
 /// barriers, for a chain of steps too small for a fork/join each (one token's pass through the
@@ -45,7 +49,9 @@ public final class WorkerPool: @unchecked Sendable {
 
     private let generation = Atomic<Int>(0)
     private let closedGeneration = Atomic<Int>(0)
-    private let nextChunk = Atomic<Int>(0)
+    /// Per worker, how many chunks of its own share have been claimed (see `claim`), each
+    /// counter on its own 128 bytes.
+    private let claimed: UnsafeMutablePointer<Atomic<Int>>
     private let doneChunks = Atomic<Int>(0)
     private let activeHelpers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
@@ -72,6 +78,9 @@ public final class WorkerPool: @unchecked Sendable {
         teamArrivals = UnsafeMutableRawPointer.allocate(byteCount: slots * MemoryLayout<Atomic<Int>>.stride, alignment: 128)
             .bindMemory(to: Atomic<Int>.self, capacity: slots)
         for i in 0..<slots { (teamArrivals + i).initialize(to: Atomic(0)) }
+        claimed = UnsafeMutableRawPointer.allocate(byteCount: slots * MemoryLayout<Atomic<Int>>.stride, alignment: 128)
+            .bindMemory(to: Atomic<Int>.self, capacity: slots)
+        for i in 0..<slots { (claimed + i).initialize(to: Atomic(0)) }
         for index in 1..<self.workers {
             // The helpers keep their pool alive: pools are made once and live as long as the
             // process (a helper that outlived its pool would read freed memory).
@@ -123,7 +132,7 @@ public final class WorkerPool: @unchecked Sendable {
             job = escaping
             chunkCount = chunks
             teamJob = team
-            nextChunk.store(team ? 1 : 0, ordering: .sequentiallyConsistent)
+            for w in 0..<workers { claimed[w * TeamMember.slotStride].store(0, ordering: .sequentiallyConsistent) }
             doneChunks.store(0, ordering: .sequentiallyConsistent)
             let gen = generation.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
             condition.lock()
@@ -133,9 +142,7 @@ public final class WorkerPool: @unchecked Sendable {
                 escaping(0, 0)
                 doneChunks.wrappingAdd(1, ordering: .sequentiallyConsistent)
             } else {
-                while true {
-                    let i = nextChunk.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
-                    if i >= chunks { break }
+                while let i = claim(worker: 0, of: chunks) {
                     escaping(i, 0)
                     doneChunks.wrappingAdd(1, ordering: .sequentiallyConsistent)
                 }
@@ -147,6 +154,22 @@ public final class WorkerPool: @unchecked Sendable {
             job = nil
         }
         busy.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// The next unclaimed chunk for `worker`: from its own share, in order, while any is left,
+    /// then from the other workers' shares. Nil when every chunk is claimed. Each share's
+    /// counter only grows, so every chunk is handed out exactly once.
+    @inline(__always)
+    private func claim(worker: Int, of chunks: Int) -> Int? {
+        for step in 0..<workers {
+            let owner = (worker + step) % workers
+            let lo = chunks * owner / workers, count = chunks * (owner + 1) / workers - lo
+            let slot = owner * TeamMember.slotStride
+            if claimed[slot].load(ordering: .relaxed) >= count { continue }
+            let i = claimed[slot].wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
+            if i < count { return lo + i }
+        }
+        return nil
     }
 
     /// Splits `0..<count` into contiguous ranges (a few per worker) and runs `body` on each in
@@ -210,9 +233,7 @@ public final class WorkerPool: @unchecked Sendable {
                         doneChunks.wrappingAdd(1, ordering: .sequentiallyConsistent)
                     }
                 } else {
-                    while true {
-                        let i = nextChunk.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
-                        if i >= chunks { break }
+                    while let i = claim(worker: index, of: chunks) {
                         job(i, index)
                         doneChunks.wrappingAdd(1, ordering: .sequentiallyConsistent)
                     }

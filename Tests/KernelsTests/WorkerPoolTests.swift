@@ -24,6 +24,31 @@ private final class Counters: Sendable {
         }
     }
 
+    /// Each thread starts in its own contiguous share (the caller in the first half, the helper
+    /// in the second), so consecutive jobs over the same rows keep them on the same core. That
+    /// holds whatever the timing: a thread takes from the other's share only after its own is
+    /// used up, so the other's first claim still finds its own share, or nothing left at all.
+    @Test func eachThreadStartsInItsOwnShare() {
+        let pool = WorkerPool(workers: 2)
+        for chunks in [2, 8, 9] {
+            for _ in 0..<20 {
+                let order = Mutex<[(chunk: Int, worker: Int)]>([])
+                pool.parallelFor(chunks) { i, worker in
+                    order.withLock { $0.append((i, worker)) }
+                    usleep(200)
+                }
+                let runs = order.withLock { $0 }
+                #expect(runs.map(\.chunk).sorted() == Array(0..<chunks))
+                let share = [0..<(chunks / 2), (chunks / 2)..<chunks]
+                for worker in 0..<2 {
+                    if let first = runs.first(where: { $0.worker == worker }) {
+                        #expect(share[worker].contains(first.chunk), "worker \(worker) began at chunk \(first.chunk) of \(chunks)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Members pass values to each other through plain memory; each round checks what the
     /// others wrote before the barrier. Without a working `sync()` a member reads a stale round.
     @Test func teamMembersSeeEachOthersWritesAfterSync() {
