@@ -25,12 +25,9 @@ public final class GPT {
     public let grads: FloatBuffer
     let pool: WorkerPool
 
-    /// Bump after every change to `params` (optimizer step, load): the transposed weights that the
-    /// forward pass multiplies with are rebuilt lazily when this moves.
+    /// Bump after every change to `params` (optimizer step, load): the 16-bit path's copies of
+    /// the weights are rebuilt lazily when this moves.
     public var parameterVersion = 0
-    private var transposedVersion = -1
-    /// Allocated on first use: the 16-bit path multiplies with its own 16-bit copies instead.
-    private lazy var weightsT = FloatBuffer(count: layout.totalCount)
     /// Fixed sinusoidal table when `posEncoding == .sinusoidal`.
     private let sinusoids: FloatBuffer?
 
@@ -136,7 +133,6 @@ public final class GPT {
             return forwardHalf(format, tokens: tokens, targets: targets, batch: batch, seqLen: seqLen,
                                training: training, dropoutSeed: dropoutSeed, keepAttentionMaps: keepAttentionMaps)
         }
-        prepareTransposedWeights()
         // Inference needs every row's logits and keeps nothing for a backward pass: checkpointing
         // would only cost time there.
         var options = keepAttentionMaps ? .standard : memoryOptions
@@ -144,7 +140,7 @@ public final class GPT {
         let a = activations(batch: batch, seqLen: seqLen, options: options)
         let c = config.nEmbd, v = config.vocabSize
         let bt = batch * seqLen
-        let p = params.pointer, wT = UnsafePointer(weightsT.pointer)
+        let p = params.pointer
         let dropout: Float = training ? config.dropout : 0
         lastBatch = batch; lastSeqLen = seqLen
         lastTokens = tokens
@@ -168,14 +164,14 @@ public final class GPT {
                           weight: p + layout.lnfWeight, bias: layout.lnfBias.map { UnsafePointer(p + $0) },
                           rows: bt, channels: c, pool: pool)
         guard let targets else {
-            Linear.forward(out: a.logits, inp: a.lnf, weightT: wT + layout.wte, bias: nil,
+            Linear.forward(out: a.logits, inp: a.lnf, weight: p + layout.wte, bias: nil,
                            rows: bt, inFeatures: c, outFeatures: v, pool: pool)
             return nil
         }
         let takeHeadGradient = a.headRows < bt ? headGradientScale : nil
         targets.withUnsafeBufferPointer { tg in
             forEachHeadChunk(a) { r0, rows in
-                Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
+                Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weight: p + layout.wte, bias: nil,
                                rows: rows, inFeatures: c, outFeatures: v, pool: pool)
                 CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits, targets: tg.baseAddress! + r0,
                                      rows: rows, vocab: v, pool: pool)
@@ -211,11 +207,11 @@ public final class GPT {
         let blk = layout.blocks[l], la = a.layers[l]
         let batch = a.batch, seqLen = a.seqLen, bt = batch * seqLen
         let c = config.nEmbd, nh = config.nHead
-        let p = params.pointer, wT = UnsafePointer(weightsT.pointer)
+        let p = params.pointer
         LayerNorm.forward(out: la.ln1, mean: la.ln1Mean, rstd: la.ln1Rstd, inp: residual,
                           weight: p + blk.ln1Weight, bias: blk.ln1Bias.map { UnsafePointer(p + $0) },
                           rows: bt, channels: c, pool: pool)
-        Linear.forward(out: la.qkv, inp: la.ln1, weightT: wT + blk.attnWeight,
+        Linear.forward(out: la.qkv, inp: la.ln1, weight: p + blk.attnWeight,
                        bias: blk.attnBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
         switch a.options.attention {
         case .standard:
@@ -227,7 +223,7 @@ public final class GPT {
                                    channels: c, heads: nh, dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
                                    scratch: a.attentionScratch, pool: pool)
         }
-        Linear.forward(out: a.branch, inp: la.atty, weightT: wT + blk.attnProjWeight,
+        Linear.forward(out: a.branch, inp: la.atty, weight: p + blk.attnProjWeight,
                        bias: blk.attnProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: c, pool: pool)
         Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 2 + 3 * l), pool: pool)
         Buffers.addParallel(out: la.residual2, residual, a.branch, count: bt * c, pool: pool)
@@ -235,11 +231,11 @@ public final class GPT {
         LayerNorm.forward(out: la.ln2, mean: la.ln2Mean, rstd: la.ln2Rstd, inp: la.residual2,
                           weight: p + blk.ln2Weight, bias: blk.ln2Bias.map { UnsafePointer(p + $0) },
                           rows: bt, channels: c, pool: pool)
-        Linear.forward(out: la.fch, inp: la.ln2, weightT: wT + blk.fcWeight,
+        Linear.forward(out: la.fch, inp: la.ln2, weight: p + blk.fcWeight,
                        bias: blk.fcBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 4 * c, pool: pool)
         GELU.forward(out: la.fchGelu, inp: la.fch, count: bt * 4 * c, pool: pool)
         if recomputing { return }
-        Linear.forward(out: a.branch, inp: la.fchGelu, weightT: wT + blk.fcProjWeight,
+        Linear.forward(out: a.branch, inp: la.fchGelu, weight: p + blk.fcProjWeight,
                        bias: blk.fcProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: 4 * c, outFeatures: c, pool: pool)
         Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 3 + 3 * l), pool: pool)
         Buffers.addParallel(out: la.residual3, la.residual2, a.branch, count: bt * c, pool: pool)
@@ -289,13 +285,12 @@ public final class GPT {
     /// head `· wteᵀ`, written to `out` `[rows, V]` with the kernels the forward pass uses — so for
     /// the last block's output it gives the forward pass's logits bit for bit (the logit lens).
     public func headLogits(residual: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
-        prepareTransposedWeights()
         let c = config.nEmbd, p = params.pointer
         let normed = FloatBuffer(count: rows * c), stats = FloatBuffer(count: 2 * rows)
         LayerNorm.forward(out: normed.pointer, mean: stats.pointer, rstd: stats.pointer + rows, inp: residual,
                           weight: p + layout.lnfWeight, bias: layout.lnfBias.map { UnsafePointer(p + $0) },
                           rows: rows, channels: c, pool: pool)
-        Linear.forward(out: out, inp: normed.pointer, weightT: UnsafePointer(weightsT.pointer) + layout.wte, bias: nil,
+        Linear.forward(out: out, inp: normed.pointer, weight: p + layout.wte, bias: nil,
                        rows: rows, inFeatures: c, outFeatures: config.vocabSize, pool: pool)
     }
 
@@ -317,7 +312,6 @@ public final class GPT {
         // Head: ∂L/∂logits overwrites the probabilities — chunk by chunk under checkpointing,
         // each chunk's logits and probabilities recomputed first (unless the forward pass took
         // the head's gradient already).
-        let wT = UnsafePointer(weightsT.pointer)
         let chunked = a.headRows < bt
         if let taken = headGradientTaken {
             precondition(taken == lossScale, "forward(headGradientScale: \(taken)) then backward(lossScale: \(lossScale))")
@@ -325,7 +319,7 @@ public final class GPT {
             lastTargets.withUnsafeBufferPointer { tg in
                 forEachHeadChunk(a) { r0, rows in
                     if chunked {
-                        Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weightT: wT + layout.wte, bias: nil,
+                        Linear.forward(out: a.logits, inp: a.lnf + r0 * c, weight: p + layout.wte, bias: nil,
                                        rows: rows, inFeatures: c, outFeatures: v, pool: pool)
                         CrossEntropy.forward(probs: a.probs, losses: a.losses + r0, logits: a.logits,
                                              targets: tg.baseAddress! + r0, rows: rows, vocab: v, pool: pool)
@@ -428,20 +422,6 @@ public final class GPT {
     /// gets its own stream derived from the step's seed.
     func siteSeed(_ seed: UInt64, _ site: Int) -> UInt64 {
         Dropout.hash(seed, UInt64(site) &+ 0x5EED)
-    }
-
-    /// Rebuilds Wᵀ for every matrix the forward pass multiplies by, if the weights changed.
-    private func prepareTransposedWeights() {
-        guard transposedVersion != parameterVersion else { return }
-        let matrices = layout.tensors.filter { $0.shape.count == 2 && $0.name != "transformer.wpe.weight" }
-        let src = UnsafePointer(params.pointer), dst = weightsT.pointer
-        pool.parallelRanges(matrices.count) { range in
-            for t in matrices[range] {
-                GEMM.transpose(rows: t.shape[0], cols: t.shape[1], src: src + t.offset, lds: t.shape[1],
-                               dst: dst + t.offset, ldd: t.shape[0])
-            }
-        }
-        transposedVersion = parameterVersion
     }
 
     /// The activation set for this shape, made the current one. Up to two shapes are kept, so

@@ -55,18 +55,19 @@ public enum MemoryBudget {
         ActivationFootprint.of(config, batch: batch, seqLen: seqLen, workers: WorkerPool.shared.workers, options: options)?.total
     }
 
-    /// Bytes of a model: parameters, gradients, transposed weights (and the sinusoid table).
+    /// Bytes of a model: parameters and gradients (and the sinusoid table).
     public static func modelBytes(_ config: GPTConfig) -> Int? {
         guard let p = parameterCount(config) else { return nil }
-        return sum(product(p, 3, 4), config.posEncoding == .sinusoidal ? product(config.blockSize, config.nEmbd, 4) : 0)
+        return sum(product(p, 2, 4), config.posEncoding == .sinusoidal ? product(config.blockSize, config.nEmbd, 4) : 0)
     }
 
-    /// Bytes of a training run: the model, AdamW's two moments, activations for the batch and for
-    /// a one-sequence probe, and the batch's token ids.
+    /// Bytes of a training run: the model, AdamW's two moments, the 16-bit copies of the weights
+    /// when the products run in 16 bits (`halfWeights`), activations for the batch and for a
+    /// one-sequence probe, and the batch's token ids.
     public static func trainingBytes(_ config: GPTConfig, batchSize: Int, blockSize: Int,
-                                     options: MemoryOptions = .standard) -> Int? {
+                                     options: MemoryOptions = .standard, halfWeights: Bool = false) -> Int? {
         guard let p = parameterCount(config) else { return nil }
-        return sum(modelBytes(config), product(p, 2, 4),
+        return sum(modelBytes(config), product(p, halfWeights ? 3 : 2, 4),
                    activationFloats(config, batch: batchSize, seqLen: blockSize, options: options).flatMap { product($0, 4) },
                    activationFloats(config, batch: 1, seqLen: blockSize).flatMap { product($0, 4) },
                    product(batchSize, blockSize, 16))

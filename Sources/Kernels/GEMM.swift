@@ -101,6 +101,73 @@ public enum GEMM {
         }
     }
 
+    /// C (+)= A·Wᵀ for W stored `[n, k]` row-major (row stride `ldw`): a layer's forward pass
+    /// with PyTorch's weight layout, and no transposed copy of W kept beside it. Each K×N block of
+    /// Wᵀ is transposed straight into the panels the micro-kernel reads (`packTransposed`), where
+    /// a copy of Wᵀ would have been transposed once per optimizer step and then copied into the
+    /// same panels: one pass over the weights instead of two, and N floats less memory. With
+    /// enough row tiles the threads pack a block together and share it, then split the rows;
+    /// otherwise each thread packs and computes its own columns. Every element is still one chain
+    /// over k in order, so the bits are those of `multiply` on an explicit Wᵀ.
+    public static func multiply(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, aRowStride: Int,
+        transposedB w: UnsafePointer<Float>, ldw: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, pool: WorkerPool = .shared, kernel: KernelFamily = .active
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let (tileRows, cols) = kernel.gemmTile
+        let rowTiles = (m + tileRows - 1) / tileRows
+        let threads = pool.workers > 1 && m * n * k >= 64 * 64 * 64 ? pool : .serialPool
+        // The caller's own buffer, as in `multiplySharingB`: helpers only read it.
+        let packed = GEMMPackingBuffer.current + GEMMPackingBuffer.aCapacity
+        forEachBlock(k, by: maxPackedK) { ks in
+            let kc = ks.count, load = accumulate || ks.lowerBound > 0
+            forEachBlock(n, by: kernel.gemmNBlock) { ns in
+                let panels = (ns.count + cols - 1) / cols
+                let block = w + ns.lowerBound * ldw + ks.lowerBound
+                func product(rows: Range<Int>, panels ps: Range<Int>) {
+                    let j0 = ps.lowerBound * cols, j1 = min(ns.count, ps.upperBound * cols)
+                    serial(m: rows.count, n: j1 - j0, k: kc, a: a + rows.lowerBound * aRowStride + ks.lowerBound,
+                           aRowStride: aRowStride, packedB: packed + j0 * kc,
+                           c: c + rows.lowerBound * ldc + ns.lowerBound + j0, ldc: ldc, accumulate: load, kernel: kernel)
+                }
+                if rowTiles >= 2 * threads.workers {
+                    threads.parallelRanges(panels) { ps in
+                        packTransposed(cols: cols, kc: kc, panels: ps, nc: ns.count, w: block, ldw: ldw, into: packed, kernel: kernel)
+                    }
+                    threads.parallelRanges(rowTiles) { tiles in
+                        product(rows: (tiles.lowerBound * tileRows)..<min(m, tiles.upperBound * tileRows), panels: 0..<panels)
+                    }
+                } else {
+                    threads.parallelRanges(panels) { ps in
+                        packTransposed(cols: cols, kc: kc, panels: ps, nc: ns.count, w: block, ldw: ldw, into: packed, kernel: kernel)
+                        product(rows: 0..<m, panels: ps)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Panels `ps` of Wᵀ's `kc × nc` block, from W's rows (`w` at the block's first row and
+    /// column): panel p is `[kc][cols]` at `packed + p·cols·kc`, element (kk, x) = w[(p·cols + x)·ldw + kk],
+    /// the columns past `nc` zero — `packColumns`' layout, transposed on the way in.
+    static func packTransposed(cols: Int, kc: Int, panels ps: Range<Int>, nc: Int, w: UnsafePointer<Float>, ldw: Int,
+                               into packed: UnsafeMutablePointer<Float>, kernel: KernelFamily) {
+        for p in ps {
+            let j = p * cols, valid = min(cols, nc - j), panel = packed + j * kc
+            transpose(rows: valid, cols: kc, src: w + j * ldw, lds: ldw, dst: panel, ldd: cols, inRegisters: kernel == .avx512)
+            if valid < cols {
+                for kk in 0..<kc { (panel + kk * cols + valid).update(repeating: 0, count: cols - valid) }
+            }
+        }
+    }
+
     /// The same product on the calling thread only (for use inside already-parallel loops).
     public static func serial(
         m: Int, n: Int, k: Int,
@@ -359,8 +426,8 @@ public enum GEMM {
     /// Blocked 16×16 so that both sides are read and written a cache line at a time; with the
     /// AVX-512 family, whole blocks go through registers (`transposeBlock16`).
     public static func transpose(rows: Int, cols: Int, src: UnsafePointer<Float>, lds: Int,
-                                 dst: UnsafeMutablePointer<Float>, ldd: Int) {
-        let inRegisters = KernelFamily.active == .avx512
+                                 dst: UnsafeMutablePointer<Float>, ldd: Int,
+                                 inRegisters: Bool = KernelFamily.active == .avx512) {
         forEachBlock(rows, by: 16) { rs in
             forEachBlock(cols, by: 16) { cs in
                 if inRegisters && rs.count == 16 && cs.count == 16 {

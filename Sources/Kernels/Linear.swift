@@ -8,18 +8,19 @@
 ///     ∂L/∂W += Gᵀ · x         [OC, rows]·[rows, IC]
 ///     ∂L/∂b += Σ_rows G
 ///
-/// The forward pass takes Wᵀ (`[IC, OC]`, prepared once per optimizer step by the model) so that
-/// all three products are plain row-major GEMMs with contiguous rows of B.
+/// All three read W as the model stores it: the forward pass's x·Wᵀ transposes W's blocks
+/// straight into the GEMM's panels (`GEMM.multiply(transposedB:)`), so no transposed copy of the
+/// weights is kept.
 public enum Linear {
     public static func forward(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
-        weightT: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows: Int, inFeatures ic: Int, outFeatures oc: Int, pool: WorkerPool = .shared
     ) {
         if let bias {
             for r in 0..<rows { (out + r * oc).update(from: bias, count: oc) }
         }
-        GEMM.multiply(m: rows, n: oc, k: ic, a: inp, aRowStride: ic, b: weightT, ldb: oc,
+        GEMM.multiply(m: rows, n: oc, k: ic, a: inp, aRowStride: ic, transposedB: weight, ldw: ic,
                       c: out, ldc: oc, accumulate: bias != nil, pool: pool)
     }
 

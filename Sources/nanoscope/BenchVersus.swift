@@ -28,7 +28,7 @@ extension BenchCommand {
         // Both trainers live at once: each side fits on its own (validate), the two must together.
         let bytes = [base, other].map { c in
             MemoryBudget.trainingBytes(c.modelConfig(vocabSize: dataset.tokenizer.vocabSize), batchSize: c.batchSize,
-                                       blockSize: c.blockSize, options: c.memoryOptions)
+                                       blockSize: c.blockSize, options: c.memoryOptions, halfWeights: c.dtype != .float32)
         }
         let both = bytes[0].flatMap { a in bytes[1].flatMap { a.addingReportingOverflow($0).overflow ? nil : a + $0 } }
         do {

@@ -39,6 +39,37 @@ import TestSupport
         for i in 0..<(m * n) { #expect(abs(c2[i] - expected[i]) < 1e-4 * Float(k)) }
     }
 
+    /// A·Wᵀ with W in its stored layout `[n, k]` (the forward pass, packed straight from W) gives
+    /// the bits of the product with an explicit Wᵀ — with every kernel family this machine runs,
+    /// on one thread and on two, through both of its splits (few rows: by columns; many: by rows)
+    /// and across K blocks, N blocks and ragged panels.
+    @Test(arguments: KernelFamily.available, [(1, 40, 7), (13, 65, 128), (37, 300, 530), (300, 33, 260), (150, 600, 64)])
+    func transposedWeightsGiveTheBitsOfAnExplicitTranspose(kernel: KernelFamily, shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = SplitMix64(seed: UInt64(m * 7919 + n * 31 + k))
+        let a = (0..<(m * k)).map { _ in rng.nextFloat() - 0.5 }
+        let w = (0..<(n * k)).map { _ in rng.nextFloat() - 0.5 }
+        let start = (0..<(m * n)).map { _ in rng.nextFloat() - 0.5 }
+        let wT = buffer(k * n)
+        w.withPointer { GEMM.transpose(rows: n, cols: k, src: $0, lds: k, dst: wT.baseAddress!, ldd: n) }
+        for pool in [WorkerPool.serialPool, WorkerPool(workers: 2)] {
+            for accumulate in [false, true] {
+                let explicit = buffer(m * n), packed = buffer(m * n)
+                for i in 0..<(m * n) { explicit[i] = start[i]; packed[i] = start[i] }
+                a.withPointer { ap in
+                    GEMM.multiply(m: m, n: n, k: k, a: ap, aRowStride: k, b: wT.baseAddress!, ldb: n,
+                                  c: explicit.baseAddress!, ldc: n, accumulate: accumulate, pool: .serialPool, kernel: kernel)
+                    w.withPointer { wp in
+                        GEMM.multiply(m: m, n: n, k: k, a: ap, aRowStride: k, transposedB: wp, ldw: k,
+                                      c: packed.baseAddress!, ldc: n, accumulate: accumulate, pool: pool, kernel: kernel)
+                    }
+                }
+                let first = (0..<(m * n)).first { explicit[$0] != packed[$0] }
+                #expect(first == nil, "\(kernel) \(m)×\(n)×\(k), \(pool.workers) threads, accumulate \(accumulate): first difference at \(first ?? -1)")
+            }
+        }
+    }
+
     @Test func vectorExpAndErfAreAccurate() {
         for x in stride(from: Float(-20), through: 20, by: 0.37) {
             let v = VectorMath.exp(SIMD16(repeating: x))[0]

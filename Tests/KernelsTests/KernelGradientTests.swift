@@ -61,13 +61,12 @@ import Kernels
         let rows = 11, ic = 19, oc = 37  // ragged in every GEMM dimension
         var x = g.randoms(rows * ic), wgt = g.randoms(oc * ic), b = g.randoms(oc)
         let w = g.randoms(rows * oc)
-        let out = buffer(rows * oc), wT = buffer(ic * oc)
+        let out = buffer(rows * oc)
         func forward(_ x: [Float], _ wgt: [Float], _ b: [Float]) -> Double {
-            wgt.withPointer { GEMM.transpose(rows: oc, cols: ic, src: $0, lds: ic, dst: wT.baseAddress!, ldd: oc) }
-            x.withPointer { xp in b.withPointer { bp in
-                Linear.forward(out: out.baseAddress!, inp: xp, weightT: wT.baseAddress!, bias: withBias ? bp : nil,
+            x.withPointer { xp in b.withPointer { bp in wgt.withPointer { wp in
+                Linear.forward(out: out.baseAddress!, inp: xp, weight: wp, bias: withBias ? bp : nil,
                                rows: rows, inFeatures: ic, outFeatures: oc)
-            } }
+            } } }
             return GradientCheck.project(UnsafeBufferPointer(out), w)
         }
         let dx = buffer(rows * ic), dw = buffer(oc * ic), db = buffer(oc)

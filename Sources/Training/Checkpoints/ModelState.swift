@@ -108,7 +108,7 @@ public enum ModelState {
             }
             source.values.withUnsafeBufferPointer { model.params.pointer.advanced(by: t.offset).update(from: $0.baseAddress!, count: t.count) }
         }
-        model.parameterVersion += 1  // the forward pass's transposed weights are now stale
+        model.parameterVersion += 1  // the 16-bit copies of the weights are now stale
     }
 
     /// Puts a trainer back where the optimizer file says: AdamW moments, step, batch stream and

@@ -8,18 +8,20 @@ import GPT
 ///     parameters            N floats          (the FP32 master weights)
 ///     gradients             N                 (FP32 accumulation)
 ///     AdamW moments         2N                (m and v)
-///     transposed weights    ≈ N               (the forward pass multiplies by Wᵀ)
+///     16-bit weights        N (in halves)     (bfloat16/float16 only: W and Wᵀ rounded, 2 × N/2)
 ///     activations           see ActivationFootprint: per layer, plus attention, plus the head
 public struct MemoryEstimate: Sendable, Equatable {
     public var parameters: Int
+    /// Whether the products run on 16-bit copies of the weights (`dtype` bfloat16 or float16).
+    public var halfWeights = false
     public var activations: Int
     /// Attention's share of `activations` (P, or the log-sum-exp when fused).
     public var attention: Int
 
     /// Bytes of each part, in the order printed.
     public var parts: [(name: String, bytes: Int)] {
-        [("parameters", 4 * parameters), ("gradients", 4 * parameters), ("AdamW moments", 8 * parameters),
-         ("transposed weights", 4 * parameters), ("activations", 4 * activations)]
+        [("parameters", 4 * parameters), ("gradients", 4 * parameters), ("AdamW moments", 8 * parameters)]
+            + (halfWeights ? [("16-bit weights", 4 * parameters)] : []) + [("activations", 4 * activations)]
     }
 
     /// Total bytes (the parts cannot overflow: `of` checked them).
@@ -34,7 +36,8 @@ public struct MemoryEstimate: Sendable, Equatable {
               let activations = footprint.total, activations <= Int.max / 32 else { return nil }
         let attention = footprint.attentionPerLayer.multipliedReportingOverflow(by: footprint.storedLayers)
         guard !attention.overflow else { return nil }
-        return MemoryEstimate(parameters: n, activations: activations, attention: attention.partialValue)
+        return MemoryEstimate(parameters: n, halfWeights: config.dtype != .float32, activations: activations,
+                              attention: attention.partialValue)
     }
 
     /// One line: "parameters 3.2 MB · gradients 3.2 MB · … = 49.9 MB".

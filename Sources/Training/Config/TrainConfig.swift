@@ -260,7 +260,8 @@ public struct TrainConfig: Sendable, Equatable {
         // vocabulary is the corpus's for characters; 1 is its lower bound here).
         let shape = modelConfig(vocabSize: tokenizer == "bpe" ? vocabSize : 1)
         try shape.validate()
-        try MemoryBudget.check(MemoryBudget.trainingBytes(shape, batchSize: batchSize, blockSize: blockSize, options: memoryOptions),
+        try MemoryBudget.check(MemoryBudget.trainingBytes(shape, batchSize: batchSize, blockSize: blockSize, options: memoryOptions,
+                                                             halfWeights: dtype != .float32),
                                for: "training n_layer=\(nLayer) n_embd=\(nEmbd) block_size=\(blockSize) batch_size=\(batchSize)",
                                fix: "choose a smaller n_layer, n_embd, block_size or batch_size")
         if tokenizer != "char" && tokenizer != "bpe" { throw ConfigError("tokenizer = \"\(tokenizer)\" must be \"char\" or \"bpe\"") }
