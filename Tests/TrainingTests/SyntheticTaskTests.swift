@@ -3,6 +3,7 @@ import Testing
 import GPT
 import Tokenizers
 @testable import Training
+import TestSupport
 
 @Suite struct SyntheticTaskTests {
     /// Checks a problem against the task's definition, computed independently of the generator.
@@ -232,5 +233,18 @@ import Tokenizers
             config.data = bad
             #expect(throws: ConfigError.self) { try Dataset.prepare(config: config) }
         }
+    }
+
+    /// `Samples/gpt2-small.toml` as written (`data = "random:50304"`) through `train`: the run's
+    /// setup once took `random:N` for a file name relative to the working directory.
+    @Test func aRunOnRandomTokensStartsFromAnyFolder() throws {
+        let dir = TemporaryDirectory()
+        var config = tinyRunConfig(corpus: "random:97", runsDir: dir.file("runs"), name: "random", maxIters: 2)
+        config.gradientAccumulationSteps = 1
+        let run = try RunSetup.start(config)
+        #expect(run.trainer.config.data == "random:97")
+        #expect(run.trainer.model.config.vocabSize == 97)
+        #expect(!Dataset.namesAFile("random:97") && !Dataset.namesAFile("task:sort") && !Dataset.namesAFile("recipe:shakespeare"))
+        #expect(Dataset.namesAFile("corpus.txt"))
     }
 }

@@ -53,7 +53,7 @@ public enum RunSetup {
         var config = config
         guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
         // config.toml must work from any working directory when the run is resumed.
-        if !config.data.hasPrefix(CorpusRecipe.prefix) && !config.data.hasPrefix("task:") {
+        if Dataset.namesAFile(config.data) {
             config.data = absolutePath(config.data)
         }
         try RunName.validate(config.runName)

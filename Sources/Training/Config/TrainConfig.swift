@@ -199,7 +199,7 @@ public struct TrainConfig: Sendable, Equatable {
         }
         // A relative data path in a config file is relative to the config file's folder if it
         // exists there, so configs work from any working directory.
-        if !config.data.isEmpty && !config.data.hasPrefix("/") && !config.data.hasPrefix("~") {
+        if !config.data.isEmpty && Dataset.namesAFile(config.data) && !config.data.hasPrefix("/") && !config.data.hasPrefix("~") {
             let beside = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(config.data).path
             if !FileManager.default.fileExists(atPath: config.data) && FileManager.default.fileExists(atPath: beside) {
                 config.data = beside

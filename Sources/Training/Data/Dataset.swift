@@ -51,11 +51,20 @@ public struct Dataset: Sendable {
         self.task = task
     }
 
+    /// Prefix of `data = "random:N"` (uniform random token ids; see `randomTokens`).
+    static let randomPrefix = "random:"
+
+    /// Whether a config's `data` is a path to a text file, rather than a generated source named by
+    /// its prefix (`task:`, `random:`, `recipe:`), which no working directory changes.
+    public static func namesAFile(_ data: String) -> Bool {
+        ![SyntheticTask.prefix, randomPrefix, CorpusRecipe.prefix].contains { data.hasPrefix($0) }
+    }
+
     /// The data a config's `data` names: a synthetic task (`task:sort`), uniform random tokens
     /// (`random:50304`), a corpus recipe (`recipe:shakespeare`, prepared once) or a text file.
     public static func prepare(config: TrainConfig, report: (String) -> Void = { _ in }) throws(ConfigError) -> Dataset {
         guard !config.data.isEmpty else { throw ConfigError("no corpus: set `data` in the config or pass --data FILE") }
-        if config.data.hasPrefix("random:") { return try randomTokens(config.data, seed: config.seed) }
+        if config.data.hasPrefix(randomPrefix) { return try randomTokens(config.data, seed: config.seed) }
         if let task = try SyntheticTask.named(config.data) {
             if config.tokenizer != "char" {
                 throw ConfigError("\(config.data) has its own character vocabulary: remove tokenizer = \"\(config.tokenizer)\" from the config")
@@ -69,7 +78,7 @@ public struct Dataset: Sendable {
     /// PyTorch reference's `--vocab_size N` does — for speed and memory at a shape; the loss can
     /// only reach ln N.
     static func randomTokens(_ spec: String, seed: Int) throws(ConfigError) -> Dataset {
-        guard let n = Int(spec.dropFirst("random:".count)), n > 0, n <= 1 << 24 else {
+        guard let n = Int(spec.dropFirst(randomPrefix.count)), n > 0, n <= 1 << 24 else {
             throw ConfigError("\(spec): write random:N with N the number of token ids, 1 to \(1 << 24) (e.g. random:50304)")
         }
         let tokenizer: TokenIDTokenizer
