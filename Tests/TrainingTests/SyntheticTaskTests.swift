@@ -244,6 +244,10 @@ import TestSupport
         let run = try RunSetup.start(config)
         #expect(run.trainer.config.data == "random:97")
         #expect(run.trainer.model.config.vocabSize == 97)
+        _ = try run.run(next: { .proceed }) { _ in }
+        // And it resumes: the tokens are drawn again from the seed, not read from a file.
+        let resumed = try RunSetup.resume(from: try ResumePoint.locate(dir.file("runs/random")), config: config)
+        #expect(resumed.trainer.step == 2 && resumed.trainer.model.config.vocabSize == 97)
         #expect(!Dataset.namesAFile("random:97") && !Dataset.namesAFile("task:sort") && !Dataset.namesAFile("recipe:shakespeare"))
         #expect(Dataset.namesAFile("corpus.txt"))
     }
