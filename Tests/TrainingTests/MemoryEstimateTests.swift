@@ -30,6 +30,12 @@ import GPT
         #expect(e.parameters == 804_096)  // 65·128 + 64·128 + 4·(12·128² + 2·128) + 128
         #expect(e.total > 10_000_000 && e.total < 150_000_000, "\(e.summary)")
         #expect(e.summary.contains("AdamW moments 6.4 MB"), "\(e.summary)")
+        // float32 multiplies by W itself; a 16-bit run also holds W and Wᵀ in 16 bits.
+        #expect(!e.summary.contains("16-bit weights"), "\(e.summary)")
+        var half = config
+        half.dtype = .bfloat16
+        let h = try #require(MemoryEstimate.of(half, vocabSize: 65, workers: 2))
+        #expect(h.summary.contains("16-bit weights 3.2 MB") && h.total == e.total + 4 * 804_096, "\(h.summary)")
         #expect(MemoryEstimate.available > 1_000_000_000)
     }
 }

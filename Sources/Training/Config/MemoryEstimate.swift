@@ -8,7 +8,7 @@ import GPT
 ///     parameters            N floats          (the FP32 master weights)
 ///     gradients             N                 (FP32 accumulation)
 ///     AdamW moments         2N                (m and v)
-///     16-bit weights        N (in halves)     (bfloat16/float16 only: W and Wᵀ rounded, 2 × N/2)
+///     16-bit weights        N                 (bfloat16/float16 only: W and Wᵀ in 16 bits, N halves each)
 ///     activations           see ActivationFootprint: per layer, plus attention, plus the head
 public struct MemoryEstimate: Sendable, Equatable {
     public var parameters: Int
