@@ -297,7 +297,7 @@ public final class Generator {
     /// meet twice a layer — once the q/k/v of all rows are there (each then caches and attends for
     /// its share of the heads), and once attention's output is. Split by columns, every product
     /// read rows that the other core had just written, at five barriers a layer: a 64-token
-    /// prefill took 0.61–0.82 ms on two threads (0.85 on one), and takes 0.48–0.51 ms so. Each
+    /// prefill took 0.60–0.82 ms on two threads (0.84 on one), and takes 0.47–0.53 ms so. Each
     /// row's numbers come from the same instructions either way.
     private func prefill(_ tokens: [Int32]) {
         let n = tokens.count, c = config.nEmbd, nh = config.nHead, hs = config.headSize, block = config.blockSize
