@@ -26,10 +26,7 @@ extension BenchCommand {
         }
         let dataset = try benchDataset(base)
         // Both trainers live at once: each side fits on its own (validate), the two must together.
-        let bytes = [base, other].map { c in
-            MemoryBudget.trainingBytes(c.modelConfig(vocabSize: dataset.tokenizer.vocabSize), batchSize: c.batchSize,
-                                       blockSize: c.blockSize, options: c.memoryOptions, halfWeights: c.dtype != .float32)
-        }
+        let bytes = [base, other].map { $0.trainingBytes(vocabSize: dataset.tokenizer.vocabSize) }
         let both = bytes[0].flatMap { a in bytes[1].flatMap { a.addingReportingOverflow($0).overflow ? nil : a + $0 } }
         do {
             try MemoryBudget.check(both, for: "--versus (two trainers at once)",

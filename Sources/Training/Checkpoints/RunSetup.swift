@@ -124,8 +124,7 @@ public enum RunSetup {
         let checkpoint = try LoadedCheckpoint.load(path, config: config.modelConfig(vocabSize: tokenizer.vocabSize))
         // A synthetic task and random tokens are generated again from the seed; a corpus is
         // encoded with the checkpoint's tokenizer.
-        let generated = try SyntheticTask.named(config.data) != nil || config.data.hasPrefix(Dataset.randomPrefix)
-        let dataset = try generated
+        let dataset = try Dataset.isGenerated(config.data)
             ? Dataset.prepare(config: config)
             : Dataset.load(path: CorpusRecipe.resolve(config.data, report: { _ in }), tokenizer: tokenizer, blockSize: config.blockSize)
         let trainer = try Trainer(config: config, dataset: dataset)

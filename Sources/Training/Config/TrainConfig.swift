@@ -171,6 +171,13 @@ public struct TrainConfig: Sendable, Equatable {
         try key.set(&self, value)
     }
 
+    /// Bytes this run holds with a vocabulary of `vocabSize` (`MemoryBudget.trainingBytes`: the
+    /// model, AdamW, 16-bit weight copies for a 16-bit dtype, activations); nil on overflow.
+    public func trainingBytes(vocabSize: Int) -> Int? {
+        MemoryBudget.trainingBytes(modelConfig(vocabSize: vocabSize), batchSize: batchSize, blockSize: blockSize,
+                                   options: memoryOptions, halfWeights: dtype != .float32)
+    }
+
     /// One key's value as a config file would hold it (nil for an unknown key).
     public func value(of name: String) -> TOML.Value? {
         Self.keys.first { $0.name == name }?.get(self)
@@ -260,8 +267,7 @@ public struct TrainConfig: Sendable, Equatable {
         // vocabulary is the corpus's for characters; 1 is its lower bound here).
         let shape = modelConfig(vocabSize: tokenizer == "bpe" ? vocabSize : 1)
         try shape.validate()
-        try MemoryBudget.check(MemoryBudget.trainingBytes(shape, batchSize: batchSize, blockSize: blockSize, options: memoryOptions,
-                                                             halfWeights: dtype != .float32),
+        try MemoryBudget.check(trainingBytes(vocabSize: shape.vocabSize),
                                for: "training n_layer=\(nLayer) n_embd=\(nEmbd) block_size=\(blockSize) batch_size=\(batchSize)",
                                fix: "choose a smaller n_layer, n_embd, block_size or batch_size")
         if tokenizer != "char" && tokenizer != "bpe" { throw ConfigError("tokenizer = \"\(tokenizer)\" must be \"char\" or \"bpe\"") }

@@ -54,10 +54,16 @@ public struct Dataset: Sendable {
     /// Prefix of `data = "random:N"` (uniform random token ids; see `randomTokens`).
     static let randomPrefix = "random:"
 
-    /// Whether a config's `data` is a path to a text file, rather than a generated source named by
-    /// its prefix (`task:`, `random:`, `recipe:`), which no working directory changes.
+    /// Whether a config's `data` is made by the program from the seed (`task:`, `random:`):
+    /// a resumed run makes it again rather than reading a corpus.
+    static func isGenerated(_ data: String) -> Bool {
+        data.hasPrefix(SyntheticTask.prefix) || data.hasPrefix(randomPrefix)
+    }
+
+    /// Whether a config's `data` is a path to a text file, rather than a source named by its
+    /// prefix (`task:`, `random:`, `recipe:`), which no working directory changes.
     public static func namesAFile(_ data: String) -> Bool {
-        ![SyntheticTask.prefix, randomPrefix, CorpusRecipe.prefix].contains { data.hasPrefix($0) }
+        !isGenerated(data) && !data.hasPrefix(CorpusRecipe.prefix)
     }
 
     /// The data a config's `data` names: a synthetic task (`task:sort`), uniform random tokens

@@ -90,8 +90,7 @@ public final class Trainer {
         self.dataset = dataset
         let modelConfig = config.modelConfig(vocabSize: dataset.tokenizer.vocabSize)
         try modelConfig.validate()
-        try MemoryBudget.check(MemoryBudget.trainingBytes(modelConfig, batchSize: config.batchSize, blockSize: config.blockSize,
-                                                             options: config.memoryOptions, halfWeights: config.dtype != .float32),
+        try MemoryBudget.check(config.trainingBytes(vocabSize: modelConfig.vocabSize),
                                for: "training \(MemoryBudget.shape(modelConfig)) with batch_size=\(config.batchSize)",
                                fix: "choose a smaller n_layer, n_embd, block_size or batch_size")
         if let model { self.model = model } else { self.model = try GPT(config: modelConfig, seed: UInt64(config.seed)) }
