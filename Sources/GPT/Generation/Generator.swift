@@ -47,7 +47,9 @@ import Synchronization
 /// `pool`, a token's whole pass runs as one team job (`WorkerPool.team`): each thread streams its
 /// own share of every matrix's panels and handles its share of the heads, with a barrier between
 /// dependent steps — five per layer, ~0.2 µs each, where a fork/join per product would cost more
-/// than the product. Per-panel work is identical either way, so are the results.
+/// than the product. Per-panel work is identical either way, so are the results. The packed
+/// weights sit on 2 MB pages (`FloatBuffer(onHugePages:)`), so that each core's share, close to
+/// its L2's size, spreads evenly over the cache's sets instead of crowding some of them.
 public final class Generator {
     public let config: GPTConfig
     public let layout: ParameterLayout
@@ -100,7 +102,7 @@ public final class Generator {
             PackedBlock(attn: place(3 * c, c), attnProj: place(c, c), fc: place(4 * c, c), fcProj: place(c, 4 * c))
         }
         packedHead = place(weights.config.vocabSize, c)
-        packed = FloatBuffer(count: packedCount)
+        packed = FloatBuffer(count: packedCount, onHugePages: true)
         if config.posEncoding == .sinusoidal {
             let table = FloatBuffer(count: block * config.nEmbd)
             Embedding.sinusoidalTable(table.pointer, maxLen: block, channels: config.nEmbd)
