@@ -27,12 +27,13 @@ public enum MatVec {
         (n + panelWidth - 1) / panelWidth * panelWidth * k
     }
 
-    /// Repacks `weight` (`[n, k]`, row-major) into panels (see above).
+    /// Repacks `weight` (`[n, k]`, row-major) into panels (see above): panel p at
+    /// `packed + panelOffsets[p]` when given (floats), else one after another.
     public static func pack(weight: UnsafePointer<Float>, outFeatures n: Int, inFeatures k: Int,
-                            into packed: UnsafeMutablePointer<Float>) {
+                            into packed: UnsafeMutablePointer<Float>, panelOffsets: UnsafePointer<Int>? = nil) {
         let w = panelWidth
         for p in 0..<((n + w - 1) / w) {
-            let panel = packed + p * k * w
+            let panel = packed + (panelOffsets?[p] ?? p * k * w)
             for c in 0..<w {
                 let row = p * w + c
                 for kk in 0..<k { panel[kk * w + c] = row < n ? weight[row * k + kk] : 0 }
@@ -48,17 +49,19 @@ public enum MatVec {
         min(n, panels.lowerBound * panelWidth) ..< min(n, panels.upperBound * panelWidth)
     }
 
-    /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack`, for some of its
-    /// panels: writes only `columns(ofPanels: panels)` of every row of `out`. Panels are
-    /// independent, so a team's members each take a share (`0..<panelCount` is the whole product).
+    /// `out = inp · Wᵀ (+ bias)` over `rows` tokens, with W packed by `pack` (with the same
+    /// `panelOffsets`), for some of its panels: writes only `columns(ofPanels: panels)` of every
+    /// row of `out`. Panels are independent, so a team's members each take a share
+    /// (`0..<panelCount` is the whole product).
     public static func linear(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+        panelOffsets: UnsafePointer<Int>? = nil,
         bias: UnsafePointer<Float>?, rows: Int, inFeatures k: Int, outFeatures n: Int,
         panels: Range<Int>
     ) {
         let w = panelWidth
         for p in panels {
-            let j = p * w, cols = min(w, n - j), panel = packed + p * k * w
+            let j = p * w, cols = min(w, n - j), panel = packed + (panelOffsets?[p] ?? p * k * w)
             if let bias {
                 for r in 0..<rows { (out + r * n + j).update(from: bias + j, count: cols) }
             }

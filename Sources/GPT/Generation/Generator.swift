@@ -41,15 +41,25 @@ import Synchronization
 /// can run on its own thread while the training model keeps changing. It is not thread-safe: use
 /// one generator from one thread. Build it from a `ModelWeights` snapshot taken at a step boundary.
 ///
-/// Speed. A token's cost is dominated by streaming every weight once from cache (3.1 MB for the
-/// baby model: ~40 µs on one core here, near one core's L3 bandwidth), so by default everything
-/// runs on the calling thread — in the dashboard, training keeps the worker pool busy. Given a
-/// `pool`, a token's whole pass runs as one team job (`WorkerPool.team`): each thread streams its
-/// own share of every matrix's panels and handles its share of the heads, with a barrier between
-/// dependent steps — five per layer, ~0.2 µs each, where a fork/join per product would cost more
-/// than the product. Per-panel work is identical either way, so are the results. The packed
-/// weights sit on 2 MB pages (`FloatBuffer(onHugePages:)`), so that each core's share, close to
-/// its L2's size, spreads evenly over the cache's sets instead of crowding some of them.
+/// Speed. A token's cost is dominated by streaming every weight once (3.1 MB for the baby
+/// model). One core's L2 (2 MB here) cannot hold that, so on one thread the weights come from L3
+/// (a cached step ~130 µs); by default everything runs on the calling thread all the same — in
+/// the dashboard, training keeps the worker pool busy. Given a `pool`, a token's whole pass runs
+/// as one team job (`WorkerPool.team`): each thread streams its own share of every matrix's
+/// panels and handles its share of the heads, with a barrier between dependent steps — five per
+/// layer, ~0.2 µs each, where a fork/join per product would cost more than the product. On two
+/// threads each share (1.55 MB) stays in its core's L2: a cached step takes 35–45 µs. Per-panel
+/// work is identical either way, so are the results.
+///
+/// Where a share lies matters as much as its size. An L2 cache picks a line's set from a few bits
+/// of its physical address, 16 lines a set; a share that is most of the cache fits only if it
+/// spreads evenly over the sets. So the packed weights are laid out member by member (each
+/// member's share of every matrix, one contiguous run) on 2 MB pages (`FloatBuffer(onHugePages:)`,
+/// physically contiguous). On 4 KB pages the frames fall on the sets at random; with the shares
+/// interleaved (a member's third of q/k/v next to its half of the MLP's), some sets held more
+/// than 16 of a member's lines and evicted their own data at every token. Measured, two
+/// generators alternating in one process: 2 MB pages 0.91–0.95 the time per token, then the
+/// member-by-member layout 0.91–0.93.
 public final class Generator {
     public let config: GPTConfig
     public let layout: ParameterLayout
@@ -64,8 +74,13 @@ public final class Generator {
     public let pool: WorkerPool
 
     private let params: FloatBuffer
-    /// Every matrix the forward pass multiplies by, packed in panels (`MatVec.pack`).
+    /// Every matrix the forward pass multiplies by, packed in panels (`MatVec.pack`), member by
+    /// member: all of the first team member's panels (its share of each matrix, in the order a
+    /// token uses them), then the next member's. See "Speed" above.
     private let packed: FloatBuffer
+    /// Panel p of a matrix is at `packed + panelOffsets[first + p]`, `first` from `packedBlocks`
+    /// or `packedHead`.
+    private let panelOffsets: UnsafeMutableBufferPointer<Int>
     private let packedBlocks: [PackedBlock]
     private let packedHead: Int
     private let sinusoids: FloatBuffer?
@@ -96,13 +111,31 @@ public final class Generator {
         self.pool = pool
         params = FloatBuffer(count: layout.totalCount)
         let c = weights.config.nEmbd
-        var packedCount = 0
-        func place(_ n: Int, _ k: Int) -> Int { defer { packedCount += MatVec.packedCount(outFeatures: n, inFeatures: k) }; return packedCount }
-        packedBlocks = layout.blocks.map { _ in
-            PackedBlock(attn: place(3 * c, c), attnProj: place(c, c), fc: place(4 * c, c), fcProj: place(c, 4 * c))
+        // Every matrix in the order a token uses them, and where its panels' offsets start.
+        let shapes = layout.blocks.flatMap { _ in [(n: 3 * c, k: c), (n: c, k: c), (n: 4 * c, k: c), (n: c, k: 4 * c)] }
+            + [(n: weights.config.vocabSize, k: c)]
+        var firsts: [Int] = [], panels = 0
+        for shape in shapes {
+            firsts.append(panels)
+            panels += MatVec.panelCount(outFeatures: shape.n)
         }
-        packedHead = place(weights.config.vocabSize, c)
-        packed = FloatBuffer(count: packedCount, onHugePages: true)
+        panelOffsets = .allocate(capacity: panels)
+        // Member by member: each one's share of every matrix, one after another.
+        var floats = 0
+        for member in 0..<pool.workers {
+            for (first, shape) in zip(firsts, shapes) {
+                let count = MatVec.panelCount(outFeatures: shape.n)
+                for p in count * member / pool.workers ..< count * (member + 1) / pool.workers {
+                    panelOffsets[first + p] = floats
+                    floats += shape.k * MatVec.panelWidth
+                }
+            }
+        }
+        packedBlocks = layout.blocks.indices.map {
+            PackedBlock(attn: firsts[4 * $0], attnProj: firsts[4 * $0 + 1], fc: firsts[4 * $0 + 2], fcProj: firsts[4 * $0 + 3])
+        }
+        packedHead = firsts[firsts.count - 1]
+        packed = FloatBuffer(count: floats, onHugePages: true)
         if config.posEncoding == .sinusoidal {
             let table = FloatBuffer(count: block * config.nEmbd)
             Embedding.sinusoidalTable(table.pointer, maxLen: block, channels: config.nEmbd)
@@ -116,20 +149,26 @@ public final class Generator {
         load(weights)
     }
 
+    deinit { panelOffsets.deallocate() }
+
     /// Replaces the weights (same shape) and empties the cache: the next call must be `start`.
     public func load(_ weights: ModelWeights) {
         precondition(weights.config == config && weights.parameters.count == params.count,
                      "new weights must have the generator's shape")
         weights.parameters.withUnsafeBufferPointer { params.pointer.update(from: $0.baseAddress!, count: params.count) }
-        let c = config.nEmbd, p = UnsafePointer(params.pointer), dst = packed.pointer
+        let c = config.nEmbd, p = UnsafePointer(params.pointer)
+        func pack(_ weight: Int, _ n: Int, _ k: Int, _ matrix: Int) {
+            MatVec.pack(weight: p + weight, outFeatures: n, inFeatures: k, into: packed.pointer,
+                        panelOffsets: panelOffsets.baseAddress! + matrix)
+        }
         for (blk, pk) in zip(layout.blocks, packedBlocks) {
-            MatVec.pack(weight: p + blk.attnWeight, outFeatures: 3 * c, inFeatures: c, into: dst + pk.attn)
-            MatVec.pack(weight: p + blk.attnProjWeight, outFeatures: c, inFeatures: c, into: dst + pk.attnProj)
-            MatVec.pack(weight: p + blk.fcWeight, outFeatures: 4 * c, inFeatures: c, into: dst + pk.fc)
-            MatVec.pack(weight: p + blk.fcProjWeight, outFeatures: c, inFeatures: 4 * c, into: dst + pk.fcProj)
+            pack(blk.attnWeight, 3 * c, c, pk.attn)
+            pack(blk.attnProjWeight, c, c, pk.attnProj)
+            pack(blk.fcWeight, 4 * c, c, pk.fc)
+            pack(blk.fcProjWeight, c, 4 * c, pk.fcProj)
         }
         // The output head is tied to the token embedding.
-        MatVec.pack(weight: p + layout.wte, outFeatures: config.vocabSize, inFeatures: c, into: dst + packedHead)
+        pack(layout.wte, config.vocabSize, c, packedHead)
         context = []
     }
 
@@ -209,7 +248,7 @@ public final class Generator {
     private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Int,
                         packedWeight: Int, bias: Int?, in ic: Int, out oc: Int, _ m: TeamMember) -> Range<Int> {
         let panels = m.share(of: MatVec.panelCount(outFeatures: oc))
-        MatVec.linear(out: out, inp: inp, packed: packed.pointer + packedWeight,
+        MatVec.linear(out: out, inp: inp, packed: packed.pointer, panelOffsets: panelOffsets.baseAddress! + packedWeight,
                       bias: bias.map { UnsafePointer(params.pointer + $0) }, rows: rows, inFeatures: ic, outFeatures: oc,
                       panels: panels)
         return MatVec.columns(ofPanels: panels, outFeatures: oc)
@@ -313,7 +352,8 @@ public final class Generator {
             /// out = inp · Wᵀ + b for this member's rows, over all of W's panels.
             func ownRows(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, packedWeight: Int, bias: Int?,
                          in ic: Int, out oc: Int) {
-                MatVec.linear(out: out + r0 * oc, inp: inp + r0 * ic, packed: packed.pointer + packedWeight,
+                MatVec.linear(out: out + r0 * oc, inp: inp + r0 * ic, packed: packed.pointer,
+                              panelOffsets: panelOffsets.baseAddress! + packedWeight,
                               bias: bias.map { UnsafePointer(params.pointer + $0) }, rows: rows.count, inFeatures: ic,
                               outFeatures: oc, panels: 0..<MatVec.panelCount(outFeatures: oc))
             }
@@ -363,7 +403,7 @@ public final class Generator {
         linear(scratch.logits, mine.ln, rows: 1, packedWeight: packedHead, bias: nil, in: c, out: config.vocabSize, m)
     }
 
-    /// Offsets in `packed` of one block's matrices.
+    /// Where one block's matrices start in `panelOffsets`.
     private struct PackedBlock {
         var attn, attnProj, fc, fcProj: Int
     }
