@@ -151,6 +151,7 @@ struct SampleCommand: ParsableCommand {
             do { weights = ModelWeights(copying: try GPT(config: config, seed: 1)) } catch { fail(error.message) }
         }
         let c = weights.config
+        print(KernelReport.isaLine)
         print("model: n_layer \(c.nLayer), n_head \(c.nHead), n_embd \(c.nEmbd), block \(c.blockSize), vocab \(c.vocabSize)")
         print("sampling: temperature \(settings.temperature), top-k \(settings.topK), top-p \(settings.topP)")
         let pools: [WorkerPool] = threads.map { $0 <= 1 ? [.serialPool] : [WorkerPool.shared] }
@@ -229,7 +230,11 @@ struct SampleCommand: ParsableCommand {
         print(String(format: "  stream:      median %.0f tokens/s (%@), %d tokens with %d window slides",
                      median(rates), rates.map { String(format: "%.0f", $0) }.joined(separator: " "), benchTokens, slides))
         print(String(format: "  first token after a settings change: median %.3f ms (prefill of %d tokens + 1 sample)", median(latencies) * 1000, c.blockSize))
-        print(String(format: "  one cached step: median %.1f µs (positions 1…%d)", median(stepTimes) * 1e6, c.blockSize - 1))
+        // A step uses each weight for one multiply-add, so its bound is the rate the weights
+        // stream from cache, not the FMA peak: say that rate.
+        print(String(format: "  one cached step: median %.1f µs (positions 1…%d): its %.1f MB of weights at %.0f GB/s",
+                     median(stepTimes) * 1e6, c.blockSize - 1, Double(generator.weightBytes) / 1e6,
+                     Double(generator.weightBytes) / median(stepTimes) / 1e9))
         print(String(format: "  prefill of %d tokens: median %.3f ms", c.blockSize, median(prefillTimes) * 1000))
         return median(rates)
     }

@@ -78,6 +78,7 @@ import TestSupport
 
         let bench = try await nanoscope(["sample", checkpoint, "--bench", "--bench-tokens", "200", "--repeats", "1"])
         #expect(bench.status == 0 && bench.output.contains("tokens/s") && bench.output.contains("first token after"), "\(bench.output)")
+        #expect(bench.output.contains("kernel ") && bench.output.contains("MB of weights at"), "\(bench.output)")
 
         let resumed = try await nanoscope(["train", "--headless", "--resume", ws.runs + "/cli", "--max_iters=60"])
         #expect(resumed.status == 0, "\(resumed.output)")

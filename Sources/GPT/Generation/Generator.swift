@@ -172,6 +172,9 @@ public final class Generator {
         context = []
     }
 
+    /// Bytes of packed weights a token's pass streams (every matrix once).
+    public var weightBytes: Int { packed.count * MemoryLayout<Float>.stride }
+
     /// Logits for the token after `context` (valid after `start` or `append`).
     public var nextTokenLogits: UnsafeBufferPointer<Float> {
         precondition(!context.isEmpty, "call start(prompt:) first")
