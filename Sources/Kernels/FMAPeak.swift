@@ -18,6 +18,13 @@ public enum FMAPeak {
         public let allCores: Double
         /// How many threads ran the all-core measurement.
         public let threads: Int
+
+        /// The faster of two measurements of the same family, one core and all cores each: a
+        /// peak taken before and after a measurement brackets it on a host whose speed moves.
+        public func faster(_ other: Result) -> Result {
+            Result(family: family, oneCore: max(oneCore, other.oneCore), allCores: max(allCores, other.allCores),
+                   threads: threads)
+        }
     }
 
     /// Best of `repeats` timings, one thread and all of `pool`'s threads.

@@ -299,11 +299,16 @@ struct BenchCommand: ParsableCommand {
     /// GFLOP/s of each family's GEMM on the model's shapes (and a square and the large config's
     /// products), as fractions of the FMA peak measured in the same run. With several
     /// families, each shape is measured with each family in turn, so all see the same load.
+    ///
+    /// A shared host's speed moves within seconds (one core's peak here: 102–197 GFLOP/s within
+    /// an hour), so each row's fractions are of the peak measured right before and right after
+    /// that row (the better of the two, as each GEMM figure is its best of 30): a slow minute
+    /// then lowers both sides of the fraction instead of one.
     func benchGEMM(families: [KernelFamily]) {
         print(KernelReport.isaLine)
-        let report = KernelReport.measure()
-        print(report.peakLine)
-        print("GEMM, single precision, best of 30, \(WorkerPool.shared.workers) threads (NN: C = A·B; TN: C = Aᵀ·B with A stored [K, M], the weight gradients):")
+        print(KernelReport.measure().peakLine)
+        print("GEMM, single precision, best of 30, \(WorkerPool.shared.workers) threads (NN: C = A·B; TN: C = Aᵀ·B with A stored [K, M], the weight gradients);")
+        print("each row's fractions are of the FMA peak measured just before and after it (one core / all cores):")
         // The baby model's products (rows = 12×64 tokens, C = 128), a square, and the large
         // config's (64×256 tokens, C = 384): QKV forward, the MLP's projection (K = 4C), and
         // two weight gradients, summed over all 16384 tokens.
@@ -315,12 +320,16 @@ struct BenchCommand: ParsableCommand {
         ]
         for (m, k, n, tn) in shapes {
             for family in families {
+                let before = FMAPeak.measure(repeats: 5)
                 let one = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: false, kernel: family)
                 let all = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: true, kernel: family)
+                let after = FMAPeak.measure(repeats: 5)
+                let report = KernelReport(peak: before.faster(after))
                 let name = family.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
                 print("  " + (tn ? "TN" : "NN") + String(format: " %5d×%4d×%4d  ", m, k, n) + name
                       + String(format: "1 thread %6.1f GFLOP/s (", one) + report.ofOneCore(one)
-                      + String(format: ")   all threads %6.1f GFLOP/s (", all) + report.ofAllCores(all) + ")")
+                      + String(format: ")   all threads %6.1f GFLOP/s (", all) + report.ofAllCores(all)
+                      + String(format: ")   peak %.0f / %.0f", report.peak.oneCore, report.allCoresPeak))
             }
         }
         for family in families { print("  \(family)") }
