@@ -285,6 +285,12 @@ public struct TeamMember {
 
     /// This member's contiguous share of `0..<count` (shares of all members tile it in order).
     public func share(of count: Int) -> Range<Int> {
+        Self.share(of: count, member: index, teamSize: size)
+    }
+
+    /// Member `index`'s share of `0..<count` in a team of `size` (for laying data out by share
+    /// before the team runs).
+    public static func share(of count: Int, member index: Int, teamSize size: Int) -> Range<Int> {
         count * index / size ..< count * (index + 1) / size
     }
 }

@@ -99,6 +99,30 @@ func maxAbsDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
         #expect(generators[1].prefillCount > 2)
     }
 
+    /// Each team member's panels, of every matrix in the order a token uses them, are one
+    /// contiguous run, member after member (the layout the L2 needs: see `Generator`'s "Speed").
+    @Test(arguments: [1, 2, 3])
+    func eachMembersPanelsAreOneContiguousRun(workers: Int) throws {
+        let config = GPTConfig(vocabSize: 37, blockSize: 20, nLayer: 2, nHead: 4, nEmbd: 128, bias: true, posEncoding: .learned)
+        let generator = try Generator(ModelWeights(copying: try randomModel(config)), pool: WorkerPool(workers: workers))
+        let c = config.nEmbd
+        typealias Matrix = (first: Int, n: Int, k: Int)
+        let matrices: [Matrix] = generator.packedBlocks.flatMap { b -> [Matrix] in
+            [(b.attn, 3 * c, c), (b.attnProj, c, c), (b.fc, 4 * c, c), (b.fcProj, c, 4 * c)]
+        } + [(generator.packedHead, config.vocabSize, c)]
+        var expected = 0
+        for member in 0..<workers {
+            for matrix in matrices {
+                let count = MatVec.panelCount(outFeatures: matrix.n)
+                for p in TeamMember.share(of: count, member: member, teamSize: workers) {
+                    #expect(generator.panelOffsets[matrix.first + p] == expected, "member \(member), panel \(p)")
+                    expected += matrix.k * MatVec.panelWidth
+                }
+            }
+        }
+        #expect(expected * MemoryLayout<Float>.stride == generator.weightBytes)
+    }
+
     @Test func longPromptKeepsItsLastBlockAndShortPromptsPrefillExactly() throws {
         let config = Self.config(.learned, bias: true)
         let model = try randomModel(config)

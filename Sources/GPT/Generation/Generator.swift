@@ -80,9 +80,9 @@ public final class Generator {
     private let packed: FloatBuffer
     /// Panel p of a matrix is at `packed + panelOffsets[first + p]`, `first` from `packedBlocks`
     /// or `packedHead`.
-    private let panelOffsets: UnsafeMutableBufferPointer<Int>
-    private let packedBlocks: [PackedBlock]
-    private let packedHead: Int
+    let panelOffsets: UnsafeMutableBufferPointer<Int>
+    let packedBlocks: [PackedBlock]
+    let packedHead: Int
     private let sinusoids: FloatBuffer?
     /// Per layer and head, the cached keys transposed: `[layer][head][hs][block_size]`, so that the
     /// scores qₕ·Kₕᵀ are one vector × matrix over contiguous rows.
@@ -125,7 +125,7 @@ public final class Generator {
         for member in 0..<pool.workers {
             for (first, shape) in zip(firsts, shapes) {
                 let count = MatVec.panelCount(outFeatures: shape.n)
-                for p in count * member / pool.workers ..< count * (member + 1) / pool.workers {
+                for p in TeamMember.share(of: count, member: member, teamSize: pool.workers) {
                     panelOffsets[first + p] = floats
                     floats += shape.k * MatVec.panelWidth
                 }
@@ -407,7 +407,7 @@ public final class Generator {
     }
 
     /// Where one block's matrices start in `panelOffsets`.
-    private struct PackedBlock {
+    struct PackedBlock {
         var attn, attnProj, fc, fcProj: Int
     }
 
