@@ -18,7 +18,7 @@ public final class FloatBuffer {
     /// weights: on 4 KB pages the physical frames fall on the L2's sets at random, and a working
     /// set near the cache's size then keeps evicting itself from its most crowded sets; one
     /// contiguous 2 MB frame spreads it evenly over every set. Measured on the baby model,
-    /// generating on two threads: 0.91–0.95 the time per token. Training's buffers gained nothing
+    /// generating on two threads: 0.91–0.97 the time per token. Training's buffers gained nothing
     /// (1.01 and 1.00 the step time, baby and large config), so they stay on ordinary pages.
     public init(count: Int, onHugePages: Bool = false) {
         self.count = count

@@ -43,12 +43,12 @@ import Synchronization
 ///
 /// Speed. A token's cost is dominated by streaming every weight once (3.1 MB for the baby
 /// model). One core's L2 (2 MB here) cannot hold that, so on one thread the weights come from L3
-/// (a cached step ~130 µs); by default everything runs on the calling thread all the same — in
+/// (a cached step 130–170 µs here, with the host's load); by default everything runs on the calling thread all the same — in
 /// the dashboard, training keeps the worker pool busy. Given a `pool`, a token's whole pass runs
 /// as one team job (`WorkerPool.team`): each thread streams its own share of every matrix's
 /// panels and handles its share of the heads, with a barrier between dependent steps — five per
 /// layer, ~0.2 µs each, where a fork/join per product would cost more than the product. On two
-/// threads each share (1.55 MB) stays in its core's L2: a cached step takes 35–45 µs. Per-panel
+/// threads each share (1.55 MB) stays in its core's L2: a cached step takes 35–55 µs. Per-panel
 /// work is identical either way, so are the results.
 ///
 /// Where a share lies matters as much as its size. An L2 cache picks a line's set from a few bits
@@ -58,8 +58,8 @@ import Synchronization
 /// physically contiguous). On 4 KB pages the frames fall on the sets at random; with the shares
 /// interleaved (a member's third of q/k/v next to its half of the MLP's), some sets held more
 /// than 16 of a member's lines and evicted their own data at every token. Measured, two
-/// generators alternating in one process: 2 MB pages 0.91–0.95 the time per token, then the
-/// member-by-member layout 0.91–0.93.
+/// generators alternating in one process: 2 MB pages 0.91–0.97 the time per token, then the
+/// member-by-member layout 0.91–0.93; both against neither 0.80–0.88.
 public final class Generator {
     public let config: GPTConfig
     public let layout: ParameterLayout
