@@ -156,25 +156,45 @@ struct SampleCommand: ParsableCommand {
         print("sampling: temperature \(settings.temperature), top-k \(settings.topK), top-p \(settings.topP)")
         let pools: [WorkerPool] = threads.map { $0 <= 1 ? [.serialPool] : [WorkerPool.shared] }
             ?? (WorkerPool.shared.workers > 1 ? [.serialPool, .shared] : [.serialPool])
-        var best = 0.0
+        var best = 0.0, fastest: Generator?
         for pool in pools {
             let generator = makeGenerator(weights, pool: pool)
             print("\(pool.workers) thread\(pool.workers == 1 ? "" : "s"), window slides keep \(generator.slideKeep) tokens:")
-            best = max(best, benchOne(generator, settings))
+            let rate = benchOne(generator, settings)
+            if rate > best { best = rate; fastest = generator }
         }
-        guard let reference else {
+        guard let reference, let fastest else {
             print("nanoGPT's generate (no cache): ≈ 740 tokens/s on this machine's anchor; measure it here with --reference")
             return
         }
-        // Its rate does not depend on the stream's length past the first window, so a few hundred
-        // tokens per repeat are enough.
-        let rates = (0..<repeats).map { _ in
-            ReferenceGeneration.tokensPerSecond(torchGPT: reference, config: c, tokens: 4 * c.blockSize,
-                                                temperature: settings.temperature, topK: settings.topK)
+        // Each reference run is paired with one more stream of the fastest generator just before
+        // it, so that a ratio compares the two sides under the same load on a shared host. The
+        // reference's rate does not depend on the stream's length past the first window, so a few
+        // hundred tokens per repeat are enough.
+        var rates: [Double] = [], pairs: [Double] = []
+        for r in 0..<repeats {
+            let ours = streamRate(fastest, settings, seed: seed &+ UInt64(100 + r)).tokensPerSecond
+            let theirs = ReferenceGeneration.tokensPerSecond(torchGPT: reference, config: c, tokens: 4 * c.blockSize,
+                                                             temperature: settings.temperature, topK: settings.topK)
+            rates.append(theirs)
+            pairs.append(ours / theirs)
         }
         print(String(format: "nanoGPT's generate (PyTorch, no cache, %d threads): median %.0f tokens/s (%@)",
                      WorkerPool.shared.workers, median(rates), rates.map { String(format: "%.0f", $0) }.joined(separator: " ")))
-        print(String(format: "speed-up: %.1f× (Nanoscope's best stream / nanoGPT's generate)", best / median(rates)))
+        print(String(format: "speed-up: %.1f× (Nanoscope's best stream / nanoGPT's generate); paired, each reference run beside a stream just before it: median %.1f× (%@)",
+                     best / median(rates), median(pairs), pairs.map { String(format: "%.1f", $0) }.joined(separator: " ")))
+    }
+
+    /// One stream of `benchTokens` from a one-token prompt: its tokens/s, and the window slides
+    /// it made.
+    func streamRate(_ generator: Generator, _ settings: SamplingSettings, seed: UInt64) -> (tokensPerSecond: Double, slides: Int) {
+        var sampler = Sampler(settings: settings, seed: seed)
+        var count = 0
+        let prefillsBefore = generator.prefillCount
+        let start = DispatchTime.now().uptimeNanoseconds
+        generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (Double(count) / seconds, generator.prefillCount - prefillsBefore - 1)
     }
 
     /// Prints the measurements and returns the stream's median tokens/s.
@@ -191,14 +211,9 @@ struct SampleCommand: ParsableCommand {
         var rates: [Double] = []
         var slides = 0
         for r in 0..<max(1, repeats) {
-            var sampler = Sampler(settings: settings, seed: seed &+ UInt64(r))
-            var count = 0
-            let prefillsBefore = generator.prefillCount
-            let s = seconds {
-                generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
-            }
-            rates.append(Double(count) / s)
-            slides = generator.prefillCount - prefillsBefore - 1
+            let stream = streamRate(generator, settings, seed: seed &+ UInt64(r))
+            rates.append(stream.tokensPerSecond)
+            slides = stream.slides
         }
 
         // 2. A settings change mid-stream: cancel, then the first token of the new stream — a
