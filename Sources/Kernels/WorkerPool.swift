@@ -163,11 +163,11 @@ public final class WorkerPool: @unchecked Sendable {
     private func claim(worker: Int, of chunks: Int) -> Int? {
         for step in 0..<workers {
             let owner = (worker + step) % workers
-            let lo = chunks * owner / workers, count = chunks * (owner + 1) / workers - lo
+            let share = TeamMember.share(of: chunks, member: owner, teamSize: workers)
             let slot = owner * TeamMember.slotStride
-            if claimed[slot].load(ordering: .relaxed) >= count { continue }
+            if claimed[slot].load(ordering: .relaxed) >= share.count { continue }
             let i = claimed[slot].wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
-            if i < count { return lo + i }
+            if i < share.count { return share.lowerBound + i }
         }
         return nil
     }

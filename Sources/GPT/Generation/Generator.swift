@@ -43,9 +43,9 @@ import Synchronization
 ///
 /// Speed. A token's cost is dominated by streaming every weight once (3.1 MB for the baby
 /// model). One core's L2 (2 MB here) cannot hold that, so on one thread the weights come from L3
-/// (a cached step 130–170 µs here, with the host's load); by default everything runs on the calling thread all the same — in
-/// the dashboard, training keeps the worker pool busy. Given a `pool`, a token's whole pass runs
-/// as one team job (`WorkerPool.team`): each thread streams its own share of every matrix's
+/// (a cached step 130–170 µs here, with the host's load); by default everything runs on the
+/// calling thread all the same — in the dashboard, training keeps the worker pool busy. Given a
+/// `pool`, a token's whole pass runs as one team job (`WorkerPool.team`): each thread streams its own share of every matrix's
 /// panels and handles its share of the heads, with a barrier between dependent steps — five per
 /// layer, ~0.2 µs each, where a fork/join per product would cost more than the product. On two
 /// threads each share (1.55 MB) stays in its core's L2: a cached step takes 35–55 µs. Per-panel
@@ -114,17 +114,17 @@ public final class Generator {
         // Every matrix in the order a token uses them, and where its panels' offsets start.
         let shapes = layout.blocks.flatMap { _ in [(n: 3 * c, k: c), (n: c, k: c), (n: 4 * c, k: c), (n: c, k: 4 * c)] }
             + [(n: weights.config.vocabSize, k: c)]
+        let counts = shapes.map { MatVec.panelCount(outFeatures: $0.n) }
         var firsts: [Int] = [], panels = 0
-        for shape in shapes {
+        for count in counts {
             firsts.append(panels)
-            panels += MatVec.panelCount(outFeatures: shape.n)
+            panels += count
         }
         panelOffsets = .allocate(capacity: panels)
         // Member by member: each one's share of every matrix, one after another.
         var floats = 0
         for member in 0..<pool.workers {
-            for (first, shape) in zip(firsts, shapes) {
-                let count = MatVec.panelCount(outFeatures: shape.n)
+            for (first, (shape, count)) in zip(firsts, zip(shapes, counts)) {
                 for p in TeamMember.share(of: count, member: member, teamSize: pool.workers) {
                     panelOffsets[first + p] = floats
                     floats += shape.k * MatVec.panelWidth
