@@ -23,6 +23,7 @@ struct BenchCommand: ParsableCommand {
           nanoscope bench --attention-kernels              # standard vs fused attention, one layer
           nanoscope bench Samples/shakespeare-char-large.toml --attention=standard --versus attention=fused --iters 6 --warmup 1
           nanoscope bench --gemm --kernel all              # … with every kernel family this machine runs
+          nanoscope bench --gemm --repeats 4               # … each row in 4 rounds, its fastest (a noisy host)
           nanoscope bench --peak                           # this core's FP32 FMA peak
           nanoscope bench --kernel avx2 --reference ../shared/reference/torch_gpt.py
           nanoscope bench --ranks 2 Samples/shakespeare-char-large.toml --batch_size=32 --gradient_accumulation_steps=2 --iters 5 --warmup 1
@@ -303,12 +304,18 @@ struct BenchCommand: ParsableCommand {
     /// A shared host's speed moves within seconds (one core's peak here: 102–197 GFLOP/s within
     /// an hour), so each row's fractions are of the peak measured right before and right after
     /// that row (the better of the two, as each GEMM figure is its best of 30): a slow minute
-    /// then lowers both sides of the fraction instead of one.
+    /// then lowers both sides of the fraction instead of one. Where the slow spells last
+    /// seconds (on a Zen 3 host one thread's product ran at 92–96 or at 66–75 GFLOP/s, in
+    /// turns a second or so long, a C copy of the tile likewise), `--repeats N` measures every
+    /// row in N rounds spread over the run and reports each row's fastest round, with the peak
+    /// measured around that round, and the range over the rounds.
     func benchGEMM(families: [KernelFamily]) {
         print(KernelReport.isaLine)
         print(KernelReport.measure().peakLine)
+        let rounds = max(1, repeats)
         print("GEMM, single precision, best of 30, \(WorkerPool.shared.workers) threads (NN: C = A·B; TN: C = Aᵀ·B with A stored [K, M], the weight gradients);")
-        print("each row's fractions are of the FMA peak measured just before and after it (one core / all cores):")
+        print("each row's fractions are of the FMA peak measured just before and after it (one core / all cores)"
+              + (rounds > 1 ? "; every row measured in \(rounds) rounds, its fastest shown (the rounds' range in brackets):" : ":"))
         // The baby model's products (rows = 12×64 tokens, C = 128), a square, and the large
         // config's (64×256 tokens, C = 384): QKV forward, the MLP's projection (K = 4C), and
         // two weight gradients, summed over all 16384 tokens.
@@ -318,21 +325,37 @@ struct BenchCommand: ParsableCommand {
             (1024, 1024, 1024, false), (16384, 384, 1152, false), (16384, 1536, 384, false),
             (1152, 16384, 384, true), (384, 16384, 1536, true),
         ]
-        for (m, k, n, tn) in shapes {
-            for family in families {
-                let before = FMAPeak.measure(repeats: 5)
-                let one = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: false, kernel: family)
-                let all = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: true, kernel: family)
-                let after = FMAPeak.measure(repeats: 5)
-                let report = KernelReport(peak: before.faster(after))
-                let name = family.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-                print("  " + (tn ? "TN" : "NN") + String(format: " %5d×%4d×%4d  ", m, k, n) + name
-                      + String(format: "1 thread %6.1f GFLOP/s (", one) + report.ofOneCore(one)
-                      + String(format: ")   all threads %6.1f GFLOP/s (", all) + report.ofAllCores(all)
-                      + String(format: ")   peak %.0f / %.0f", report.peak.oneCore, report.allCoresPeak))
+        var measured = [[[GEMMRound]]](repeating: [[GEMMRound]](repeating: [], count: families.count), count: shapes.count)
+        for round in 0..<rounds {
+            for (row, (m, k, n, tn)) in shapes.enumerated() {
+                for (f, family) in families.enumerated() {
+                    let before = FMAPeak.measure(repeats: 5)
+                    let one = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: false, kernel: family)
+                    let all = Self.gemmGFLOPs(m: m, k: k, n: n, transposedA: tn, allThreads: true, kernel: family)
+                    let after = FMAPeak.measure(repeats: 5)
+                    measured[row][f].append(GEMMRound(one: one, all: all, peak: before.faster(after)))
+                    if round == rounds - 1 { printGEMMRow(shapes[row], family, measured[row][f]) }
+                }
             }
         }
         for family in families { print("  \(family)") }
+    }
+
+    /// One row's measurement in one round of `benchGEMM`: both figures and the peak around them.
+    private struct GEMMRound { var one: Double, all: Double, peak: FMAPeak.Result }
+
+    /// One row of `benchGEMM`: the fastest round of each figure against the peak around it.
+    private func printGEMMRow(_ shape: (m: Int, k: Int, n: Int, tn: Bool), _ family: KernelFamily, _ rounds: [GEMMRound]) {
+        let one = rounds.max { $0.one < $1.one }!, all = rounds.max { $0.all < $1.all }!
+        let oneReport = KernelReport(peak: one.peak), allReport = KernelReport(peak: all.peak)
+        func range(_ xs: [Double]) -> String {
+            rounds.count == 1 ? "" : String(format: " [%.0f–%.0f]", xs.min()!, xs.max()!)
+        }
+        let name = family.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+        print("  " + (shape.tn ? "TN" : "NN") + String(format: " %5d×%4d×%4d  ", shape.m, shape.k, shape.n) + name
+              + String(format: "1 thread %6.1f GFLOP/s (", one.one) + oneReport.ofOneCore(one.one) + ")" + range(rounds.map(\.one))
+              + String(format: "   all threads %6.1f GFLOP/s (", all.all) + allReport.ofAllCores(all.all) + ")" + range(rounds.map(\.all))
+              + String(format: "   peak %.0f / %.0f", oneReport.peak.oneCore, allReport.allCoresPeak))
     }
 
     /// The GEMM kernel's GFLOP/s on one shape: the best of 30 products (operands in cache).
