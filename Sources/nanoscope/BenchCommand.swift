@@ -337,6 +337,7 @@ struct BenchCommand: ParsableCommand {
                     if round == rounds - 1 { printGEMMRow(shapes[row], family, measured[row][f]) }
                 }
             }
+            if round < rounds - 1 { print("  (round \(round + 1) of \(rounds) measured; the rows follow the last)") }
         }
         for family in families { print("  \(family)") }
     }
