@@ -343,7 +343,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One row's measurement in one round of `benchGEMM`: both figures and the peak around them.
-    private struct GEMMRound { var one: Double, all: Double, peak: FMAPeak.Result }
+    private struct GEMMRound { let one: Double, all: Double, peak: FMAPeak.Result }
 
     /// One row of `benchGEMM`: the fastest round of each figure against the peak around it.
     private func printGEMMRow(_ shape: (m: Int, k: Int, n: Int, tn: Bool), _ family: KernelFamily, _ rounds: [GEMMRound]) {

@@ -191,21 +191,24 @@ struct SampleCommand: ParsableCommand {
         var sampler = Sampler(settings: settings, seed: seed)
         var count = 0
         let prefillsBefore = generator.prefillCount
+        let elapsed = Self.seconds {
+            generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
+        }
+        return (Double(count) / elapsed, generator.prefillCount - prefillsBefore - 1)
+    }
+
+    /// Wall-clock seconds `body` takes.
+    static func seconds(_ body: () -> Void) -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return (Double(count) / seconds, generator.prefillCount - prefillsBefore - 1)
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     /// Prints the measurements and returns the stream's median tokens/s.
     @discardableResult
     func benchOne(_ generator: Generator, _ settings: SamplingSettings) -> Double {
         let c = generator.config
-        func seconds(_ body: () -> Void) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
+        let seconds = Self.seconds
 
         // 1. One long stream.
         var rates: [Double] = []

@@ -42,14 +42,16 @@ import Synchronization
 /// one generator from one thread. Build it from a `ModelWeights` snapshot taken at a step boundary.
 ///
 /// Speed. A token's cost is dominated by streaming every weight once (3.1 MB for the baby
-/// model). One core's L2 (2 MB here) cannot hold that, so on one thread the weights come from L3
-/// (a cached step 130–170 µs here, with the host's load); by default everything runs on the
-/// calling thread all the same — in the dashboard, training keeps the worker pool busy. Given a
-/// `pool`, a token's whole pass runs as one team job (`WorkerPool.team`): each thread streams its own share of every matrix's
+/// model). No core's L2 holds that (2 MB on Emerald Rapids, 512 KB on Zen 3), so on one thread
+/// the weights come from L3; by default everything runs on the calling thread all the same — in
+/// the dashboard, training keeps the worker pool busy. Given a `pool`, a token's whole pass runs
+/// as one team job (`WorkerPool.team`): each thread streams its own share of every matrix's
 /// panels and handles its share of the heads, with a barrier between dependent steps — five per
-/// layer, ~0.2 µs each, where a fork/join per product would cost more than the product. On two
-/// threads each share (1.55 MB) stays in its core's L2: a cached step takes 35–55 µs. Per-panel
-/// work is identical either way, so are the results.
+/// layer, where a fork/join per product would cost more than the product. Where each share
+/// (1.55 MB on two threads) fits its core's L2, a cached step takes 35–55 µs (Emerald Rapids,
+/// barriers ~0.2 µs); where it does not and the cores are far apart (Zen 3 under KVM: L3, and
+/// 0.55 µs for a line to go between the two cores and back), 48–76 µs. Per-panel work is
+/// identical either way, so are the results.
 ///
 /// Where a share lies matters as much as its size. An L2 cache picks a line's set from a few bits
 /// of its physical address, 16 lines a set; a share that is most of the cache fits only if it
