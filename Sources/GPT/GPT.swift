@@ -136,7 +136,7 @@ public final class GPT {
         // Inference needs every row's logits and keeps nothing for a backward pass: checkpointing
         // would only cost time there.
         var options = keepAttentionMaps ? .standard : memoryOptions
-        if targets == nil { options.activationCheckpointing = false }
+        if targets == nil { options.checkpointing = .off }
         let a = activations(batch: batch, seqLen: seqLen, options: options)
         let c = config.nEmbd, v = config.vocabSize
         let bt = batch * seqLen
@@ -202,6 +202,8 @@ public final class GPT {
     /// `recomputing` set: then it stops at the MLP's hidden layer, because what follows (the
     /// output projection, its dropout, the residual add) produces only `residual3`, which is the
     /// next block's saved input already — a third of the block's matrix products not redone.
+    /// Under selective checkpointing the block kept its attention's q, k, v and output, so the
+    /// recomputation skips the q/k/v product and attention as well.
     private func forwardBlock(_ l: Int, input residual: UnsafePointer<Float>, _ a: Activations,
                               dropout: Float, dropoutSeed: UInt64, recomputing: Bool = false) {
         let blk = layout.blocks[l], la = a.layers[l]
@@ -211,17 +213,19 @@ public final class GPT {
         LayerNorm.forward(out: la.ln1, mean: la.ln1Mean, rstd: la.ln1Rstd, inp: residual,
                           weight: p + blk.ln1Weight, bias: blk.ln1Bias.map { UnsafePointer(p + $0) },
                           rows: bt, channels: c, pool: pool)
-        Linear.forward(out: la.qkv, inp: la.ln1, weight: p + blk.attnWeight,
-                       bias: blk.attnBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
-        switch a.options.attention {
-        case .standard:
-            Attention.forward(out: la.atty, att: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen, channels: c, heads: nh,
-                              dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
-                              scratch: a.attentionScratch, pool: pool)
-        case .fused:
-            FusedAttention.forward(out: la.atty, logSumExp: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen,
-                                   channels: c, heads: nh, dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
-                                   scratch: a.attentionScratch, pool: pool)
+        if !(recomputing && a.options.checkpointing == .selective) {
+            Linear.forward(out: la.qkv, inp: la.ln1, weight: p + blk.attnWeight,
+                           bias: blk.attnBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: 3 * c, pool: pool)
+            switch a.options.attention {
+            case .standard:
+                Attention.forward(out: la.atty, att: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                                  dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                                  scratch: a.attentionScratch, pool: pool)
+            case .fused:
+                FusedAttention.forward(out: la.atty, logSumExp: la.att, qkv: la.qkv, batch: batch, seqLen: seqLen,
+                                       channels: c, heads: nh, dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                                       scratch: a.attentionScratch, pool: pool)
+            }
         }
         Linear.forward(out: a.branch, inp: la.atty, weight: p + blk.attnProjWeight,
                        bias: blk.attnProjBias.map { UnsafePointer(p + $0) }, rows: bt, inFeatures: c, outFeatures: c, pool: pool)
@@ -466,19 +470,32 @@ final class Activations {
         memory = FloatBuffer(count: total)
         var cursor = memory.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        func layer(output: UnsafeMutablePointer<Float>?) -> Layer {
-            Layer(ln1: take(bt * c), ln1Mean: take(bt), ln1Rstd: take(bt), qkv: take(bt * 3 * c),
-                  att: take(footprint.attentionPerLayer), atty: take(bt * c), residual2: take(bt * c),
-                  ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
-                  fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: output ?? take(bt * c))
+        typealias Kept = (output: UnsafeMutablePointer<Float>, attention: (qkv: UnsafeMutablePointer<Float>,
+                          att: UnsafeMutablePointer<Float>, atty: UnsafeMutablePointer<Float>)?)
+        /// A layer's buffers, taking whatever `kept` does not give.
+        func layer(_ kept: Kept?) -> Layer {
+            let ln1 = take(bt * c), ln1Mean = take(bt), ln1Rstd = take(bt)
+            let attention = kept?.attention ?? (qkv: take(bt * 3 * c), att: take(footprint.attentionPerLayer), atty: take(bt * c))
+            return Layer(ln1: ln1, ln1Mean: ln1Mean, ln1Rstd: ln1Rstd, qkv: attention.qkv, att: attention.att,
+                         atty: attention.atty, residual2: take(bt * c), ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
+                         fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: kept?.output ?? take(bt * c))
         }
         if options.activationCheckpointing {
-            // One set of block internals shared by every layer; each layer keeps only its output.
-            let outputs = (0..<config.nLayer).map { _ in take(bt * c) }
-            let shared = layer(output: outputs.first)
-            layers = outputs.map { out in var l = shared; l.residual3 = out; return l }
+            // One set of block internals shared by every layer; each layer keeps its output, and
+            // under selective checkpointing its attention's inputs and output as well.
+            let kept: [Kept] = (0..<config.nLayer).map { _ in
+                (take(bt * c), options.checkpointing == .selective
+                    ? (take(bt * 3 * c), take(footprint.attentionPerLayer), take(bt * c)) : nil)
+            }
+            let shared = layer(kept[0])
+            layers = kept.map { k in
+                var l = shared
+                l.residual3 = k.output
+                if let a = k.attention { l.qkv = a.qkv; l.att = a.att; l.atty = a.atty }
+                return l
+            }
         } else {
-            for _ in 0..<config.nLayer { layers.append(layer(output: nil)) }
+            for _ in 0..<config.nLayer { layers.append(layer(nil)) }
         }
         encoded = take(bt * c); lnf = take(bt * c); lnfMean = take(bt); lnfRstd = take(bt)
         // The probabilities (then ∂L/∂logits) overwrite the logits: nothing reads the logits of a
@@ -489,6 +506,6 @@ final class Activations {
         dqkv = take(bt * 3 * c); dfch = take(bt * 4 * c)
         attentionScratch = take(footprint.scratch)
         paramScratch = take(LayerNorm.backwardChunks * 2 * c)
-        precondition(cursor - memory.pointer <= total)
+        precondition(cursor - memory.pointer == total, "the allocation does not follow ActivationFootprint")
     }
 }

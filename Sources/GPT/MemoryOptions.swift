@@ -19,6 +19,15 @@ import Kernels
 /// only produces the block's output, which is saved already (it is block l+1's input). Memory for
 /// activations drops from ~L × (block internals) to L × (B·T·C) + one block's internals, for
 /// two thirds of the blocks' forward matrix products done again (~¼ more compute per step).
+///
+/// **Selective checkpointing** (after Korthikanti et al. 2022, "Reducing activation recomputation
+/// in large transformer models", the other way round): each block also keeps what its attention
+/// produced — q, k, v, the attention output and, with the fused kernel, its log-sum-exp; 4·B·T·C
+/// floats a layer — and the backward pass recomputes only ln_1, the attention's projection and
+/// the MLP's first half. Megatron keeps the products and recomputes attention, because there
+/// attention's T×T matrices are the memory; with fused attention they are gone, and what is left
+/// is cheapest to keep where recomputing costs the most: the q/k/v product (a quarter of the
+/// block's FLOPs) and attention itself. Memory: L × (5·B·T·C) + one block's internals.
 public struct MemoryOptions: Sendable, Equatable, Hashable {
     public enum AttentionKernel: String, Sendable, CaseIterable {
         /// `Attention`: stores P (needed for the dashboard's attention maps).
@@ -27,36 +36,67 @@ public struct MemoryOptions: Sendable, Equatable, Hashable {
         case fused
     }
 
-    public var attention: AttentionKernel
-    public var activationCheckpointing: Bool
+    /// What the forward pass keeps of each block (`activation_checkpointing` in a run config).
+    public enum Checkpointing: String, Sendable, CaseIterable {
+        /// Every block's internals: nothing recomputed.
+        case off
+        /// Only each block's output (the next one's input); the backward pass recomputes the block.
+        case full
+        /// Each block's output and its attention's q, k, v and output; the rest is recomputed.
+        case selective
+    }
 
-    public init(attention: AttentionKernel = .standard, activationCheckpointing: Bool = false) {
+    public var attention: AttentionKernel
+    public var checkpointing: Checkpointing
+    /// Whether blocks are recomputed in the backward pass (full or selective checkpointing).
+    public var activationCheckpointing: Bool { checkpointing != .off }
+
+    public init(attention: AttentionKernel = .standard, checkpointing: Checkpointing = .off) {
         self.attention = attention
-        self.activationCheckpointing = activationCheckpointing
+        self.checkpointing = checkpointing
     }
 
     public static let standard = MemoryOptions()
+
+    /// "fused attention, selective activation checkpointing", as the memory estimate is headed.
+    public var summary: String {
+        switch checkpointing {
+        case .off: "\(attention.rawValue) attention"
+        case .full: "\(attention.rawValue) attention, activation checkpointing"
+        case .selective: "\(attention.rawValue) attention, selective activation checkpointing"
+        }
+    }
 }
 
 /// How many floats the model's activations take for one forward-and-backward shape, by part:
 /// what `nanoscope` prints at start as the memory estimate. Counted with overflow checks, so an
 /// absurd configuration gives nil instead of a crash.
 public struct ActivationFootprint: Sendable, Equatable {
-    /// Kept per layer for the backward pass (without attention).
+    /// What every layer keeps of its own for the backward pass, attention's probabilities or
+    /// log-sum-exp aside: all its internals, or under checkpointing its output (and, selective,
+    /// its q, k, v and attention output).
     public var perLayer: Int
-    /// Attention's share per layer (P, or the log-sum-exp when fused).
+    public var layers: Int
+    /// Attention's share per layer (P, or the log-sum-exp when fused)…
     public var attentionPerLayer: Int
-    /// Layers that keep their own copy of `perLayer` (all of them, or none with checkpointing).
-    public var storedLayers: Int
+    /// …kept by this many layers (all of them, or one shared set under full checkpointing).
+    public var attentionLayers: Int
+    /// Under checkpointing, the one set of block internals the recomputed blocks share.
+    public var recomputed: Int
     /// The rest: embeddings, the head's logits (overwritten by the probabilities), gradient scratch.
     public var shared: Int
     /// Attention kernels' per-worker scratch.
     public var scratch: Int
 
+    public var attention: Int? {
+        let a = attentionPerLayer.multipliedReportingOverflow(by: attentionLayers)
+        return a.overflow ? nil : a.partialValue
+    }
+
     public var total: Int? {
-        let layerTotal = (perLayer + attentionPerLayer).multipliedReportingOverflow(by: storedLayers)
-        guard !layerTotal.overflow else { return nil }
-        let sum = [layerTotal.partialValue, shared, scratch].reduce((0, false)) { acc, x in
+        let layerTotal = perLayer.multipliedReportingOverflow(by: layers)
+        guard !layerTotal.overflow, let attention else { return nil }
+        let sum = [layerTotal.partialValue, attention, recomputed, shared, scratch].reduce((0, false)) { acc, x in
             let r = acc.0.addingReportingOverflow(x); return (r.partialValue, acc.1 || r.overflow)
         }
         return sum.1 ? nil : sum.0
@@ -83,23 +123,33 @@ public struct ActivationFootprint: Sendable, Equatable {
             return r
         }
         guard let bt = product(batch, seqLen), let btc = product(bt, config.nEmbd),
-              let btv = product(options.activationCheckpointing ? min(bt, 1024) : bt, config.vocabSize),
+              let btv = product(headRows(batch: batch, seqLen: seqLen, options: options), config.vocabSize),
               let p = product(batch, config.nHead, seqLen, options.attention == .fused ? 1 : seqLen),
               btc <= Int.max / 32, btv <= Int.max / 4 else { return nil }
-        let internals = btc * 2 + bt * 4 + btc * 3 + btc + btc * 8   // ln1, stats, qkv, atty, ln2, fch, fchGelu
-        let residuals = btc * 2                                      // residual2, residual3
-        let stored = options.activationCheckpointing ? 1 : config.nLayer
+        let attentionOutputs = btc * 3 + btc                          // qkv, atty
+        let internals = btc * 2 + bt * 4 + attentionOutputs + btc * 8 // + ln1, stats, ln2, fch, fchGelu
+        let residual2 = btc, output = btc                             // residual2, residual3
         let attScratch: Int
         switch options.attention {
         case .standard: attScratch = workers * Attention.scratchCount(seqLen: seqLen, headSize: config.headSize, pool: .serialPool)
         case .fused: attScratch = workers * FusedAttention.scratchCount(seqLen: seqLen, headSize: config.headSize, pool: .serialPool)
         }
-        guard let checkpointed = options.activationCheckpointing ? product(config.nLayer, btc) : 0,  // each block's output
-              checkpointed <= Int.max / 4 else { return nil }
-        return ActivationFootprint(
-            perLayer: options.activationCheckpointing ? internals + residuals - btc : internals + residuals,
-            attentionPerLayer: p, storedLayers: stored,
-            shared: checkpointed + btc * 2 + bt * 2 + btv + bt + btc * 4 + btc * 3 + btc * 4 + LayerNorm.backwardChunks * 2 * config.nEmbd,
+        var footprint = ActivationFootprint(
+            perLayer: internals + residual2 + output, layers: config.nLayer,
+            attentionPerLayer: p, attentionLayers: config.nLayer, recomputed: 0,
+            shared: btc * 2 + bt * 2 + btv + bt + btc * 4 + btc * 3 + btc * 4 + LayerNorm.backwardChunks * 2 * config.nEmbd,
             scratch: attScratch)
+        switch options.checkpointing {
+        case .off: break
+        case .full:
+            footprint.perLayer = output
+            footprint.recomputed = internals + residual2
+            footprint.attentionLayers = 1
+        case .selective:
+            footprint.perLayer = output + attentionOutputs
+            footprint.recomputed = internals - attentionOutputs + residual2
+        }
+        guard footprint.total != nil else { return nil }
+        return footprint
     }
 }

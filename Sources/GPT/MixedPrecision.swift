@@ -76,12 +76,15 @@ final class HalfActivations {
         guard let fp = ActivationFootprint.of(config, batch: batch, seqLen: seqLen, workers: workers, options: options) else { return nil }
         let bt = batch * seqLen, c = config.nEmbd, v = config.vocabSize
         let btc = bt * c
-        let internalsF = bt * 4 + fp.attentionPerLayer + btc      // stats, att, residual2
-        let internalsH = btc * 14                                  // ln1 1, qkv 3, atty 1, ln2 1, fch 4, fchGelu 4
+        let attentionF = fp.attentionPerLayer, attentionH = btc * 4     // att; qkv 3, atty 1
+        let internalsF = bt * 4 + btc                                     // stats, residual2
+        let internalsH = btc * 10                                         // ln1 1, ln2 1, fch 4, fchGelu 4
         let stored = options.activationCheckpointing ? 1 : config.nLayer
-        let outputs = config.nLayer * btc                          // residual3 of every layer
+        let storedAttention = options.checkpointing == .full ? 1 : config.nLayer
+        let outputs = config.nLayer * btc                                 // residual3 of every layer
         let shared = btc + bt * 2 + bt * v + bt + btc * 4 + btc * 3 + btc * 4 + fp.scratch + LayerNorm.backwardChunks * 2 * c
-        return (stored * internalsF + outputs + shared, stored * internalsH + btc, fp)
+        return (stored * internalsF + storedAttention * attentionF + outputs + shared,
+                stored * internalsH + storedAttention * attentionH + btc, fp)
     }
 
     init(config: GPTConfig, batch: Int, seqLen: Int, workers: Int, options: MemoryOptions, format: HalfFormat) {
@@ -103,11 +106,21 @@ final class HalfActivations {
                   atty: h(bt * c), residual2: f(bt * c), ln2: h(bt * c), ln2Mean: f(bt), ln2Rstd: f(bt),
                   fch: h(bt * 4 * c), fchGelu: h(bt * 4 * c), residual3: output)
         }
-        if options.activationCheckpointing {
+        switch options.checkpointing {
+        case .off:
+            layers = outputs.map { layer(output: $0) }
+        case .full:
             let shared = layer(output: outputs[0])
             layers = outputs.map { out in var l = shared; l.residual3 = out; return l }
-        } else {
-            layers = outputs.map { layer(output: $0) }
+        case .selective:
+            // The shared set's own attention buffers serve layer 0; the others take their own.
+            let shared = layer(output: outputs[0])
+            layers = outputs.enumerated().map { i, out in
+                var l = shared
+                l.residual3 = out
+                if i > 0 { l.qkv = h(bt * 3 * c); l.att = f(fp.attentionPerLayer); l.atty = h(bt * c) }
+                return l
+            }
         }
         encoded = f(bt * c); lnfMean = f(bt); lnfRstd = f(bt); lnf = h(bt * c)
         logits = f(bt * v); probs = logits; losses = f(bt)
@@ -164,7 +177,7 @@ extension GPT {
     }
 
     /// `forwardBlock` with 16-bit matrix products (see `DType`); `recomputing` stops at the MLP's
-    /// hidden layer, as there.
+    /// hidden layer and, under selective checkpointing, skips q/k/v and attention, as there.
     private func forwardBlockHalf(_ l: Int, input residual: UnsafePointer<Float>, _ a: HalfActivations, _ hw: HalfWeights,
                                   dropout: Float, dropoutSeed: UInt64, recomputing: Bool = false) {
         let blk = layout.blocks[l], la = a.layers[l], f = a.format
@@ -175,19 +188,21 @@ extension GPT {
                           weight: p + blk.ln1Weight, bias: blk.ln1Bias.map { UnsafePointer(p + $0) },
                           rows: bt, channels: c, pool: pool)
         Half.round(x, into: la.ln1, count: bt * c, f, pool: pool)
-        linearHalf(out: x, inp: la.ln1, hw, weight: blk.attnWeight, bias: blk.attnBias, rows: bt, ic: c, oc: 3 * c)
-        Half.roundValues(x, store: la.qkv, count: bt * 3 * c, f, pool: pool)
-        switch a.options.attention {
-        case .standard:
-            Attention.forward(out: a.datty, att: la.att, qkv: x, batch: batch, seqLen: seqLen, channels: c, heads: nh,
-                              dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
-                              scratch: a.attentionScratch, pool: pool)
-        case .fused:
-            FusedAttention.forward(out: a.datty, logSumExp: la.att, qkv: x, batch: batch, seqLen: seqLen,
-                                   channels: c, heads: nh, dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
-                                   scratch: a.attentionScratch, pool: pool)
+        if !(recomputing && a.options.checkpointing == .selective) {
+            linearHalf(out: x, inp: la.ln1, hw, weight: blk.attnWeight, bias: blk.attnBias, rows: bt, ic: c, oc: 3 * c)
+            Half.roundValues(x, store: la.qkv, count: bt * 3 * c, f, pool: pool)
+            switch a.options.attention {
+            case .standard:
+                Attention.forward(out: a.datty, att: la.att, qkv: x, batch: batch, seqLen: seqLen, channels: c, heads: nh,
+                                  dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                                  scratch: a.attentionScratch, pool: pool)
+            case .fused:
+                FusedAttention.forward(out: a.datty, logSumExp: la.att, qkv: x, batch: batch, seqLen: seqLen,
+                                       channels: c, heads: nh, dropout: dropout, dropoutSeed: siteSeed(dropoutSeed, 1 + 3 * l),
+                                       scratch: a.attentionScratch, pool: pool)
+            }
+            Half.round(a.datty, into: la.atty, count: bt * c, f, pool: pool)
         }
-        Half.round(a.datty, into: la.atty, count: bt * c, f, pool: pool)
         linearHalf(out: a.branch, inp: la.atty, hw, weight: blk.attnProjWeight, bias: blk.attnProjBias, rows: bt, ic: c, oc: c)
         Half.roundValues(a.branch, count: bt * c, f, pool: pool)
         Dropout.apply(a.branch, count: bt * c, p: dropout, seed: siteSeed(dropoutSeed, 2 + 3 * l), pool: pool)

@@ -131,7 +131,7 @@ struct BenchCommand: ParsableCommand {
         print(KernelReport.header(withReference: reference != nil))
         print("config: n_layer \(cfg.nLayer), n_head \(cfg.nHead), n_embd \(cfg.nEmbd), block \(cfg.blockSize), batch \(cfg.batchSize)×\(cfg.gradientAccumulationSteps), vocab \(modelConfig.vocabSize); \(WorkerPool.shared.workers) threads")
         if let estimate = MemoryEstimate.of(cfg, vocabSize: modelConfig.vocabSize, workers: WorkerPool.shared.workers) {
-            print("memory estimate (\(cfg.memoryOptions.attention.rawValue) attention\(cfg.activationCheckpointing ? ", activation checkpointing" : "")): \(estimate.summary)")
+            print("memory estimate (\(cfg.memoryOptions.summary)): \(estimate.summary)")
         }
         var ours: [Double] = [], oursMean: [Double] = [], theirs: [Double] = [], withDashboard: [Double] = []
         for r in 0..<max(1, repeats) {

@@ -36,7 +36,7 @@ extension BenchCommand {
         print("config: n_layer \(base.nLayer), n_head \(base.nHead), n_embd \(base.nEmbd), block \(base.blockSize), batch \(base.batchSize)×\(base.gradientAccumulationSteps), dropout \(base.dropout); \(WorkerPool.shared.workers) threads")
         var sides: [(name: String, config: TrainConfig, trainer: Trainer)] = []
         for c in [base, other] {
-            print("  \(label(c)): \(c.dtype.rawValue), \(c.memoryOptions.attention.rawValue) attention, activation checkpointing \(c.activationCheckpointing ? "on" : "off")")
+            print("  \(label(c)): \(c.dtype.rawValue), \(c.memoryOptions.summary)")
             do { sides.append((label(c), c, try Trainer(config: c, dataset: dataset))) } catch { fail(error.message) }
         }
         var times = [[Double]](repeating: [], count: sides.count)

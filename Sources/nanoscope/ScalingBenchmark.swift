@@ -24,10 +24,12 @@ struct ScalingBenchmark {
         Shape(name: "gpt2-small", vocab: 50304, nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 1024, batchSize: 4, warmup: 1, iters: 2),
     ]
 
-    static let options: [(name: String, flags: [String])] = [
-        ("standard", ["--attention=standard", "--activation_checkpointing=false"]),
-        ("fused", ["--attention=fused", "--activation_checkpointing=false"]),
-        ("fused + checkpointing", ["--attention=fused", "--activation_checkpointing=true"]),
+    /// Each memory option measured, as its run-config values.
+    static let options: [(name: String, attention: MemoryOptions.AttentionKernel, checkpointing: MemoryOptions.Checkpointing)] = [
+        ("standard", .standard, .off),
+        ("fused", .fused, .off),
+        ("fused + checkpointing", .fused, .full),
+        ("fused + selective checkpointing", .fused, .selective),
     ]
 
     struct Row {
@@ -56,11 +58,12 @@ struct ScalingBenchmark {
                 let args = ["bench", "--json", "--iters", String(shape.iters), "--warmup", String(shape.warmup),
                             "--data=random:\(shape.vocab)", "--n_layer=\(shape.nLayer)", "--n_head=\(shape.nHead)",
                             "--n_embd=\(shape.nEmbd)", "--block_size=\(shape.blockSize)", "--batch_size=\(shape.batchSize)",
-                            "--eval_interval=0", "--dropout=0", "--kernel", KernelFamily.active.rawValue] + option.flags
-                let result = runForJSON(executable, args, what: "nanoscope bench (\(shape.name), \(option.name))")
+                            "--eval_interval=0", "--dropout=0", "--kernel", KernelFamily.active.rawValue]
                 var c = config
-                c.attention = option.flags[0].hasSuffix("fused") ? "fused" : "standard"
-                c.activationCheckpointing = option.flags[1].hasSuffix("true")
+                c.attention = option.attention.rawValue
+                c.activationCheckpointing = option.checkpointing
+                let flags = ["attention", "activation_checkpointing"].map { "--\($0)=\(c.value(of: $0)!)" }
+                let result = runForJSON(executable, args + flags, what: "nanoscope bench (\(shape.name), \(option.name))")
                 let row = Row(shape: shape.name, parameters: parameters, variant: "nanoscope " + option.name,
                               msPerIter: result["median_ms_per_iter"] as? Double ?? .nan,
                               tokensPerSecond: result["tokens_per_s"] as? Double ?? .nan,

@@ -86,8 +86,7 @@ struct TrainCommand: ParsableCommand {
         trainer.stopRequested = { Interrupts.shared.count > 0 }
         printErr("run \(run.name): \(String(format: "%.2f", Double(trainer.model.nonEmbeddingParameterCount) / 1e6))M parameters, vocab \(trainer.dataset.tokenizer.vocabSize), \(trainer.dataset.train.count) train / \(trainer.dataset.val.count) val tokens")
         if let estimate = MemoryEstimate.of(cfg, vocabSize: trainer.dataset.tokenizer.vocabSize, workers: WorkerPool.shared.workers) {
-            let o = cfg.memoryOptions
-            printErr("memory estimate (\(o.attention.rawValue) attention\(o.activationCheckpointing ? ", activation checkpointing" : "")): \(estimate.summary)")
+            printErr("memory estimate (\(cfg.memoryOptions.summary)): \(estimate.summary)")
         }
         if let task = trainer.dataset.task {
             printErr(String(format: "task %@: %d-character lines, loss floor %.4f (the prompt's random symbols); accuracy on %d held-out problems",

@@ -71,6 +71,19 @@ import TestSupport
         }
     }
 
+    /// `activation_checkpointing` is a switch (true, false) with a third setting, "selective";
+    /// each reads back as written, and anything else is refused with the three choices.
+    @Test func activationCheckpointingTakesTrueFalseOrSelective() throws {
+        #expect(try load("activation_checkpointing = true").memoryOptions.checkpointing == .full)
+        #expect(try load("activation_checkpointing = false").memoryOptions.checkpointing == .off)
+        let selective = try load("attention = \"fused\"\nactivation_checkpointing = \"selective\"")
+        #expect(selective.memoryOptions == MemoryOptions(attention: .fused, checkpointing: .selective))
+        #expect(selective.value(of: "activation_checkpointing") == .string("selective"))
+        #expect(try load(selective.tomlText) == selective)
+        #expect(error("activation_checkpointing = \"some\"")
+            == "\(dir.file("c.toml")):1: activation_checkpointing must be true, false or \"selective\", not \"some\"")
+    }
+
     /// The first mistake in the file is the one reported, whatever order the library keeps keys in.
     @Test func theFirstMistakeInTheFileIsReported() {
         #expect(error("zzz_unknown = 1\naaa_unknown = 2").contains("c.toml:1: unknown config key zzz_unknown"))

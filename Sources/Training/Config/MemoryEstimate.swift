@@ -34,10 +34,9 @@ public struct MemoryEstimate: Sendable, Equatable {
               let footprint = ActivationFootprint.of(model, batch: config.batchSize, seqLen: config.blockSize,
                                                      workers: workers, options: config.memoryOptions),
               let activations = footprint.total, activations <= Int.max / 32 else { return nil }
-        let attention = footprint.attentionPerLayer.multipliedReportingOverflow(by: footprint.storedLayers)
-        guard !attention.overflow else { return nil }
+        guard let attention = footprint.attention else { return nil }
         return MemoryEstimate(parameters: n, halfWeights: config.dtype != .float32, activations: activations,
-                              attention: attention.partialValue)
+                              attention: attention)
     }
 
     /// One line: "parameters 3.2 MB · gradients 3.2 MB · … = 49.9 MB".

@@ -24,7 +24,8 @@ public struct TrainConfig: Sendable, Equatable {
     // Memory (what the forward pass keeps for the backward pass; see GPT/MemoryOptions.swift)
     /// `"auto"`, `"standard"` or `"fused"`.
     public var attention = "auto"
-    public var activationCheckpointing = false
+    /// What each block keeps for the backward pass: off, full (true) or selective.
+    public var activationCheckpointing = MemoryOptions.Checkpointing.off
     // Precision (GPT/MixedPrecision.swift): "float32", "bfloat16" or "float16", as nanoGPT
     public var dtype: DType = .float32
     /// float16 only: dynamic loss scaling (GradScaler). Off shows what float16 gradients lose.
@@ -92,7 +93,7 @@ public struct TrainConfig: Sendable, Equatable {
         case "fused": kernel = .fused
         default: kernel = blockSize >= Self.fusedAttentionFromBlockSize ? .fused : .standard
         }
-        return MemoryOptions(attention: kernel, activationCheckpointing: activationCheckpointing)
+        return MemoryOptions(attention: kernel, checkpointing: activationCheckpointing)
     }
 
     /// Tokens consumed by one optimizer step.
@@ -127,7 +128,17 @@ public struct TrainConfig: Sendable, Equatable {
                 c.posEncoding = p
             }, get: { .string($0.posEncoding.rawValue) }),
         .string("attention", "\"fused\" (no T×T matrix kept), \"standard\", or \"auto\" (fused from block_size \(fusedAttentionFromBlockSize))", \.attention),
-        .bool("activation_checkpointing", "keep only each block's input and recompute the block in the backward pass", \.activationCheckpointing),
+        Key(name: "activation_checkpointing",
+            help: "true: keep only each block's input and recompute the block in the backward pass; \"selective\": also keep its attention's q, k, v and output, recomputing less",
+            set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
+                switch v {
+                case .bool(let on): c.activationCheckpointing = on ? .full : .off
+                case .string("selective"): c.activationCheckpointing = .selective
+                default: throw ConfigError("activation_checkpointing must be true, false or \"selective\", not \(v)")
+                }
+            }, get: { c in
+                c.activationCheckpointing == .selective ? .string("selective") : .bool(c.activationCheckpointing == .full)
+            }),
         Key(name: "dtype", help: "\"float32\", \"bfloat16\" or \"float16\": 16-bit matmul operands with float32 accumulation, as torch.autocast",
             set: { (c: inout TrainConfig, v: TOML.Value) throws(ConfigError) in
                 guard case .string(let s) = v, let d = DType(rawValue: s) else {
