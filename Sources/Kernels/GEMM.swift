@@ -259,9 +259,13 @@ public enum GEMM {
                     let mc = min(rows, m - i)
                     var aTile = a + i * ars + ks.lowerBound * acs, tars = ars, tacs = acs
                     if let panelA {
-                        packRows(rows: rows, validRows: mc, columnsLeft: m - i, kc: kc, a: aTile, ars: ars, acs: acs,
-                                 into: panelA)
-                        aTile = UnsafePointer(panelA); tars = 1; tacs = rows
+                        // A group's panels are packed together, when its first row tile comes.
+                        let tile = (i / rows) % aGroupTiles(rows), panelStride = aPanelStride(rows: rows, kc: kc)
+                        if tile == 0 {
+                            packRowGroup(rows: rows, tiles: min(aGroupTiles(rows), (m - i + rows - 1) / rows), rowsLeft: m - i,
+                                         kc: kc, a: aTile, ars: ars, acs: acs, into: panelA, panelStride: panelStride)
+                        }
+                        aTile = UnsafePointer(panelA + tile * panelStride); tars = 1; tacs = rows
                     }
                     for j in stride(from: 0, to: ns.count, by: cols) {
                         let nc = min(cols, ns.count - j)
@@ -331,32 +335,55 @@ public enum GEMM {
         }
     }
 
-    /// Copies one row tile's strip of A, `rows × kc`, into `panel` as `[kc][rows]`, so that the
-    /// tile reads each k's `rows` values from one place. Used for Aᵀ·B, where the strip is `kc`
-    /// pieces of memory rows a stride apart (`acs`, with `ars` = 1): read in place, those pieces
-    /// share a few L1 sets and evict each other every column tile. When the piece's 8 or 16
-    /// floats (the vector just wider than `rows`) lie inside A's row (`columnsLeft` from the
-    /// strip's start), each piece is copied as one vector; the next k's store overwrites the
-    /// extra lanes, so `panel` needs that width minus `rows` floats of slack. Rows past
-    /// `validRows` repeat the last valid row (see `GEMMMicroKernel`).
+    /// Copies the strips of A of `tiles` consecutive row tiles, each `rows × kc`, into panels
+    /// `panelStride` apart, each `[kc][rows]`, so that a tile reads each k's `rows` values from
+    /// one place. Used for Aᵀ·B (the weight gradients), where a strip is `kc` pieces of memory
+    /// rows a stride apart (`acs`, with `ars` = 1). Read in place, those pieces share a few L1
+    /// sets and evict each other every column tile; copied one tile at a time, each memory line
+    /// (16 floats) was fetched again for each of the two or three tiles it feeds — from L3 when
+    /// A's block is larger than L2, as the 512-wide layer's ∂L/∂W is (`[768, 512]`, stride 2 KB:
+    /// 78 % of the peak on Zen 3, where the 384-wide ran at 86 %). A group spans whole lines
+    /// (`aGroupTiles`), so each is read once. A piece is copied as one vector of the width just
+    /// above `rows` when it lies inside A's row (`rowsLeft` from the strip's start): the next
+    /// k's store overwrites the extra lanes, and the panels' stride leaves room for the last.
+    /// Rows past `rowsLeft` repeat the last valid row (see `GEMMMicroKernel`).
     @inline(__always)
-    static func packRows(rows: Int, validRows: Int, columnsLeft: Int, kc: Int,
-                         a: UnsafePointer<Float>, ars: Int, acs: Int, into panel: UnsafeMutablePointer<Float>) {
+    static func packRowGroup(rows: Int, tiles: Int, rowsLeft: Int, kc: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+                             into panels: UnsafeMutablePointer<Float>, panelStride: Int) {
         let width = rows > 8 ? 16 : 8
-        if ars == 1 && validRows == rows && rows <= 16 && width <= columnsLeft {
-            var src = a, dst = panel
-            if width == 16 {
-                for _ in 0..<kc { SIMD16<Float>.load(src).store(dst); src += acs; dst += rows }
-            } else {
-                for _ in 0..<kc { SIMD8<Float>.load(src).store(dst); src += acs; dst += rows }
+        // Tiles whose vector load stays inside A's row; the rest are copied float by float.
+        let fullTiles = ars == 1 && rows <= 16 && rowsLeft >= width ? min(tiles, (rowsLeft - width) / rows + 1) : 0
+        if fullTiles > 0 {
+            var src = a
+            var dst = panels
+            for _ in 0..<kc {
+                for t in 0..<fullTiles {
+                    if width == 16 {
+                        SIMD16<Float>.load(src + t * rows).store(dst + t * panelStride)
+                    } else {
+                        SIMD8<Float>.load(src + t * rows).store(dst + t * panelStride)
+                    }
+                }
+                src += acs; dst += rows
             }
-        } else {
+        }
+        for t in fullTiles..<tiles {
+            let valid = min(rows, rowsLeft - t * rows)
             for kk in 0..<kc {
-                let src = a + kk * acs, dst = panel + kk * rows
-                for r in 0..<rows { dst[r] = src[min(r, validRows - 1) * ars] }
+                let src = a + kk * acs + t * rows * ars, dst = panels + t * panelStride + kk * rows
+                for r in 0..<rows { dst[r] = src[min(r, valid - 1) * ars] }
             }
         }
     }
+
+    /// Row tiles whose strips of A are packed together: 48 rows (three 64-byte lines of floats)
+    /// or the nearest whole number of tiles above.
+    @inline(__always)
+    static func aGroupTiles(_ rows: Int) -> Int { (48 + rows - 1) / rows }
+
+    /// Floats between two packed panels of A: a panel and the slack of one vector store.
+    @inline(__always)
+    static func aPanelStride(rows: Int, kc: Int) -> Int { kc * rows + 16 }
 
     /// Asks for the lines of C's next tile — the next column tile, or after the last one the
     /// next row tile's first — to be brought in for writing while this tile computes. In a
@@ -517,16 +544,18 @@ extension SIMD4 where Scalar == Float {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
 }
 
-/// Each thread's scratch for the GEMM: A's packed panel (`packRows`), one packed block of B
+/// Each thread's scratch for the GEMM: A's packed panels (`packRowGroup`), one packed block of B
 /// (`packColumns`) and a right-edge tile (`edgeTile`), one after the other. Made on the thread's
-/// first product that packs or meets a right edge (about 616 KB), freed when the thread exits.
+/// first product that packs or meets a right edge (about 690 KB), freed when the thread exits.
 /// Per thread, because products run inside parallel loops as well as across the pool. In
 /// `multiplySharingB` the calling thread's B part is the block every thread of the pool reads.
 /// The sizes are the largest of any micro-kernel (K block 512, 12 rows, N block 256, 32 columns).
 enum GEMMPackingBuffer {
-    /// Floats for A's panel: the largest `kBlock × rows` (512 × 12), and slack for `packRows`'
-    /// 16-wide stores.
-    static let aCapacity = 512 * 12 + 16
+    /// Floats for A's panels (`packRowGroup`): a group of `kBlock × rows` panels with their
+    /// slack, for the largest of the micro-kernels' groups.
+    static let aCapacity = max(GEMM.aGroupTiles(12) * GEMM.aPanelStride(rows: 12, kc: 512),
+                               GEMM.aGroupTiles(6) * GEMM.aPanelStride(rows: 6, kc: 256),
+                               GEMM.aGroupTiles(8) * GEMM.aPanelStride(rows: 8, kc: 512))
     /// Floats for B's block: the largest `kBlock × nBlock`, its last panel padded.
     static let bCapacity = 512 * 256
     /// Where `GEMM.edgeTile`'s scratch starts: an edge tile of C (`edgeCCapacity`, the largest

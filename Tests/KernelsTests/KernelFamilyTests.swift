@@ -11,8 +11,11 @@ import TestSupport
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (5, 3, 17), (7, 33, 13), (13, 12, 9), (6, 16, 256), (127, 253, 257),
         (130, 270, 530), (257, 515, 40), (9, 1030, 3),
-        // A last full tile of 12 rows too close to A's end for `packRows`' 16-wide copy (Aᵀ·B).
+        // A last full tile of 12 rows too close to A's end for `packRowGroup`'s 16-wide copy (Aᵀ·B).
         (24, 40, 70),
+        // Aᵀ·B packs 48 rows of A at a time (`packRowGroup`): here a whole group, then one of
+        // 5 rows; the 8-wide copy of the 6-row tile stops at row 42 (A's row ends at 53).
+        (53, 24, 300),
         // Under 256 rows B is packed only for a row stride that is a multiple of 1 KB (`packsB`):
         // here it is (256 floats); in (127, 253, 257) and (130, 270, 530) it is read in place.
         (100, 256, 300),
@@ -215,5 +218,28 @@ import TestSupport
         let r = FMAPeak.measure(family: family, pool: Self.pools[1], repeats: 1)
         #expect(r.family == family && (1...2).contains(r.threads))  // 1 when another test holds the pool
         #expect(r.oneCore > 0.5 && r.oneCore.isFinite && r.allCores > 0.5 && r.allCores.isFinite)
+    }
+
+    /// A's strips for Aᵀ·B, packed a group of row tiles at a time, for every family's tile height
+    /// (12 — AVX-512, which this machine may lack — 6 and 8): each panel holds A's rows in
+    /// `[kc][rows]` order, rows past A's end repeat the last one, and the vector copies never
+    /// write past a panel's slack into the next panel.
+    @Test(arguments: [6, 8, 12])
+    func packedStripsOfAHoldTheirRows(rows: Int) {
+        let kc = 37, acs = 61
+        for rowsLeft in [1, rows - 1, rows, 16, 47, 48, 53, 61] where rowsLeft <= acs {
+            let tiles = min(GEMM.aGroupTiles(rows), (rowsLeft + rows - 1) / rows)
+            let a = (0..<(kc * acs)).map { Float($0) }
+            let stride = GEMM.aPanelStride(rows: rows, kc: kc)
+            var panels = [Float](repeating: -1, count: tiles * stride)
+            a.withUnsafeBufferPointer { ap in panels.withUnsafeMutableBufferPointer { pp in
+                GEMM.packRowGroup(rows: rows, tiles: tiles, rowsLeft: rowsLeft, kc: kc, a: ap.baseAddress!, ars: 1, acs: acs,
+                                  into: pp.baseAddress!, panelStride: stride)
+            } }
+            for t in 0..<tiles { for kk in 0..<kc { for r in 0..<rows {
+                let row = min(t * rows + r, rowsLeft - 1)
+                #expect(panels[t * stride + kk * rows + r] == a[kk * acs + row], "rows \(rows), \(rowsLeft) left: tile \(t), k \(kk), row \(r)")
+            } } }
+        }
     }
 }
