@@ -145,7 +145,7 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "  dashboard  run %d: %.2f ms/iter wall clock (training while the dashboard draws)", r + 1, d))
             }
             if let reference {
-                let t = try measureReference(reference, cfg: cfg)
+                let t = try measureReference(reference, cfg: cfg, vocabSize: modelConfig.vocabSize)
                 theirs.append(t)
                 print(String(format: "  pytorch    run %d: median %.2f ms/iter", r + 1, t))
             }
@@ -255,15 +255,15 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Runs `torch_gpt.py train` with the same shape for warmup+iters steps; returns its median.
-    func measureReference(_ script: String, cfg: TrainConfig, dtype: String = "float32") throws -> Double {
+    /// The reference makes its own character vocabulary from a text file, which is Nanoscope's
+    /// only for `tokenizer = "char"` on that file; any other vocabulary (BPE, `random:V`, a task)
+    /// it is given as a size (`--vocab_size`, uniform random tokens: speed and memory depend on
+    /// the shape, not on the tokens). Without that, a GPT-2-small config was compared with a
+    /// reference whose head had 65 outputs instead of 50304.
+    func measureReference(_ script: String, cfg: TrainConfig, vocabSize: Int, dtype: String = "float32") throws -> Double {
         guard FileManager.default.fileExists(atPath: script) else { fail("reference script \(script) not found") }
-        var data = cfg.data
-        if data.isEmpty || !FileManager.default.fileExists(atPath: data) {
-            data = FileManager.default.temporaryDirectory.appendingPathComponent("nanoscope-bench.txt").path
-            var rng = RandomNumbers(seed: 7)
-            let text = String((0..<200_000).map { _ in Character(Unicode.Scalar(UInt8(48 + rng.nextInt(below: 65)))) })
-            try text.write(toFile: data, atomically: true, encoding: .utf8)
-        }
+        let text = cfg.tokenizer == "char" && FileManager.default.fileExists(atPath: cfg.data)
+        let data = text ? cfg.data : "/dev/null"
         var args = [script, "train", "--data", data,
                     "--max_iters", String(warmup + iters),
                     "--eval_interval", "1000000", "--eval_iters", "1",
@@ -272,6 +272,7 @@ struct BenchCommand: ParsableCommand {
                     "--lr", String(cfg.learningRate), "--dropout", String(cfg.dropout),
                     "--threads", String(WorkerPool.shared.workers)]
         if cfg.bias { args.append("--bias") }
+        if !text { args += ["--vocab_size", String(vocabSize)] }
         args += ["--dtype", dtype]
         let object = runPythonForJSON(args)
         guard let ms = object["median_ms_per_iter"] as? Double else { fail("the reference printed no median_ms_per_iter") }

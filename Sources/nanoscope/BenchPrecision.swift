@@ -80,7 +80,7 @@ extension BenchCommand {
             }
             if let reference {
                 for d in ["float32", "bfloat16"] {
-                    let ms = try measureReference(reference, cfg: cfg, dtype: d)
+                    let ms = try measureReference(reference, cfg: cfg, vocabSize: dataset.tokenizer.vocabSize, dtype: d)
                     theirs[d, default: []].append(ms)
                     print(String(format: "  run %d pytorch   %-8@ %.2f ms/iter", r + 1, d as NSString, ms))
                 }

@@ -47,6 +47,30 @@ import TestSupport
         }
     }
 
+    /// `bench --reference` runs the reference on the same model as Nanoscope's: on a character
+    /// corpus the reference makes the same vocabulary from the file; for any other vocabulary
+    /// (here `random:300`, as Samples/gpt2-small.toml's `random:50304`) it is told the size —
+    /// the reference once ran GPT-2 small with a 65-output head. A stand-in script records what
+    /// it was asked.
+    @Test func theReferenceTrainsTheSameVocabulary() async throws {
+        let script = ws.path + "/reference.py", log = ws.path + "/reference-args.txt"
+        try """
+            import json, sys
+            open(\(log.debugDescription), "a").write(" ".join(sys.argv[1:]) + "\\n")
+            print(json.dumps({"median_ms_per_iter": 5.0}))
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let tiny = ["--runs_dir=\(ws.runs)", "--n_layer=1", "--n_embd=16", "--n_head=2", "--block_size=8", "--batch_size=2",
+                    "--iters", "1", "--warmup", "0", "--reference", script]
+        for data in [ws.corpus, "random:300"] {
+            let bench = try await nanoscope(["bench", "--data", data] + tiny)
+            #expect(bench.status == 0 && bench.output.contains("pytorch:"), "\(data): \(bench.output)")
+        }
+        let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(calls.count == 2, "\(calls)")
+        #expect(calls.first.map { $0.contains("--data \(ws.corpus)") && !$0.contains("--vocab_size") } == true, "\(calls)")
+        #expect(calls.last.map { $0.contains("--vocab_size 300") && $0.contains("--n_embd 16") } == true, "\(calls)")
+    }
+
     @Test func trainListEvaluateSampleAndResume() async throws {
         let train = try await nanoscope(["train", "--headless", "--run_name=cli", "--max_iters=40", "--eval_interval=20",
                                    "--checkpoint_interval=20"] + small)
