@@ -50,8 +50,8 @@ import Synchronization
 /// layer, where a fork/join per product would cost more than the product. Where each share
 /// (1.55 MB on two threads) fits its core's L2, a cached step takes 35–55 µs (Emerald Rapids,
 /// barriers ~0.2 µs); where it does not and the cores are far apart (Zen 3 under KVM: L3, and
-/// 0.55 µs for a line to go between the two cores and back), 48–76 µs. Per-panel work is
-/// identical either way, so are the results.
+/// 0.55 µs for a line to go between the two cores and back), 38–76 µs by the host's load.
+/// Per-panel work is identical either way, so are the results.
 ///
 /// Where a share lies matters as much as its size. An L2 cache picks a line's set from a few bits
 /// of its physical address, 16 lines a set; a share that is most of the cache fits only if it
