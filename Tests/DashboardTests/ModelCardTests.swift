@@ -46,6 +46,16 @@ import TerminalUI
         #expect(text.contains("kernels     float32 GEMM avx512, 12×32 tile · bfloat16 products AMX tdpbf16ps"))
     }
 
+    /// The memory row names the options the estimate was made for, so two runs' cards compare.
+    @Test func theMemoryRowNamesTheMemoryOptions() {
+        #expect(Self.frame(card: Self.card).contains("memory      42.0 MB estimated "))
+        #expect(!Self.frame(card: Self.card).contains("estimated ·"))
+        var card = Self.card
+        card.memoryOptions = "fused attention, selective activation checkpointing"
+        #expect(Self.frame(card: card).contains("memory      42.0 MB estimated · fused attention, selective activation checkpointing"),
+                "\(Self.frame(card: card))")
+    }
+
     @Test func withoutACardItSaysSo() {
         #expect(Self.frame(card: nil).contains("no model card"))
     }

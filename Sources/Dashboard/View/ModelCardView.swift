@@ -35,7 +35,9 @@ struct ModelCardView: Widget {
             ("splits", "train \(grouped(c.trainTokens)) tokens · val \(grouped(c.valTokens)) tokens"),
             ("tokens seen", "\(grouped(step * c.tokensPerStep)) (step \(grouped(step)))"),
         ]
-        if let bytes = c.estimatedBytes { rows.append(("memory", "\(MemoryEstimate.format(bytes: bytes)) estimated")) }
+        if let bytes = c.estimatedBytes {
+            rows.append(("memory", "\(MemoryEstimate.format(bytes: bytes)) estimated" + (c.memoryOptions.isEmpty ? "" : " · \(c.memoryOptions)")))
+        }
         if !c.kernels.isEmpty { rows.append(("kernels", c.kernels)) }
         return rows
     }

@@ -31,6 +31,9 @@ public struct ModelCard: Sendable, Equatable {
     public var valTokens: Int
     /// `MemoryEstimate.total`, bytes (nil: not estimated).
     public var estimatedBytes: Int?
+    /// What the step keeps for its backward pass, e.g. "fused attention, selective activation
+    /// checkpointing" (`MemoryOptions.summary`; empty: not stated): the estimate depends on it.
+    public var memoryOptions: String
     /// The kernels doing the products on this CPU, e.g. "float32 GEMM avx512, 12×32 tile ·
     /// bfloat16 products AMX tdpbf16ps" (empty: not stated).
     public var kernels: String
@@ -38,7 +41,7 @@ public struct ModelCard: Sendable, Equatable {
     public init(parameters: Int, parametersWithoutEmbeddings: Int, nLayer: Int, nHead: Int, nEmbd: Int, blockSize: Int,
                 bias: Bool, dropout: Float, dtype: String, batchSize: Int, gradientAccumulationSteps: Int, learningRate: Float,
                 maxIters: Int, tokensPerStep: Int, tokenizer: String, vocabSize: Int, corpus: String, trainTokens: Int,
-                valTokens: Int, estimatedBytes: Int?, kernels: String = "") {
+                valTokens: Int, estimatedBytes: Int?, memoryOptions: String = "", kernels: String = "") {
         self.parameters = parameters; self.parametersWithoutEmbeddings = parametersWithoutEmbeddings
         self.nLayer = nLayer; self.nHead = nHead; self.nEmbd = nEmbd; self.blockSize = blockSize; self.bias = bias
         self.dropout = dropout; self.dtype = dtype; self.batchSize = batchSize
@@ -46,6 +49,7 @@ public struct ModelCard: Sendable, Equatable {
         self.maxIters = maxIters; self.tokensPerStep = tokensPerStep; self.tokenizer = tokenizer
         self.vocabSize = vocabSize; self.corpus = corpus; self.trainTokens = trainTokens; self.valTokens = valTokens
         self.estimatedBytes = estimatedBytes
+        self.memoryOptions = memoryOptions
         self.kernels = kernels
     }
 
@@ -62,7 +66,7 @@ public struct ModelCard: Sendable, Equatable {
                          maxIters: c.maxIters, tokensPerStep: c.tokensPerStep, tokenizer: c.tokenizer, vocabSize: vocab,
                          corpus: c.data, trainTokens: trainer.dataset.train.count, valTokens: trainer.dataset.val.count,
                          estimatedBytes: MemoryEstimate.of(c, vocabSize: vocab, workers: WorkerPool.shared.workers)?.total,
-                         kernels: kernelSummary(c.dtype))
+                         memoryOptions: c.memoryOptions.summary, kernels: kernelSummary(c.dtype))
     }
 
     /// The float32 kernel family and, for a 16-bit dtype, the kernel its products run on.
