@@ -76,6 +76,7 @@ public struct ActivationFootprint: Sendable, Equatable {
     /// log-sum-exp aside: all its internals, or under checkpointing its output (and, selective,
     /// its q, k, v and attention output).
     public var perLayer: Int
+    /// The model's layers (each keeps `perLayer`).
     public var layers: Int
     /// Attention's share per layer (P, or the log-sum-exp when fused)…
     public var attentionPerLayer: Int
