@@ -470,32 +470,28 @@ final class Activations {
         memory = FloatBuffer(count: total)
         var cursor = memory.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
-        typealias Kept = (output: UnsafeMutablePointer<Float>, attention: (qkv: UnsafeMutablePointer<Float>,
-                          att: UnsafeMutablePointer<Float>, atty: UnsafeMutablePointer<Float>)?)
-        /// A layer's buffers, taking whatever `kept` does not give.
-        func layer(_ kept: Kept?) -> Layer {
-            let ln1 = take(bt * c), ln1Mean = take(bt), ln1Rstd = take(bt)
-            let attention = kept?.attention ?? (qkv: take(bt * 3 * c), att: take(footprint.attentionPerLayer), atty: take(bt * c))
-            return Layer(ln1: ln1, ln1Mean: ln1Mean, ln1Rstd: ln1Rstd, qkv: attention.qkv, att: attention.att,
-                         atty: attention.atty, residual2: take(bt * c), ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
-                         fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: kept?.output ?? take(bt * c))
+        func layer(output: UnsafeMutablePointer<Float>?) -> Layer {
+            Layer(ln1: take(bt * c), ln1Mean: take(bt), ln1Rstd: take(bt), qkv: take(bt * 3 * c),
+                  att: take(footprint.attentionPerLayer), atty: take(bt * c), residual2: take(bt * c),
+                  ln2: take(bt * c), ln2Mean: take(bt), ln2Rstd: take(bt),
+                  fch: take(bt * 4 * c), fchGelu: take(bt * 4 * c), residual3: output ?? take(bt * c))
         }
         if options.activationCheckpointing {
-            // One set of block internals shared by every layer; each layer keeps its output, and
-            // under selective checkpointing its attention's inputs and output as well.
-            let kept: [Kept] = (0..<config.nLayer).map { _ in
-                (take(bt * c), options.checkpointing == .selective
-                    ? (take(bt * 3 * c), take(footprint.attentionPerLayer), take(bt * c)) : nil)
-            }
-            let shared = layer(kept[0])
-            layers = kept.map { k in
+            // One set of block internals shared by every layer; each layer keeps only its output,
+            // and under selective checkpointing its attention's q, k, v and output as well (the
+            // shared set's serve layer 0).
+            let outputs = (0..<config.nLayer).map { _ in take(bt * c) }
+            let shared = layer(output: outputs[0])
+            layers = outputs.enumerated().map { i, out in
                 var l = shared
-                l.residual3 = k.output
-                if let a = k.attention { l.qkv = a.qkv; l.att = a.att; l.atty = a.atty }
+                l.residual3 = out
+                if options.checkpointing == .selective && i > 0 {
+                    l.qkv = take(bt * 3 * c); l.att = take(footprint.attentionPerLayer); l.atty = take(bt * c)
+                }
                 return l
             }
         } else {
-            for _ in 0..<config.nLayer { layers.append(layer(nil)) }
+            for _ in 0..<config.nLayer { layers.append(layer(output: nil)) }
         }
         encoded = take(bt * c); lnf = take(bt * c); lnfMean = take(bt); lnfRstd = take(bt)
         // The probabilities (then ∂L/∂logits) overwrite the logits: nothing reads the logits of a

@@ -553,9 +553,8 @@ extension SIMD4 where Scalar == Float {
 enum GEMMPackingBuffer {
     /// Floats for A's panels (`packRowGroup`): a group of `kBlock × rows` panels with their
     /// slack, for the largest of the micro-kernels' groups.
-    static let aCapacity = max(GEMM.aGroupTiles(12) * GEMM.aPanelStride(rows: 12, kc: 512),
-                               GEMM.aGroupTiles(6) * GEMM.aPanelStride(rows: 6, kc: 256),
-                               GEMM.aGroupTiles(8) * GEMM.aPanelStride(rows: 8, kc: 512))
+    static let aCapacity = [Tile12x32AVX512.self, Tile6x16AVX2.self, Tile8x12Generic.self as any GEMMMicroKernel.Type]
+        .map { GEMM.aGroupTiles($0.rows) * GEMM.aPanelStride(rows: $0.rows, kc: $0.kBlock) }.max()!
     /// Floats for B's block: the largest `kBlock × nBlock`, its last panel padded.
     static let bCapacity = 512 * 256
     /// Where `GEMM.edgeTile`'s scratch starts: an edge tile of C (`edgeCCapacity`, the largest
