@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
           nanoscope bench --reference ../shared/reference/torch_gpt.py --repeats 3
           nanoscope bench --n_layer=6 --n_head=6 --n_embd=384 --block_size=256 --batch_size=64 --iters 6 --warmup 1
           nanoscope bench --gemm                           # GEMM GFLOP/s on the model's shapes
+          nanoscope bench --gemm Samples/gpt2-small.toml   # … every product of that config's training step
           nanoscope bench --attention-kernels              # standard vs fused attention, one layer
           nanoscope bench Samples/shakespeare-char-large.toml --attention=standard --versus attention=fused --iters 6 --warmup 1
           nanoscope bench --gemm --kernel all              # … with every kernel family this machine runs
@@ -48,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Path of torch_gpt.py: also measure PyTorch on the same config, alternating with Nanoscope.")
     var reference: String?
 
-    @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square.")
+    @Flag(help: "Only measure the GEMM kernel's GFLOP/s on the model's shapes and a square; with a config, on every product of its training step.")
     var gemm = false
 
     @Flag(help: "Only measure this core's FP32 FMA peak (independent chains on each vector width this machine runs).")
@@ -103,7 +104,14 @@ struct BenchCommand: ParsableCommand {
         if gemm16 { benchGEMM16(); return }
         if precision { try benchPrecision(); return }
         if peak { benchPeak(); return }
-        if gemm { benchGEMM(families: [KernelFamily.active]); return }
+        if gemm {
+            if options.configAndFlags.isEmpty && options.data == nil && options.sets.isEmpty {
+                benchGEMM(families: [KernelFamily.active])
+            } else {
+                try benchModelProducts(try resolve().0)
+            }
+            return
+        }
         if attentionKernels { benchAttention(); return }
         if let versus {
             // Both sides are Nanoscope, timed step by step: the flags that add other runs do not apply.

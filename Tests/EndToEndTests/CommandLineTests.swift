@@ -71,6 +71,23 @@ import TestSupport
         #expect(calls.last.map { $0.contains("--vocab_size 300") && $0.contains("--n_embd 16") } == true, "\(calls)")
     }
 
+    /// `bench --gemm` with a config times every product of that config's training step, on the
+    /// config's shapes: rows = batch × block, each layer's three products (x·Wᵀ, G·W, Gᵀ·x).
+    @Test func gemmBenchOfAConfigTimesItsStepsProducts() async throws {
+        let bench = try await nanoscope(["bench", "--gemm", "--data", "random:300", "--n_layer=2", "--n_embd=32", "--n_head=2",
+                                         "--block_size=8", "--batch_size=2"])
+        #expect(bench.status == 0, "\(bench.output)")
+        let rows = bench.output.matches(of: /\n  ([a-z_ ()]+?) +(x·Wᵀ|G·W|Gᵀ·x) +16× *(\d+)× *(\d+) +\d+\.\d\d ms +\d+\.\d GFLOP\/s +\d+% of the all-core peak( +×2 a step)?/)
+        let seen = rows.map { "\($0.1) \($0.2) \($0.3)→\($0.4)\($0.5 == nil ? "" : " ×2")" }
+        var expected: [String] = []
+        for (layer, io) in [("c_attn", "32→96 ×2"), ("attn c_proj", "32→32 ×2"), ("mlp c_fc", "32→128 ×2"), ("mlp c_proj", "128→32 ×2"),
+                            ("head (wte)", "32→300")] {
+            for product in ["x·Wᵀ", "G·W", "Gᵀ·x"] { expected.append("\(layer) \(product) \(io)") }
+        }
+        #expect(seen == expected, "\(bench.output)")
+        #expect(bench.output.contains(/all of a step's products: \d+\.\d\d s, \d+\.\d GFLOP\/s/), "\(bench.output)")
+    }
+
     @Test func trainListEvaluateSampleAndResume() async throws {
         let train = try await nanoscope(["train", "--headless", "--run_name=cli", "--max_iters=40", "--eval_interval=20",
                                    "--checkpoint_interval=20"] + small)
