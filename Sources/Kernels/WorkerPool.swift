@@ -283,6 +283,22 @@ public struct TeamMember {
         }
     }
 
+    /// What one `sync()` costs when the members arrive together, in seconds: the best of
+    /// `repeats` team jobs of `syncs` barriers and nothing else. It is the time for the
+    /// arrivals' cache lines to travel between the cores, so it is the floor of any step a
+    /// team splits into parts that must wait for each other (a cached generation step waits
+    /// five times a layer).
+    public static func barrierSeconds(pool: WorkerPool, syncs: Int = 2000, repeats: Int = 9) -> Double {
+        if pool.workers == 1 { return 0 }
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pool.team { m in for _ in 0..<syncs { m.sync() } }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(syncs))
+        }
+        return best
+    }
+
     /// This member's contiguous share of `0..<count` (shares of all members tile it in order).
     public func share(of count: Int) -> Range<Int> {
         Self.share(of: count, member: index, teamSize: size)

@@ -253,6 +253,19 @@ struct SampleCommand: ParsableCommand {
         print(String(format: "  one cached step: median %.1f µs (positions 1…%d): its %.1f MB of weights at %.0f GB/s",
                      median(stepTimes) * 1e6, c.blockSize - 1, Double(generator.weightBytes) / 1e6,
                      Double(generator.weightBytes) / median(stepTimes) / 1e9))
+        // The roofline: how fast these threads read a working set the weights' size, measured now.
+        let read = ReadBandwidth.measure(bytes: generator.weightBytes, pool: generator.pool)
+        let threads = generator.pool.workers, bandwidth = threads == 1 ? read.oneThread : read.allThreads
+        let bound = Double(generator.weightBytes) / (bandwidth * 1e9)
+        print(String(format: "  its bound: %d thread%@ read a %.1f MB working set at %.0f GB/s (measured now) → ≥ %.1f µs a step, ≤ %.0f tokens/s; the step ran at %.0f%% of it",
+                     threads, threads == 1 ? "" : "s", Double(read.bytes) / 1e6, bandwidth, bound * 1e6, 1 / bound,
+                     100 * bound / median(stepTimes)))
+        if threads > 1 {
+            // The rest of a shared step is mostly waiting: the threads meet five times a layer.
+            let barrier = TeamMember.barrierSeconds(pool: generator.pool), barriers = 5 * c.nLayer
+            print(String(format: "  and its waits: a barrier between the %d threads takes %.2f µs (measured now), %d of them a step = %.1f µs",
+                         threads, barrier * 1e6, barriers, Double(barriers) * barrier * 1e6))
+        }
         print(String(format: "  prefill of %d tokens: median %.3f ms", c.blockSize, median(prefillTimes) * 1000))
         return median(rates)
     }

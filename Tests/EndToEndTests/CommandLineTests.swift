@@ -120,6 +120,16 @@ import TestSupport
         let bench = try await nanoscope(["sample", checkpoint, "--bench", "--bench-tokens", "200", "--repeats", "1"])
         #expect(bench.status == 0 && bench.output.contains("tokens/s") && bench.output.contains("first token after"), "\(bench.output)")
         #expect(bench.output.contains("kernel ") && bench.output.contains("MB of weights at"), "\(bench.output)")
+        // Each thread count's roofline: the read bandwidth of a working set the weights' size, and
+        // what share of it the step reached; with a team, what its barriers cost.
+        let bounds = bench.output.matches(of: /its bound: (\d+) threads? read a [\d.]+ MB working set at \d+ GB\/s \(measured now\) → ≥ [\d.]+ µs a step, ≤ \d+ tokens\/s; the step ran at (\d+)% of it/)
+        #expect(bounds.map { Int($0.1)! } == (ProcessInfo.processInfo.activeProcessorCount > 1 ? [1, ProcessInfo.processInfo.activeProcessorCount] : [1]),
+                "\(bench.output)")
+        #expect(bounds.allSatisfy { (1...300).contains(Int($0.2)!) }, "\(bench.output)")
+        if ProcessInfo.processInfo.activeProcessorCount > 1 {
+            #expect(bench.output.contains(/and its waits: a barrier between the \d+ threads takes [\d.]+ µs \(measured now\), \d+ of them a step = [\d.]+ µs/),
+                    "\(bench.output)")
+        }
 
         let resumed = try await nanoscope(["train", "--headless", "--resume", ws.runs + "/cli", "--max_iters=60"])
         #expect(resumed.status == 0, "\(resumed.output)")
