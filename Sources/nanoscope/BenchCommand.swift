@@ -201,6 +201,11 @@ struct BenchCommand: ParsableCommand {
         if !cfg.data.isEmpty, FileManager.default.fileExists(atPath: cfg.data) {
             do { return try Dataset.load(path: cfg.data, tokenizer: nil, blockSize: cfg.blockSize) } catch { fail(error.message) }
         }
+        // A corpus named by path (not a task or recipe) that is not there is a typo, not a wish
+        // for random text: say so rather than time something else.
+        if !cfg.data.isEmpty, Dataset.namesAFile(cfg.data) {
+            fail("no corpus at \(cfg.data): pass --data an existing text file, or leave it out to time the model on random text")
+        }
         var rng = RandomNumbers(seed: 7)
         let ids = (0..<max(200_000, cfg.blockSize * 40)).map { _ in Int32(rng.nextInt(below: 65)) }
         let tok = try CharTokenizer(vocab: (0..<65).map { Unicode.Scalar(UInt8(48 + $0)) })

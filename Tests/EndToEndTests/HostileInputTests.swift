@@ -205,6 +205,11 @@ enum HostileCases {
         train("n_embd=2^31-1 (parameters overflow)", ["--n_embd=2147483647", "--n_head=1", "--n_layer=2147483647"], mentions: ["n_layer"])
         cases.append(HostileCase(name: "bench seed -1", arguments: ["bench", f.config, "--data", f.corpus, "--seed=-1", "--iters", "1", "--warmup", "0"] + HostileFixtures.tiny,
                                  expect: .failure, mentions: ["seed"]))
+        // A missing corpus is an error, not random text timed in its place (and so is its GEMM form).
+        cases.append(HostileCase(name: "bench missing corpus", arguments: ["bench", f.config, "--data", f.fresh("nope") + ".txt", "--iters", "1"] + HostileFixtures.tiny,
+                                 expect: .failure, mentions: ["no corpus at", "nope"]))
+        cases.append(HostileCase(name: "bench --gemm missing corpus", arguments: ["bench", "--gemm", f.config, "--data", f.fresh("nope") + ".txt"] + HostileFixtures.tiny,
+                                 expect: .failure, mentions: ["no corpus at"]))
         cases.append(HostileCase(name: "bench n_layer huge", arguments: ["bench", f.config, "--data", f.corpus, "--iters", "1"] + HostileFixtures.tiny + ["--n_layer=1000000"],
                                  expect: .failure, mentions: ["memory"]))
         cases.append(HostileCase(name: "tokenizer vocab 1e9",
