@@ -261,7 +261,7 @@ struct SampleCommand: ParsableCommand {
                      threads, threads == 1 ? "" : "s", Double(read.bytes) / 1e6, bandwidth, bound * 1e6, 1 / bound,
                      100 * bound / median(stepTimes)))
         if threads > 1 {
-            // The rest of a shared step is mostly waiting: the threads meet five times a layer.
+            // What meeting costs a shared step: the threads wait for each other five times a layer.
             let barrier = TeamMember.barrierSeconds(pool: generator.pool), barriers = 5 * c.nLayer
             print(String(format: "  and its waits: a barrier between the %d threads takes %.2f µs (measured now), %d of them a step = %.1f µs",
                          threads, barrier * 1e6, barriers, Double(barriers) * barrier * 1e6))
