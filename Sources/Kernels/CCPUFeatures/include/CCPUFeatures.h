@@ -46,4 +46,9 @@ static inline void nanoscope_prefetch_for_write(const void *p) {
     __builtin_prefetch(p, 1, 3);
 }
 
+// The same hint for a line that will only be read (`prefetcht0`).
+static inline void nanoscope_prefetch_for_read(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
 #endif
