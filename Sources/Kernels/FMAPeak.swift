@@ -35,16 +35,14 @@ public enum FMAPeak {
         var bestOne = Double.infinity, bestAll = Double.infinity
         var threads = 1
         for _ in 0..<repeats {
-            var s = DispatchTime.now().uptimeNanoseconds
-            run(family, iterations: iterations)
-            bestOne = min(bestOne, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+            bestOne = min(bestOne, Stopwatch.seconds { run(family, iterations: iterations) })
             let members = Atomic<Int>(0)
-            s = DispatchTime.now().uptimeNanoseconds
-            pool.team { m in
-                if m.index == 0 { members.store(m.size, ordering: .relaxed) }
-                run(family, iterations: iterations)
-            }
-            bestAll = min(bestAll, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+            bestAll = min(bestAll, Stopwatch.seconds {
+                pool.team { m in
+                    if m.index == 0 { members.store(m.size, ordering: .relaxed) }
+                    run(family, iterations: iterations)
+                }
+            })
             threads = members.load(ordering: .relaxed)
         }
         let flops = flopsPerIteration * Double(iterations)

@@ -37,17 +37,15 @@ public enum ReadBandwidth {
         var bestOne = Double.infinity, bestAll = Double.infinity
         let members = Atomic<Int>(1)
         for _ in 0..<repeats {
-            var s = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<passes { read(buffer.pointer, count: floats) }
-            bestOne = min(bestOne, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
-            s = DispatchTime.now().uptimeNanoseconds
-            pool.team { m in
-                if m.index == 0 { members.store(m.size, ordering: .relaxed) }
-                // Shares in whole 256-byte steps, as the generator shares whole panels.
-                let share = m.share(of: floats / 64)
-                for _ in 0..<passes { read(buffer.pointer + share.lowerBound * 64, count: share.count * 64) }
-            }
-            bestAll = min(bestAll, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+            bestOne = min(bestOne, Stopwatch.seconds { for _ in 0..<passes { read(buffer.pointer, count: floats) } })
+            bestAll = min(bestAll, Stopwatch.seconds {
+                pool.team { m in
+                    if m.index == 0 { members.store(m.size, ordering: .relaxed) }
+                    // Shares in whole 256-byte steps, as the generator shares whole panels.
+                    let share = m.share(of: floats / 64)
+                    for _ in 0..<passes { read(buffer.pointer + share.lowerBound * 64, count: share.count * 64) }
+                }
+            })
         }
         let total = Double(floats * 4 * passes)
         return Result(bytes: floats * 4, oneThread: total / bestOne / 1e9, allThreads: total / bestAll / 1e9,

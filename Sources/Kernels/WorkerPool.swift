@@ -292,9 +292,7 @@ public struct TeamMember {
         if pool.workers == 1 { return 0 }
         var best = Double.infinity
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            pool.team { m in for _ in 0..<syncs { m.sync() } }
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(syncs))
+            best = min(best, Stopwatch.seconds { pool.team { m in for _ in 0..<syncs { m.sync() } } } / Double(syncs))
         }
         return best
     }

@@ -62,7 +62,10 @@ private struct AttentionBench {
 
     /// Wall-clock milliseconds of one forward and one backward pass with either kernel.
     func milliseconds(fused: Bool) -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
+        1e3 * Stopwatch.seconds { pass(fused: fused) }
+    }
+
+    private func pass(fused: Bool) {
         if fused {
             FusedAttention.forward(out: out.pointer, logSumExp: logSumExp.pointer, qkv: qkv.pointer, batch: batch,
                                    seqLen: seqLen, channels: channels, heads: heads, scratch: scratch.pointer)
@@ -75,6 +78,5 @@ private struct AttentionBench {
             Attention.backward(dqkv: dqkv.pointer, dout: dout.pointer, qkv: qkv.pointer, att: probabilities.pointer,
                                batch: batch, seqLen: seqLen, channels: channels, heads: heads, scratch: scratch.pointer)
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
 }

@@ -105,7 +105,7 @@ struct BenchCommand: ParsableCommand {
         if precision { try benchPrecision(); return }
         if peak { benchPeak(); return }
         if gemm {
-            if options.configAndFlags.isEmpty && options.data == nil && options.sets.isEmpty {
+            if options.passedOn.isEmpty {
                 benchGEMM(families: [KernelFamily.active])
             } else {
                 try benchModelProducts(try resolve().0)
@@ -383,15 +383,15 @@ struct BenchCommand: ParsableCommand {
         for i in 0..<b.count { b[i] = Float(i % 5) * 0.1 }
         var best = Double.infinity
         for _ in 0..<30 {
-            let s = DispatchTime.now().uptimeNanoseconds
-            if allThreads {
-                GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
-                              c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
-            } else {
-                GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
-                            c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
-            }
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+            best = min(best, Stopwatch.seconds {
+                if allThreads {
+                    GEMM.multiply(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
+                                  c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
+                } else {
+                    GEMM.serial(m: m, n: n, k: k, a: a.pointer, aRowStride: ars, aColStride: acs, b: b.pointer, ldb: n,
+                                c: c.pointer, ldc: n, accumulate: false, kernel: kernel)
+                }
+            })
         }
         return 2 * Double(m * n * k) / best / 1e9
     }

@@ -44,9 +44,7 @@ extension BenchCommand {
                 product()  // warm: first touch of the outputs, the packing buffers
                 var best = Double.infinity, spent = 0.0, tries = 0
                 while tries < 10 && (tries < 3 || spent < 2) {
-                    let s = DispatchTime.now().uptimeNanoseconds
-                    product()
-                    let t = Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9
+                    let t = Stopwatch.seconds(product)
                     best = min(best, t); spent += t; tries += 1
                 }
                 let report = KernelReport(peak: before.faster(FMAPeak.measure(repeats: 5)))

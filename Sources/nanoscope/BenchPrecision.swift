@@ -50,11 +50,11 @@ extension BenchCommand {
         var best = Double.infinity
         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
             for _ in 0..<30 {
-                let s = DispatchTime.now().uptimeNanoseconds
-                GEMM16.multiply(format, m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: transposedA ? 1 : k,
-                                aColStride: transposedA ? m : 1, b: bp.baseAddress!, ldb: n, c: c.pointer, ldc: n,
-                                accumulate: transposedA, kernel: kernel)
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+                best = min(best, Stopwatch.seconds {
+                    GEMM16.multiply(format, m: m, n: n, k: k, a: ap.baseAddress!, aRowStride: transposedA ? 1 : k,
+                                    aColStride: transposedA ? m : 1, b: bp.baseAddress!, ldb: n, c: c.pointer, ldc: n,
+                                    accumulate: transposedA, kernel: kernel)
+                })
             }
         } }
         return 2 * Double(m * n * k) / best / 1e9

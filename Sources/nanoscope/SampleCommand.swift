@@ -191,24 +191,18 @@ struct SampleCommand: ParsableCommand {
         var sampler = Sampler(settings: settings, seed: seed)
         var count = 0
         let prefillsBefore = generator.prefillCount
-        let elapsed = Self.seconds {
+        let elapsed = Stopwatch.seconds {
             generator.generate(prompt: [0], maxTokens: benchTokens, sampler: &sampler) { _ in count += 1; return .proceed }
         }
         return (Double(count) / elapsed, generator.prefillCount - prefillsBefore - 1)
     }
 
-    /// Wall-clock seconds `body` takes.
-    static func seconds(_ body: () -> Void) -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
 
     /// Prints the measurements and returns the stream's median tokens/s.
     @discardableResult
     func benchOne(_ generator: Generator, _ settings: SamplingSettings) -> Double {
         let c = generator.config
-        let seconds = Self.seconds
+        let seconds = Stopwatch.seconds
 
         // 1. One long stream.
         var rates: [Double] = []
@@ -262,7 +256,7 @@ struct SampleCommand: ParsableCommand {
                      100 * bound / median(stepTimes)))
         if threads > 1 {
             // What meeting costs a shared step: the threads wait for each other five times a layer.
-            let barrier = TeamMember.barrierSeconds(pool: generator.pool), barriers = 5 * c.nLayer
+            let barrier = TeamMember.barrierSeconds(pool: generator.pool), barriers = generator.barriersPerStep
             print(String(format: "  and its waits: a barrier between the %d threads takes %.2f µs (measured now), %d of them a step = %.1f µs",
                          threads, barrier * 1e6, barriers, Double(barriers) * barrier * 1e6))
         }

@@ -273,6 +273,10 @@ public final class Generator {
     // Each output number is computed by exactly the same instructions whatever the team's size,
     // so one thread and many give identical logits.
 
+    /// How many times a step's team meets (`sync()`): once after each layer's q/k/v product and
+    /// four times in `finishLayer`.
+    public var barriersPerStep: Int { 5 * config.nLayer }
+
     /// One new token at `position` (< block_size), its keys and values appended to the cache.
     private func step(token: Int32, position t: Int) {
         let c = config.nEmbd, x = scratch.x
